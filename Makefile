@@ -1,0 +1,70 @@
+# aku — run `make help` for the targets.
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+BIN := bin
+# Debian packages the build and the tests need: the ODBC driver manager and
+# headers (cgo), psqlODBC (the driver that reaches altisim), isql, dnsmasq and
+# iproute2 (pods in the end-to-end tests), hyperfine (benchmarks).
+APT_PACKAGES := unixodbc-dev unixodbc odbc-postgresql dnsmasq-base iproute2 util-linux hyperfine
+FUZZTIME ?= 10s
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+.PHONY: deps
+deps: ## install Debian packages and Go modules (idempotent, quick when present)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@$(GO) mod download
+
+.PHONY: build
+build: ## build bin/aku and bin/altisim
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/aku ./cmd/aku
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/altisim ./cmd/altisim
+
+.PHONY: test
+test: deps ## install what is needed, then run the whole suite (unit, in-process, ODBC, e2e, short fuzz)
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+.PHONY: test-e2e
+test-e2e: deps ## run only the end-to-end StatefulSet tests (root)
+	$(GO) test -count=1 -timeout 15m -v ./e2e/
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
+	@for pkg in $$($(GO) list ./...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || exit 1; \
+		done; \
+	done
+
+.PHONY: bench
+bench: deps ## run the benchmarks (lifecycle critical path, absent peers, aku -i)
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+.PHONY: lint
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(GO) vet ./...
+
+.PHONY: demo
+demo: deps build ## run the narrated demo: a 3-pod StatefulSet on simulated Altibase (root)
+	$(GO) run ./e2e/cmd/demo
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf $(BIN)

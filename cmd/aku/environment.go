@@ -1,0 +1,48 @@
+package main
+
+import "path/filepath"
+
+// environment is everything aku takes from its process environment. It is
+// gathered once in main so that the rest of the command is testable with
+// values of a test's choosing; no package below cmd/aku reads the environment.
+type environment struct {
+	AltibaseHome string // ALTIBASE_HOME; required
+	PodName      string // POD_NAME (Downward API), else the host name
+	HostnameErr  error  // why the host name could not be read, if POD_NAME was unset
+
+	SysPassword        string // AKU_SYS_PASSWORD
+	SysPasswordSet     bool
+	SysPasswordFile    string // AKU_SYS_PASSWORD_FILE
+	ConnectionString   string // AKU_CONNECTION_STRING
+	ConnectionStringOK bool
+
+	// MarkerPath is the completion marker (spec §2); AKU_MARKER_PATH moves it
+	// for tests and the demo.
+	MarkerPath string
+}
+
+// defaultMarkerPath is the file the startupProbe watches (spec §2).
+const defaultMarkerPath = "/tmp/aku_start_completed"
+
+func lookupEnvironment(lookup func(string) (string, bool), hostname func() (string, error)) environment {
+	var env environment
+	env.AltibaseHome, _ = lookup("ALTIBASE_HOME")
+	if pod, ok := lookup("POD_NAME"); ok && pod != "" {
+		env.PodName = pod
+	} else {
+		env.PodName, env.HostnameErr = hostname()
+	}
+	env.SysPassword, env.SysPasswordSet = lookup("AKU_SYS_PASSWORD")
+	env.SysPasswordFile, _ = lookup("AKU_SYS_PASSWORD_FILE")
+	env.ConnectionString, env.ConnectionStringOK = lookup("AKU_CONNECTION_STRING")
+	env.MarkerPath = defaultMarkerPath
+	if p, ok := lookup("AKU_MARKER_PATH"); ok && p != "" {
+		env.MarkerPath = p
+	}
+	return env
+}
+
+// configPath is $ALTIBASE_HOME/conf/aku.conf (spec §2).
+func (e environment) configPath() string {
+	return filepath.Join(e.AltibaseHome, "conf", "aku.conf")
+}

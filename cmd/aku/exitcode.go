@@ -1,0 +1,71 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/aku-project/aku/conf"
+	"github.com/aku-project/aku/podlife"
+	"github.com/aku-project/aku/replication"
+)
+
+// Exit codes of aku. This is the one place where errors become exit codes;
+// the README lists the same table.
+const (
+	exitOK             = 0  // success
+	exitInternal       = 1  // an error aku does not classify (a bug: please report it)
+	exitUsage          = 2  // bad command line: unknown option, missing or wrong -p action
+	exitConfig         = 3  // aku.conf (or the password file) is invalid
+	exitEnvironment    = 4  // ALTIBASE_HOME unset, pod name without a valid ordinal, no ODBC support
+	exitLocked         = 5  // another aku run on this pod holds the run lock
+	exitDuplicateStart = 6  // start found the completion marker: start already ran
+	exitUnreachable    = 7  // a server aku cannot do without did not answer
+	exitSysdbaBusy     = 8  // another SYSDBA session is open on a server (ERR-41041)
+	exitStatement      = 9  // the server rejected a statement, after retries
+	exitTimeout        = 10 // a statement ran past AKU_QUERY_TIMEOUT
+	exitMasterFailure  = 11 // spec §8: the master lost its replication state
+	exitSlaveFailure   = 12 // spec §8: a slave lost its replication state
+	exitUnsafe         = 13 // aku refused a step that could lose data
+)
+
+// errUsage marks command-line errors; errEnvironment marks a process
+// environment aku cannot run in.
+var (
+	errUsage       = errors.New("usage")
+	errEnvironment = errors.New("environment")
+)
+
+// exitCode maps an error to its exit code. Classes are checked from the
+// most specific to the most general: a SYSDBA-busy connect is also
+// "unreachable" in spirit, but has its own code and advice.
+func exitCode(err error) int {
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errUsage):
+		return exitUsage
+	case errors.Is(err, conf.ErrInvalid):
+		return exitConfig
+	case errors.Is(err, errEnvironment), errors.Is(err, podlife.ErrIdentity):
+		return exitEnvironment
+	case errors.Is(err, podlife.ErrLocked):
+		return exitLocked
+	case errors.Is(err, podlife.ErrDuplicateStart):
+		return exitDuplicateStart
+	case errors.Is(err, podlife.ErrMasterFailure):
+		return exitMasterFailure
+	case errors.Is(err, podlife.ErrSlaveFailure):
+		return exitSlaveFailure
+	case errors.Is(err, podlife.ErrUnsafe):
+		return exitUnsafe
+	case errors.Is(err, replication.ErrSysdbaBusy):
+		return exitSysdbaBusy
+	case errors.Is(err, podlife.ErrNeededServerUnreachable), errors.Is(err, replication.ErrUnreachable):
+		return exitUnreachable
+	case errors.Is(err, replication.ErrTimeout):
+		return exitTimeout
+	case errors.Is(err, replication.ErrStatement):
+		return exitStatement
+	default:
+		return exitInternal
+	}
+}

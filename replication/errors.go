@@ -1,0 +1,17 @@
+package replication
+
+import "errors"
+
+// Error classes the command line maps to exit codes. Errors returned by this
+// package wrap at most one of them.
+var (
+	// ErrUnreachable: a server could not be connected to (refused, no such
+	// host, connect timeout, lost connection).
+	ErrUnreachable = errors.New("server unreachable")
+	// ErrSysdbaBusy: the server already has a SYSDBA session (ERR-41041).
+	ErrSysdbaBusy = errors.New("another SYSDBA session is already running")
+	// ErrStatement: the server rejected a statement, after any retries.
+	ErrStatement = errors.New("statement failed")
+	// ErrTimeout: a statement ran past AKU_QUERY_TIMEOUT and was cancelled.
+	ErrTimeout = errors.New("statement timed out")
+)
