@@ -1,6 +1,9 @@
 package altisim
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+)
 
 // Value is one column value of a Result row: nil (SQL NULL), int64, float64
 // or string.
@@ -40,4 +43,21 @@ type ConnectOptions struct {
 	// Remote is true for a client that is not on the server's loopback; a
 	// remote SYSDBA session needs REMOTE_SYSDBA_ENABLE = 1.
 	Remote bool
+}
+
+// Transport carries replication traffic from a server's senders to peers'
+// replication listeners. The in-process Cluster resolves host names to
+// servers of the same process; the TCP transport dials real sockets.
+type Transport interface {
+	// Dial connects to the replication listener at host:port. It fails
+	// like a TCP connect would: unknown host, refused, or timed out.
+	Dial(ctx context.Context, host string, port int) (Link, error)
+}
+
+// Link is one connection from a sender to a peer's receiver.
+type Link interface {
+	// Send delivers one message and returns the peer's reply, which the
+	// peer produced with (*Server).Receive.
+	Send(ctx context.Context, m *ReplMessage) (*ReplMessage, error)
+	Close() error
 }
