@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/aku-project/aku/conf"
+	"github.com/aku-project/aku/podlife"
+	"github.com/aku-project/aku/replication"
+)
+
+func runCLI(t *testing.T, env environment, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb, env)
+	return code, out.String(), errb.String()
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantHelp   bool   // the help screen on stderr
+		wantStderr string // a line stderr must contain
+	}{
+		{name: "no option", args: nil, wantCode: exitUsage, wantHelp: true, wantStderr: "aku: usage: no option given"},
+		{name: "unknown long option", args: []string{"--frobnicate"}, wantCode: exitUsage, wantHelp: true, wantStderr: "unknown flag: --frobnicate"},
+		{name: "unknown short option", args: []string{"-x"}, wantCode: exitUsage, wantHelp: true, wantStderr: "unknown shorthand flag: 'x' in -x"},
+		{name: "pod without action", args: []string{"-p"}, wantCode: exitUsage, wantHelp: true, wantStderr: "flag needs an argument"},
+		{name: "pod stop is not an action", args: []string{"-p", "stop"}, wantCode: exitUsage, wantStderr: `aku: usage: -p "stop": want exactly one of start, end, clean`},
+		{name: "pod empty action", args: []string{"--pod="}, wantCode: exitUsage, wantStderr: `aku: usage: -p "": want exactly one of start, end, clean`},
+		{name: "positional argument", args: []string{"start"}, wantCode: exitUsage, wantStderr: `aku: usage: unexpected argument "start" (actions are given with -p, e.g. aku -p start)`},
+		{name: "info and pod together", args: []string{"-i", "-p", "start"}, wantCode: exitUsage, wantStderr: "aku: usage: -i and -p cannot be used together"},
+		{name: "bad output format", args: []string{"-i", "--output", "yaml"}, wantCode: exitUsage, wantStderr: `aku: usage: --output "yaml": want text or json`},
+		{name: "bad log format", args: []string{"-p", "end", "--log-format", "xml"}, wantCode: exitUsage, wantStderr: `aku: usage: --log-format "xml": want text or json`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, environment{}, tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit code = %d, want %d (stderr %q)", code, tt.wantCode, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+			if got := strings.Contains(stderr, "Altibase Kubernetes Utility Help Screen"); got != tt.wantHelp {
+				t.Errorf("help screen shown = %v, want %v:\n%s", got, tt.wantHelp, stderr)
+			}
+			if !strings.Contains(stderr, tt.wantStderr) {
+				t.Errorf("stderr does not contain %q:\n%s", tt.wantStderr, stderr)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, arg := range []string{"-h", "--help"} {
+		t.Run(arg, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, environment{}, arg)
+			if code != exitOK || stderr != "" {
+				t.Fatalf("exit code %d, stderr %q", code, stderr)
+			}
+			var want bytes.Buffer
+			printHelp(&want)
+			if stdout != want.String() {
+				t.Errorf("help:\n%s\nwant:\n%s", stdout, want.String())
+			}
+			for _, line := range []string{
+				"                    Altibase Kubernetes Utility Help Screen",
+				"  Usage   : aku [-h]",
+				"            -p, --pod     : [start | end | clean] specify pod_action",
+			} {
+				if !strings.Contains(stdout, line+"\n") {
+					t.Errorf("help lacks line %q", line)
+				}
+			}
+			if first := strings.SplitN(stdout, "\n", 2)[0]; first != strings.Repeat("=", 79) {
+				t.Errorf("first line %q, want 79 '='", first)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, stderr := runCLI(t, environment{}, "-v")
+	if code != exitOK || stderr != "" {
+		t.Fatalf("exit code %d, stderr %q", code, stderr)
+	}
+	odbc := "no (built without cgo or with -tags noodbc)"
+	if odbcCompiled {
+		odbc = `yes (unixODBC, driver name "odbc")`
+	}
+	want := fmt.Sprintf("aku dev\ngo: %s %s/%s\nodbc: %s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, odbc)
+	if stdout != want {
+		t.Errorf("version output %q, want %q", stdout, want)
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	code, stdout, stderr := runCLI(t, environment{}, "completion", "bash")
+	if code != exitOK {
+		t.Fatalf("exit code %d, stderr %q", code, stderr)
+	}
+	if !strings.Contains(stdout, "__start_aku") {
+		t.Errorf("bash completion script lacks __start_aku")
+	}
+	// The -p flag completes to the three actions.
+	code, stdout, _ = runCLI(t, environment{}, "__complete", "-p", "")
+	if code != exitOK {
+		t.Fatalf("__complete exit code %d", code)
+	}
+	for _, a := range podActions {
+		if !strings.Contains(stdout, a+"\n") {
+			t.Errorf("completion of -p lacks %q:\n%s", a, stdout)
+		}
+	}
+}
+
+func TestConfigPathNeedsAltibaseHome(t *testing.T) {
+	o := &options{}
+	_, err := o.resolveConfigPath()
+	if !errors.Is(err, errEnvironment) || exitCode(err) != exitEnvironment {
+		t.Fatalf("err = %v (exit %d), want an environment error", err, exitCode(err))
+	}
+	o.env.AltibaseHome = "/opt/altibase"
+	if p, err := o.resolveConfigPath(); err != nil || p != "/opt/altibase/conf/aku.conf" {
+		t.Fatalf("path %q, err %v", p, err)
+	}
+	o.configPath = "x.conf"
+	if p, _ := o.resolveConfigPath(); p != "x.conf" {
+		t.Fatalf("--config ignored: %q", p)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	wrap := func(e error) error { return fmt.Errorf("while doing something: %w", e) }
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{nil, exitOK},
+		{errors.New("unclassified"), exitInternal},
+		{wrap(errUsage), exitUsage},
+		{wrap(conf.ErrInvalid), exitConfig},
+		{wrap(errEnvironment), exitEnvironment},
+		{wrap(podlife.ErrIdentity), exitEnvironment},
+		{wrap(podlife.ErrLocked), exitLocked},
+		{wrap(podlife.ErrDuplicateStart), exitDuplicateStart},
+		{wrap(podlife.ErrNeededServerUnreachable), exitUnreachable},
+		{wrap(replication.ErrUnreachable), exitUnreachable},
+		{wrap(replication.ErrSysdbaBusy), exitSysdbaBusy},
+		{fmt.Errorf("%w: %w", replication.ErrSysdbaBusy, replication.ErrUnreachable), exitSysdbaBusy},
+		{wrap(replication.ErrStatement), exitStatement},
+		{wrap(replication.ErrTimeout), exitTimeout},
+		{wrap(podlife.ErrMasterFailure), exitMasterFailure},
+		{fmt.Errorf("%w: %w", podlife.ErrMasterFailure, replication.ErrStatement), exitMasterFailure},
+		{wrap(podlife.ErrSlaveFailure), exitSlaveFailure},
+		{wrap(podlife.ErrUnsafe), exitUnsafe},
+	}
+	seen := map[int]bool{}
+	for _, tt := range tests {
+		if got := exitCode(tt.err); got != tt.want {
+			t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
+		}
+		seen[tt.want] = true
+	}
+	for code := exitOK; code <= exitUnsafe; code++ {
+		if !seen[code] {
+			t.Errorf("exit code %d is not covered by this table", code)
+		}
+	}
+}
+
+func TestLookupEnvironment(t *testing.T) {
+	vars := map[string]string{"ALTIBASE_HOME": "/h", "AKU_SYS_PASSWORD": "", "AKU_CONNECTION_STRING": "DSN={host}"}
+	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+	env := lookupEnvironment(lookup, func() (string, error) { return "altibase-sts-2", nil })
+	if env.PodName != "altibase-sts-2" || env.AltibaseHome != "/h" || !env.SysPasswordSet || env.SysPassword != "" ||
+		!env.ConnectionStringOK || env.MarkerPath != defaultMarkerPath {
+		t.Errorf("environment from host name: %+v", env)
+	}
+	vars["POD_NAME"] = "altibase-sts-3"
+	vars["AKU_MARKER_PATH"] = "/run/aku/marker"
+	env = lookupEnvironment(lookup, func() (string, error) { t.Fatal("host name read although POD_NAME is set"); return "", nil })
+	if env.PodName != "altibase-sts-3" || env.MarkerPath != "/run/aku/marker" {
+		t.Errorf("POD_NAME not preferred: %+v", env)
+	}
+}
