@@ -1,0 +1,100 @@
+package replication
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// Dialer opens Sessions to the servers of the StatefulSet (spec §10).
+type Dialer struct {
+	// Driver is the database/sql driver name: "odbc" in production,
+	// "altisim" in tests.
+	Driver string
+	// Template is the connection-string template with {host}, {port},
+	// {user} and {password} placeholders (see ExpandTemplate).
+	Template string
+	// Port is the servers' SQL port (AKU_PORT_NO).
+	Port int
+	// User and Password are the SYS credentials.
+	User, Password string
+	// Diagnose extracts (SQLSTATE, NativeError) from a driver error; cmd/aku
+	// passes one for *odbc.Error. nil means only errors with a
+	// SQLState() string method are classified (see CodeOf).
+	Diagnose func(err error) (state string, native int, ok bool)
+	// Policy is the timeout and retry policy of every statement run on the
+	// Sessions this Dialer opens.
+	Policy Policy
+}
+
+// Connect opens the one session aku holds on the server at host (Altibase
+// allows one SYSDBA session per server, altibase.md §3.4 ERR-41041).
+//
+// The session is a single *sql.Conn pinned out of a pool of at most one:
+// database/sql never re-runs a statement on a pinned connection after a
+// lost reply, where db.Exec would silently run it again on a fresh one
+// (guides/testing.md gotcha 2).
+//
+// The ODBC driver's connect ignores contexts (gotcha 3), so it runs in a
+// goroutine and ctx still bounds the caller's wait; the template's connect
+// timeout bounds the connect itself, and a connect that completes after the
+// caller gave up is closed at once.
+//
+// A server that already has a SYSDBA session gives an error wrapping
+// ErrSysdbaBusy with advice; any other failure wraps ErrUnreachable and
+// names host:port.
+func (d *Dialer) Connect(ctx context.Context, host string) (*Session, error) {
+	addr := fmt.Sprintf("%s:%d", host, d.Port)
+	dsn, err := ExpandTemplate(d.Template, host, d.Port, d.User, d.Password)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", addr, err)
+	}
+	db, err := sql.Open(d.Driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", addr, err)
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+
+	type result struct {
+		conn *sql.Conn
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		c, err := db.Conn(ctx)
+		done <- result{c, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		// The connect may still complete: close it then, so the server's
+		// one SYSDBA slot is not held by a session nobody uses.
+		go func() {
+			if r := <-done; r.conn != nil {
+				r.conn.Close()
+			}
+			db.Close()
+		}()
+		return nil, fmt.Errorf("connecting to %s: %w: %w", addr, ErrUnreachable, ctx.Err())
+	}
+	if r.err != nil {
+		db.Close()
+		if code, ok := CodeOf(r.err, d.Diagnose); ok && code == CodeSysdbaBusy {
+			return nil, fmt.Errorf("connecting to %s as SYSDBA: %w (ERR-41041): close the other SYSDBA session, e.g. an operator's isql -sysdba, and run aku again",
+				addr, ErrSysdbaBusy)
+		}
+		return nil, fmt.Errorf("connecting to %s: %w: %w", addr, ErrUnreachable, r.err)
+	}
+	return &Session{
+		host:     host,
+		addr:     addr,
+		db:       db,
+		conn:     r.conn,
+		policy:   d.Policy,
+		diagnose: d.Diagnose,
+	}, nil
+}

@@ -1,0 +1,49 @@
+package replication
+
+import (
+	"context"
+	"time"
+)
+
+// Policy is how a Session runs each statement: its timeout and how often
+// and how long apart it retries errors that Retryable accepts (spec §3.2).
+type Policy struct {
+	// QueryTimeout bounds each try of a statement (AKU_QUERY_TIMEOUT);
+	// 0 means no timeout other than the caller's context.
+	QueryTimeout time.Duration
+	// RetryCount is how many times a statement is retried after its first
+	// try (AKU_QUERY_RETRY_COUNT); 0 means one try only.
+	RetryCount int64
+	// RetryDelay is the wait before each retry (AKU_QUERY_RETRY_DELAY_MSEC).
+	RetryDelay time.Duration
+	// Sleep waits d or until ctx ends, whichever is first, and returns
+	// ctx.Err() in the second case. It is a seam for tests; nil means a
+	// real timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// sleep waits d honouring ctx, through the Sleep seam when one is set.
+func (p Policy) sleep(ctx context.Context, d time.Duration) error {
+	if p.Sleep != nil {
+		return p.Sleep(ctx, d)
+	}
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// tries is the number of times a retryable statement may be sent.
+func (p Policy) tries() int64 {
+	if p.RetryCount < 0 {
+		return 1
+	}
+	return p.RetryCount + 1
+}

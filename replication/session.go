@@ -1,0 +1,177 @@
+package replication
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Session is aku's one connection to one server. Its methods may be called
+// from several goroutines; statements run one at a time, in call order.
+type Session struct {
+	host     string
+	addr     string
+	db       *sql.DB
+	conn     *sql.Conn
+	policy   Policy
+	diagnose func(error) (string, int, bool)
+
+	mu   sync.Mutex
+	lost error // set once the connection is known lost; later calls fail fast
+}
+
+// Host is the host name the session was opened to, as errors name it.
+func (s *Session) Host() string { return s.host }
+
+// Exec runs one statement that returns no rows.
+//
+// Each try runs through QueryContext with its own AKU_QUERY_TIMEOUT
+// deadline, because only QueryContext cancels a running statement with
+// alexbrainman/odbc (guides/testing.md gotcha 1); the driver's answer "Stmt
+// did not create a result set" is the statement's success.
+//
+// A try that fails with a code Retryable accepts is retried up to
+// Policy.RetryCount times, Policy.RetryDelay apart. Errors are
+// *StatementError values wrapping ErrStatement (rejected, after any
+// retries), ErrTimeout (past AKU_QUERY_TIMEOUT, or the caller's deadline),
+// or ErrUnreachable (connection lost: the outcome is unknown, so the
+// statement is never retried and the session refuses further statements).
+// A cancelled ctx gives an error wrapping context.Canceled.
+func (s *Session) Exec(ctx context.Context, stmt string) error {
+	return s.run(ctx, stmt, nil)
+}
+
+// Query runs one statement that returns rows and returns them, each value
+// nil, int64, float64, string or bool ([]byte is turned into string). It
+// has the timeout, retries and errors of Exec.
+func (s *Session) Query(ctx context.Context, q string) ([][]any, error) {
+	var out [][]any
+	err := s.run(ctx, q, func(rows *sql.Rows) error {
+		out = out[:0]
+		cols, err := rows.Columns()
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				return err
+			}
+			for i, v := range vals {
+				if b, ok := v.([]byte); ok {
+					vals[i] = string(b)
+				}
+			}
+			out = append(out, vals)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Close ends the session, freeing the server's SYSDBA slot.
+func (s *Session) Close() error {
+	err := s.conn.Close()
+	if err2 := s.db.Close(); err == nil {
+		err = err2
+	}
+	if err != nil && !errors.Is(err, sql.ErrConnDone) {
+		return fmt.Errorf("closing the session on %s: %w", s.addr, err)
+	}
+	return nil
+}
+
+// run is the retry loop of Exec and Query; scan, when not nil, reads the
+// rows of a successful try.
+func (s *Session) run(ctx context.Context, stmt string, scan func(*sql.Rows) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fail := func(class error, code uint32, tries int, err error) error {
+		return &StatementError{Host: s.host, Stmt: stmt, Code: code, Tries: tries, Class: class, Err: err}
+	}
+	if s.lost != nil {
+		return fail(ErrUnreachable, 0, 0, s.lost)
+	}
+	limit := s.policy.tries()
+	for try := int64(1); ; try++ {
+		err := s.try(ctx, stmt, scan)
+		if err == nil {
+			return nil
+		}
+		switch {
+		case ctx.Err() != nil:
+			// The caller's context ended: a deadline is a timeout, a
+			// cancellation (aku was told to stop) no class of its own.
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fail(ErrTimeout, 0, int(try), ctx.Err())
+			}
+			return fmt.Errorf("on %s: %s: %w", s.host, stmt, ctx.Err())
+		case errors.Is(err, errTryTimeout):
+			return fail(ErrTimeout, 0, int(try), err)
+		case lostConnection(err, s.diagnose):
+			s.lost = err
+			return fail(ErrUnreachable, 0, int(try), err)
+		}
+		code, _ := CodeOf(err, s.diagnose)
+		if !Retryable(code) || try >= limit {
+			return fail(ErrStatement, code, int(try), err)
+		}
+		if serr := s.policy.sleep(ctx, s.policy.RetryDelay); serr != nil {
+			// Stopped while waiting to retry: report the statement's own
+			// error, which is what the retries could not cure.
+			return fail(ErrStatement, code, int(try), err)
+		}
+	}
+}
+
+// errTryTimeout is a try cancelled by its own AKU_QUERY_TIMEOUT deadline.
+var errTryTimeout = errors.New("cancelled")
+
+// try sends the statement once, under Policy.QueryTimeout.
+func (s *Session) try(ctx context.Context, stmt string, scan func(*sql.Rows) error) error {
+	tctx := ctx
+	if s.policy.QueryTimeout > 0 {
+		var cancel context.CancelFunc
+		tctx, cancel = context.WithTimeout(ctx, s.policy.QueryTimeout)
+		defer cancel()
+	}
+	err := s.query(tctx, stmt, scan)
+	if err != nil && tctx.Err() != nil && ctx.Err() == nil {
+		// Whatever the driver made of the cancel (ctx.Err(), an
+		// "operation cancelled" diagnostic ...), the cause is the timeout.
+		return fmt.Errorf("%w after AKU_QUERY_TIMEOUT %s (%w)", errTryTimeout, s.policy.QueryTimeout, err)
+	}
+	return err
+}
+
+func (s *Session) query(ctx context.Context, stmt string, scan func(*sql.Rows) error) error {
+	rows, err := s.conn.QueryContext(ctx, stmt)
+	if err != nil {
+		if scan == nil && noResultSet(err) {
+			return nil
+		}
+		return err
+	}
+	defer rows.Close()
+	if scan != nil {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	} else {
+		for rows.Next() {
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return rows.Close()
+}

@@ -1,0 +1,166 @@
+package replication
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// State is one replication object as the server's meta tables describe it
+// (SYSTEM_.SYS_REPLICATIONS_ and SYSTEM_.SYS_REPL_HOSTS_, altibase.md §3.2).
+type State struct {
+	Name      string // REPLICATION_NAME
+	XSN       int64  // restart SN; -1 after RESET or before the first start
+	Started   bool   // IS_STARTED = 1
+	ItemCount int    // ITEM_COUNT
+	HostCount int    // HOST_COUNT
+	// PeerHost and PeerPort are the object's first remote host (lowest
+	// HOST_NO): the peer pod's DNS name and replication port for objects
+	// aku created; empty and 0 when the object has no host row.
+	PeerHost string
+	PeerPort int
+}
+
+// Reset reports whether the object has no restart point (XSN = -1): it was
+// reset, or never started (altibase.md §3.2). Such an object on a slave
+// needs the first-start path, SYNC from the master (spec §6.2).
+func (st State) Reset() bool { return st.XSN == -1 }
+
+// Replications reads every replication object of the server, sorted by
+// name. The two meta tables are read with one plain SELECT each and joined
+// here: the SQL stays within what every Altibase version and the simulator
+// answer, and contains no '?' or '{' (psqlODBC rewrites them).
+func (s *Session) Replications(ctx context.Context) ([]State, error) {
+	reps, err := s.Query(ctx, "SELECT REPLICATION_NAME, XSN, IS_STARTED, ITEM_COUNT, HOST_COUNT FROM SYSTEM_.SYS_REPLICATIONS_")
+	if err != nil {
+		return nil, fmt.Errorf("reading replications: %w", err)
+	}
+	hosts, err := s.Query(ctx, "SELECT REPLICATION_NAME, HOST_NO, HOST_IP, PORT_NO FROM SYSTEM_.SYS_REPL_HOSTS_")
+	if err != nil {
+		return nil, fmt.Errorf("reading replication hosts: %w", err)
+	}
+	type host struct {
+		no   int64
+		ip   string
+		port int64
+	}
+	first := map[string]host{}
+	for _, r := range hosts {
+		if len(r) != 4 {
+			return nil, fmt.Errorf("reading replication hosts on %s: %d columns, want 4", s.host, len(r))
+		}
+		var h host
+		var name string
+		if err := scanValues(r, &name, &h.no, &h.ip, &h.port); err != nil {
+			return nil, fmt.Errorf("reading replication hosts on %s: %w", s.host, err)
+		}
+		name = strings.TrimSpace(name)
+		if cur, ok := first[name]; !ok || h.no < cur.no {
+			first[name] = h
+		}
+	}
+	out := make([]State, 0, len(reps))
+	for _, r := range reps {
+		if len(r) != 5 {
+			return nil, fmt.Errorf("reading replications on %s: %d columns, want 5", s.host, len(r))
+		}
+		var st State
+		var started, items, hostCount int64
+		if err := scanValues(r, &st.Name, &st.XSN, &started, &items, &hostCount); err != nil {
+			return nil, fmt.Errorf("reading replications on %s: %w", s.host, err)
+		}
+		st.Name = strings.TrimSpace(st.Name)
+		st.Started = started == 1
+		st.ItemCount, st.HostCount = int(items), int(hostCount)
+		if h, ok := first[st.Name]; ok {
+			st.PeerHost, st.PeerPort = strings.TrimSpace(h.ip), int(h.port)
+		}
+		out = append(out, st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Property reads a server property's current value from V$PROPERTY
+// (VALUE1), e.g. ADMIN_MODE or REPLICATION_DDL_ENABLE, so aku can restore
+// what it changes (spec §6.2).
+func (s *Session) Property(ctx context.Context, name string) (int64, error) {
+	if err := checkIdent("property", name, maxIdentifier); err != nil {
+		return 0, fmt.Errorf("reading property on %s: %w", s.host, err)
+	}
+	rows, err := s.Query(ctx, "SELECT VALUE1 FROM V$PROPERTY WHERE NAME = '"+name+"'")
+	if err != nil {
+		return 0, fmt.Errorf("reading property %s: %w", name, err)
+	}
+	if len(rows) != 1 || len(rows[0]) != 1 {
+		return 0, fmt.Errorf("reading property %s on %s: %d rows, want 1: %w", name, s.host, len(rows), ErrStatement)
+	}
+	var v int64
+	if err := scanValues(rows[0], &v); err != nil {
+		return 0, fmt.Errorf("reading property %s on %s: %w", name, s.host, err)
+	}
+	return v, nil
+}
+
+// scanValues converts one row's values into string and int64 targets. ODBC
+// drivers differ in what they return for a number (int64, int32, float64,
+// or its text), so every form is accepted.
+func scanValues(row []any, dst ...any) error {
+	if len(row) != len(dst) {
+		return fmt.Errorf("%d values, want %d", len(row), len(dst))
+	}
+	for i, v := range row {
+		switch d := dst[i].(type) {
+		case *string:
+			switch x := v.(type) {
+			case nil:
+				*d = ""
+			case string:
+				*d = x
+			case []byte:
+				*d = string(x)
+			default:
+				*d = fmt.Sprint(x)
+			}
+		case *int64:
+			n, err := toInt64(v)
+			if err != nil {
+				return fmt.Errorf("column %d: %w", i+1, err)
+			}
+			*d = n
+		default:
+			return fmt.Errorf("column %d: unsupported target %T", i+1, d)
+		}
+	}
+	return nil
+}
+
+func toInt64(v any) (int64, error) {
+	switch x := v.(type) {
+	case int64:
+		return x, nil
+	case int32:
+		return int64(x), nil
+	case int:
+		return int64(x), nil
+	case float64:
+		if x != float64(int64(x)) {
+			return 0, fmt.Errorf("%v is not an integer", x)
+		}
+		return int64(x), nil
+	case bool:
+		if x {
+			return 1, nil
+		}
+		return 0, nil
+	case string:
+		return strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+	case []byte:
+		return strconv.ParseInt(strings.TrimSpace(string(x)), 10, 64)
+	case nil:
+		return 0, fmt.Errorf("NULL is not an integer")
+	}
+	return 0, fmt.Errorf("%T is not an integer", v)
+}
