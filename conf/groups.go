@@ -1,0 +1,182 @@
+package conf
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aku-project/aku/parser"
+)
+
+// groups validates the REPLICATIONS groups (spec §3.1, §3.2).
+func (d *decoder) groups(gs []*parser.Group) []Group {
+	out := make([]Group, 0, len(gs))
+	prefixes := map[string]int{} // upper-cased prefix -> line
+	for _, g := range gs {
+		grp := Group{Pos: pos(g.Pos), SyncParallelCount: 1}
+		settings := map[string]*parser.Setting{}
+		var list *parser.ItemList
+		for _, m := range g.Members {
+			if s := m.Setting; s != nil {
+				if !contains(groupNames, s.Name) {
+					d.errorf(pos(s.Pos), "%s", unknownProperty(s.Name, groupNames))
+					continue
+				}
+				if prev, ok := settings[s.Name]; ok {
+					d.errorf(pos(s.Pos), "duplicate property %s: already set at line %d", s.Name, prev.Pos.Line)
+					continue
+				}
+				settings[s.Name] = s
+				continue
+			}
+			if list != nil {
+				d.errorf(pos(m.Items.Pos), "a replication group has one item list: this group's list starts at line %d", list.Pos.Line)
+				continue
+			}
+			list = m.Items
+		}
+		if s := settings["REPLICATION_NAME_PREFIX"]; s == nil {
+			d.errorf(grp.Pos, "%s", missing("REPLICATION_NAME_PREFIX"))
+		} else {
+			v := s.Value.Text()
+			at := pos(s.Value.Pos)
+			switch err := ValidIdentifier(v); {
+			case err != nil:
+				d.errorf(at, "REPLICATION_NAME_PREFIX: %v", err)
+			case len(v) > MaxPrefixBytes:
+				d.errorf(at, "REPLICATION_NAME_PREFIX %q is %d bytes long, more than %d (the object names %s_ij must fit in 40 bytes)", v, len(v), MaxPrefixBytes, v)
+			default:
+				grp.Prefix = strings.ToUpper(v)
+				if line, ok := prefixes[grp.Prefix]; ok {
+					d.errorf(at, "duplicate REPLICATION_NAME_PREFIX %s: already used by the group at line %d", grp.Prefix, line)
+				}
+				prefixes[grp.Prefix] = s.Value.Pos.Line
+			}
+		}
+		if s := settings["SYNC_PARALLEL_COUNT"]; s != nil {
+			if n, ok := d.integer(pos(s.Value.Pos), "SYNC_PARALLEL_COUNT", s.Value.Text(), 1, 100); ok {
+				grp.SyncParallelCount = int(n)
+			}
+		}
+		switch {
+		case list == nil:
+			d.errorf(grp.Pos, "the replication group has no item list: add ( USER.TABLE [PARTITION P], ... )")
+		case len(list.Items) == 0:
+			d.errorf(pos(list.Pos), "the replication item list is empty")
+		default:
+			grp.Items = d.items(list.Items)
+		}
+		out = append(out, grp)
+	}
+	return out
+}
+
+// items validates one group's items and rejects duplicates and overlaps.
+func (d *decoder) items(list []*parser.Item) []Item {
+	var out []Item
+	seen := map[string]Item{} // USER.TABLE or USER.TABLE PARTITION P
+	for _, it := range list {
+		item, ok := d.item(it)
+		if !ok {
+			continue
+		}
+		table := item.User + "." + item.Table
+		key := table
+		if item.Partition != "" {
+			key += " PARTITION " + item.Partition
+		}
+		if prev, ok := seen[key]; ok {
+			d.errorf(item.Pos, "%s is listed twice in this group (first at line %d)", key, prev.Pos.Line)
+			continue
+		}
+		if whole, ok := seen[table]; ok && item.Partition != "" {
+			d.errorf(item.Pos, "%s overlaps the whole table %s listed at line %d", key, table, whole.Pos.Line)
+			continue
+		}
+		if item.Partition == "" {
+			for k, prev := range seen {
+				if strings.HasPrefix(k, table+" PARTITION ") {
+					d.errorf(item.Pos, "%s overlaps its partition %s listed at line %d", table, k, prev.Pos.Line)
+					break
+				}
+			}
+		}
+		seen[key] = item
+		out = append(out, item)
+	}
+	return out
+}
+
+// item decodes a flat USER.TABLE [PARTITION P] or a nested item.
+func (d *decoder) item(it *parser.Item) (Item, bool) {
+	item := Item{Pos: pos(it.Pos)}
+	ok := true
+	name := func(what, v string, at Position) string {
+		if err := ValidIdentifier(v); err != nil {
+			d.errorf(at, "%s: %v", what, err)
+			ok = false
+			return ""
+		}
+		return strings.ToUpper(v)
+	}
+	if !it.Nested {
+		text := it.Name.Text
+		user, table, found := strings.Cut(text, ".")
+		if !found || strings.Contains(table, ".") {
+			d.errorf(pos(it.Name.Pos), "replication item %q: write USER.TABLE (with exactly one '.')", text)
+			return item, false
+		}
+		item.User = name("user name", user, pos(it.Name.Pos))
+		at := pos(it.Name.Pos)
+		at.Column += len(user) + 1
+		item.Table = name("table name", table, at)
+		if it.Partition != nil {
+			item.Partition = name("partition name", it.Partition.Text, pos(it.Partition.Pos))
+		}
+		return item, ok
+	}
+	settings := map[string]*parser.Setting{}
+	for _, s := range it.Settings {
+		if !contains(itemNames, s.Name) {
+			d.errorf(pos(s.Pos), "%s", unknownProperty(s.Name, itemNames))
+			ok = false
+			continue
+		}
+		if prev, dup := settings[s.Name]; dup {
+			d.errorf(pos(s.Pos), "duplicate property %s: already set at line %d", s.Name, prev.Pos.Line)
+			ok = false
+			continue
+		}
+		settings[s.Name] = s
+	}
+	for _, req := range []string{"USER_NAME", "TABLE_NAME"} {
+		if settings[req] == nil {
+			d.errorf(item.Pos, "%s", missing(req))
+			ok = false
+		}
+	}
+	if !ok {
+		return item, false
+	}
+	get := func(key, what string) string {
+		s := settings[key]
+		if s == nil {
+			return ""
+		}
+		return name(what, s.Value.Text(), pos(s.Value.Pos))
+	}
+	item.User = get("USER_NAME", "USER_NAME")
+	item.Table = get("TABLE_NAME", "TABLE_NAME")
+	item.Partition = get("PARTITION_NAME", "PARTITION_NAME")
+	return item, ok
+}
+
+// String is the item as written in the flat form: USER.TABLE [PARTITION P].
+func (it Item) String() string {
+	s := it.User + "." + it.Table
+	if it.Partition != "" {
+		s += " PARTITION " + it.Partition
+	}
+	return s
+}
+
+var _ = fmt.Sprint

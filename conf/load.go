@@ -1,0 +1,377 @@
+package conf
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
+
+	"github.com/aku-project/aku/parser"
+)
+
+// Overrides are the values the process environment gives for properties
+// of aku.conf (spec §12). cmd/aku fills them in; conf never reads the
+// environment itself.
+type Overrides struct {
+	SysPassword         string // AKU_SYS_PASSWORD from the environment
+	SysPasswordSet      bool
+	SysPasswordFile     string // AKU_SYS_PASSWORD_FILE: read the password from this file (trim one trailing newline)
+	ConnectionString    string // AKU_CONNECTION_STRING from the environment
+	ConnectionStringSet bool
+}
+
+// Password sources recorded in Config.PasswordSource.
+const (
+	SourceFile        = "file"
+	SourceEnvironment = "environment"
+	SourceSecretFile  = "secret file"
+)
+
+// Limits from spec §3.2 and the server (altibase.md §1.3).
+const (
+	MaxDNSLabelBytes    = 63 // AKU_STS_NAME, AKU_SVC_NAME
+	MaxPrefixBytes      = 37 // REPLICATION_NAME_PREFIX: 40 minus "_ij"
+	MaxReplicationCount = 32 // the server's REPLICATION_MAX_COUNT default
+	maxErrors           = 20 // errors reported at once; the rest are dropped
+)
+
+// Load reads and validates the configuration at path. Besides Parse's
+// warnings it warns when the file holds a password and is readable by
+// group or others.
+func Load(path string, ov Overrides) (*Config, []Warning, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, &Error{Pos: Position{File: path}, Msg: fmt.Sprintf("reading the configuration: %v", unwrapPathError(err))}
+	}
+	cfg, warnings, pwPos, err := parse(path, src, ov)
+	if err != nil {
+		return nil, warnings, err
+	}
+	if pwPos.Line > 0 {
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o044 != 0 {
+			warnings = append(warnings, Warning{Pos: pwPos, Message: fmt.Sprintf(
+				"%s holds the SYS password and is readable by group or others (mode %04o): chmod 600 it, or give the password in AKU_SYS_PASSWORD_FILE",
+				path, fi.Mode().Perm())})
+		}
+	}
+	return cfg, warnings, nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Parse validates the configuration src, read from filename, applying the
+// overrides. The error, when not nil, wraps ErrInvalid and holds one line
+// "<file>:<line>:<col>: <what is wrong>" per problem found.
+func Parse(filename string, src []byte, ov Overrides) (*Config, []Warning, error) {
+	cfg, warnings, _, err := parse(filename, src, ov)
+	return cfg, warnings, err
+}
+
+// decoder collects the errors and warnings of one validation.
+type decoder struct {
+	file     string
+	errs     []*Error
+	warnings []Warning
+}
+
+func (d *decoder) errorf(pos Position, format string, args ...any) {
+	d.errs = append(d.errs, errorAt(pos, format, args...))
+}
+
+func (d *decoder) warnf(pos Position, format string, args ...any) {
+	d.warnings = append(d.warnings, Warning{Pos: pos, Message: fmt.Sprintf(format, args...)})
+}
+
+func (d *decoder) err() error {
+	if len(d.errs) == 0 {
+		return nil
+	}
+	sort.SliceStable(d.errs, func(i, j int) bool {
+		a, b := d.errs[i].Pos, d.errs[j].Pos
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+	if len(d.errs) > maxErrors {
+		d.errs = d.errs[:maxErrors]
+	}
+	if len(d.errs) == 1 {
+		return d.errs[0]
+	}
+	errs := make([]error, len(d.errs))
+	for i, e := range d.errs {
+		errs[i] = e
+	}
+	return errors.Join(errs...)
+}
+
+func pos(p lexer.Position) Position {
+	return Position{File: p.Filename, Line: p.Line, Column: p.Column}
+}
+
+// missing is the spec's exact message for a required property (spec §3.2).
+func missing(name string) string {
+	return fmt.Sprintf("Property [%s] should be specified by configuration.", name)
+}
+
+func parse(filename string, src []byte, ov Overrides) (*Config, []Warning, Position, error) {
+	f, err := parser.Parse(filename, src)
+	if err != nil {
+		var pe *parser.Error
+		if errors.As(err, &pe) {
+			return nil, nil, Position{}, &Error{Pos: pos(pe.Pos), Msg: pe.Msg}
+		}
+		return nil, nil, Position{}, &Error{Pos: Position{File: filename}, Msg: err.Error()}
+	}
+	d := &decoder{file: filename}
+	cfg, pwPos := d.decode(f, ov)
+	if err := d.err(); err != nil {
+		return nil, d.warnings, pwPos, err
+	}
+	return cfg, d.warnings, pwPos, nil
+}
+
+// decode validates the syntax tree; problems are collected in d.
+func (d *decoder) decode(f *parser.File, ov Overrides) (*Config, Position) {
+	end := pos(f.End)
+	entries := map[string]*parser.Entry{}
+	for _, e := range f.Entries {
+		name := e.Name
+		if name == legacyPasswordKey {
+			d.warnf(pos(e.Pos), "%s is the legacy misspelling of %s: rename it", legacyPasswordKey, "AKU_SYS_PASSWORD")
+			name = "AKU_SYS_PASSWORD"
+		}
+		if _, ok := properties[name]; !ok {
+			d.errorf(pos(e.Pos), "%s", unknownProperty(e.Name, topLevelNames))
+			continue
+		}
+		if prev, ok := entries[name]; ok {
+			as := ""
+			if prev.Name != name {
+				as = " as " + prev.Name
+			} else if e.Name != name {
+				as = " as " + name
+			}
+			d.errorf(pos(e.Pos), "duplicate property %s: already set at line %d%s", e.Name, prev.Pos.Line, as)
+			continue
+		}
+		entries[name] = e
+	}
+
+	cfg := &Config{File: d.fileName(), SysUser: "SYS"}
+	for _, name := range propertyOrder {
+		p := properties[name]
+		e := entries[name]
+		if e == nil {
+			continue
+		}
+		if p.kind == kindGroups {
+			if e.Groups == nil {
+				d.errorf(pos(e.Value.Pos), "%s takes groups in parentheses: %s = ( REPLICATION_NAME_PREFIX = ... ( USER.TABLE, ... ) )", name, name)
+			}
+			continue
+		}
+		if e.Groups != nil {
+			d.errorf(pos(e.Groups[0].Pos), "%s takes a single value, not a list in parentheses", e.Name)
+			delete(entries, name)
+		}
+	}
+
+	str := func(name string) (string, Position, bool) {
+		e := entries[name]
+		if e == nil || e.Value == nil {
+			return "", Position{}, false
+		}
+		return e.Value.Text(), pos(e.Value.Pos), true
+	}
+	num := func(name string) int64 {
+		p := properties[name]
+		v, at, ok := str(name)
+		if !ok {
+			return p.def
+		}
+		n, ok := d.integer(at, name, v, p.min, p.max)
+		if !ok {
+			return p.def
+		}
+		return n
+	}
+
+	for _, name := range []string{"AKU_STS_NAME", "AKU_SVC_NAME"} {
+		v, at, ok := str(name)
+		if !ok {
+			if entries[name] == nil {
+				d.errorf(end, "%s", missing(name))
+			}
+			continue
+		}
+		if err := validDNSLabel(v); err != nil {
+			d.errorf(at, "%s %q %v: it forms the pod host names <AKU_STS_NAME>-<n>.<AKU_SVC_NAME>", name, v, err)
+			continue
+		}
+		if name == "AKU_STS_NAME" {
+			cfg.StsName = v
+		} else {
+			cfg.SvcName = v
+		}
+	}
+	cfg.ServerCount = int(num("AKU_SERVER_COUNT"))
+	cfg.PortNo = int(num("AKU_PORT_NO"))
+	cfg.ReplicationPortNo = int(num("AKU_REPLICATION_PORT_NO"))
+	if e := entries["AKU_REPLICATION_PORT_NO"]; e != nil && cfg.PortNo == cfg.ReplicationPortNo {
+		d.errorf(pos(e.Value.Pos), "AKU_REPLICATION_PORT_NO %d is the same as AKU_PORT_NO", cfg.ReplicationPortNo)
+	}
+	cfg.QueryTimeout = seconds(num("AKU_QUERY_TIMEOUT"))
+	cfg.QueryRetryCount = num("AKU_QUERY_RETRY_COUNT")
+	cfg.QueryRetryDelay = millis(num("AKU_QUERY_RETRY_DELAY_MSEC"))
+	cfg.AddressCheckCount = int(num("AKU_ADDRESS_CHECK_COUNT"))
+	cfg.FlushAtStart = num("AKU_FLUSH_AT_START") == 1
+	cfg.FlushTimeoutAtStart = seconds(num("AKU_FLUSH_TIMEOUT_AT_START"))
+	cfg.DelayStartComplete = seconds(num("AKU_DELAY_START_COMPLETE_TIME"))
+	cfg.FlushAtEnd = num("AKU_FLUSH_AT_END") == 1
+	cfg.ReplicationResetAtEnd = num("AKU_REPLICATION_RESET_AT_END") == 1
+
+	pwPos := d.password(cfg, entries, ov, end)
+	d.connectionString(cfg, entries, ov)
+
+	if e := entries["REPLICATIONS"]; e == nil {
+		d.errorf(end, "%s", missing("REPLICATIONS"))
+	} else if e.Groups != nil {
+		cfg.Groups = d.groups(e.Groups)
+		if n := len(e.Groups) * (cfg.ServerCount - 1); n > MaxReplicationCount {
+			d.errorf(pos(e.Pos), "REPLICATIONS: %d groups × (AKU_SERVER_COUNT %d − 1) = %d replication objects on each pod, more than the server's REPLICATION_MAX_COUNT (%d)",
+				len(e.Groups), cfg.ServerCount, n, MaxReplicationCount)
+		}
+	}
+	return cfg, pwPos
+}
+
+func (d *decoder) fileName() string { return d.file }
+
+// password applies spec §12: AKU_SYS_PASSWORD from the environment wins,
+// then AKU_SYS_PASSWORD_FILE, then the file's value. It returns the
+// position of the file's password, if the file holds one.
+func (d *decoder) password(cfg *Config, entries map[string]*parser.Entry, ov Overrides, end Position) Position {
+	var filePos Position
+	if e := entries["AKU_SYS_PASSWORD"]; e != nil && e.Value != nil {
+		filePos = pos(e.Value.Pos)
+		cfg.SysPassword = e.Value.Text()
+		cfg.PasswordSource = SourceFile
+		if cfg.SysPassword == "" {
+			d.errorf(filePos, "%s is empty", e.Name)
+		}
+	}
+	switch {
+	case ov.SysPasswordSet:
+		if ov.SysPasswordFile != "" {
+			d.warnf(Position{}, "AKU_SYS_PASSWORD_FILE is ignored: AKU_SYS_PASSWORD is set in the environment and wins")
+		}
+		if ov.SysPassword == "" {
+			d.errorf(Position{}, "AKU_SYS_PASSWORD is set in the environment but empty")
+			return filePos
+		}
+		cfg.SysPassword, cfg.PasswordSource = ov.SysPassword, SourceEnvironment
+	case ov.SysPasswordFile != "":
+		b, err := os.ReadFile(ov.SysPasswordFile)
+		if err != nil {
+			d.errorf(Position{File: ov.SysPasswordFile}, "reading the password named by AKU_SYS_PASSWORD_FILE: %v", unwrapPathError(err))
+			return filePos
+		}
+		s := string(b)
+		if strings.HasSuffix(s, "\n") {
+			s = strings.TrimSuffix(strings.TrimSuffix(s, "\n"), "\r")
+		}
+		if s == "" {
+			d.errorf(Position{File: ov.SysPasswordFile}, "the password file named by AKU_SYS_PASSWORD_FILE is empty")
+			return filePos
+		}
+		cfg.SysPassword, cfg.PasswordSource = s, SourceSecretFile
+	case cfg.PasswordSource == "":
+		if entries["AKU_SYS_PASSWORD"] == nil {
+			d.errorf(end, "%s", missing("AKU_SYS_PASSWORD"))
+		}
+	}
+	return filePos
+}
+
+// connectionString checks AKU_CONNECTION_STRING; the environment wins.
+func (d *decoder) connectionString(cfg *Config, entries map[string]*parser.Entry, ov Overrides) {
+	if ov.ConnectionStringSet && ov.ConnectionString != "" {
+		if !strings.Contains(ov.ConnectionString, "{host}") {
+			d.errorf(Position{}, "AKU_CONNECTION_STRING from the environment must contain {host}")
+			return
+		}
+		cfg.ConnectionString = ov.ConnectionString
+		return
+	}
+	e := entries["AKU_CONNECTION_STRING"]
+	if e == nil || e.Value == nil {
+		return
+	}
+	v := e.Value.Text()
+	if !strings.Contains(v, "{host}") {
+		d.errorf(pos(e.Value.Pos), "AKU_CONNECTION_STRING must contain {host}")
+		return
+	}
+	cfg.ConnectionString = v
+}
+
+// integer parses a decimal integer value and checks its range.
+func (d *decoder) integer(at Position, name, v string, lo, hi int64) (int64, bool) {
+	digits := strings.TrimPrefix(v, "-")
+	if digits == "" || strings.Trim(digits, "0123456789") != "" || len(digits) > 18 {
+		d.errorf(at, "%s %q is not an integer", name, v)
+		return 0, false
+	}
+	var n int64
+	for _, c := range digits {
+		n = n*10 + int64(c-'0')
+	}
+	if strings.HasPrefix(v, "-") {
+		n = -n
+	}
+	if n < lo || n > hi {
+		if lo == 0 && hi == 1 {
+			d.errorf(at, "%s must be 0 or 1, not %d", name, n)
+		} else if hi == maxUint32 {
+			d.errorf(at, "%s must be at least %d, not %d", name, lo, n)
+		} else {
+			d.errorf(at, "%s must be between %d and %d, not %d", name, lo, hi, n)
+		}
+		return 0, false
+	}
+	return n, true
+}
+
+// validDNSLabel checks an RFC 1123 label: letters, digits and '-',
+// starting and ending with a letter or digit, at most 63 bytes. Upper-case
+// letters are accepted because DNS names are case-insensitive.
+func validDNSLabel(s string) error {
+	if s == "" {
+		return errors.New("is empty")
+	}
+	if len(s) > MaxDNSLabelBytes {
+		return fmt.Errorf("is %d bytes long, more than %d", len(s), MaxDNSLabelBytes)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && c != '-' {
+			return fmt.Errorf("is not a DNS label (only letters, digits and '-' are allowed, found %q)", rune(c))
+		}
+		if !alnum && (i == 0 || i == len(s)-1) {
+			return errors.New("is not a DNS label (it must start and end with a letter or digit)")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,24 @@
+// Package parser is the aku.conf grammar: a hand-written lexer and a
+// participle grammar that turn the file into a syntax tree in which every
+// node keeps its position (spec §3.1). It knows nothing about what the
+// properties mean; package conf validates the tree and reports meaning
+// errors at the nodes' positions.
+//
+// The lexical rules, decided here because the original's manual is silent
+// (spec §3.1 "decide and document"):
+//
+//   - `#` starts a comment that runs to the end of the line; an empty `#` is
+//     a comment too. A `#` glued to the end of a bare value (`pa#ss`) is
+//     rejected as ambiguous: put a space before a comment, or quote the value.
+//   - A bare value is a run of characters other than white space, `#`, `"`,
+//     `=`, `(`, `)` and `,`.
+//   - A quoted value is enclosed in double quotes on one line; inside it,
+//     `\"` is a double quote and `\\` a backslash; any other backslash is an
+//     error. Quoting is how a value with spaces, `#`, `=`, `(`, `)`, `,` or
+//     quotes is written.
+//   - At the top level a line break ends a property. Inside parentheses line
+//     breaks are white space, and a line break next to a `,` or before a `(`
+//     is too, so REPLICATIONS groups and items may be spread over lines.
+//   - CRLF line endings, tabs, blank lines and a leading UTF-8 byte order mark
+//     are accepted.
+package parser
