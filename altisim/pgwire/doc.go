@@ -1,0 +1,22 @@
+// Package pgwire serves an altisim.Server over the PostgreSQL wire
+// protocol, so that clients reach the simulator through the production
+// path: database/sql, alexbrainman/odbc, unixODBC and Debian's psqlODBC
+// driver (testing guide, "The wire").
+//
+// It implements what psqlODBC uses with UseServerSidePrepare=0: SSLRequest
+// (refused with 'N'), the startup message, cleartext password
+// authentication checked by the engine's Connect, simple Query messages
+// holding one or more ';'-separated statements, and CancelRequest. Altibase
+// errors travel as ErrorResponse with the 5-hex-digit code as SQLSTATE
+// ("6100D") and the Altibase message as message text. psqlODBC's
+// connect-time housekeeping (SET DateStyle, SET extra_float_digits, show
+// transaction_isolation, the pg_type query for 'lo') and transaction
+// control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT ...) are answered here and
+// never reach the engine: every engine statement is autocommitted.
+//
+// SYSDBA privilege (altibase.md §4, PRIVILEGE=SYSDBA) is asked for with
+// the startup parameter "options" holding "-c privilege=sysdba", which
+// psqlODBC sends from pqopt={options='-c privilege=sysdba'}; see
+// PsqlODBCTemplate. A client is remote (REMOTE_SYSDBA_ENABLE) when its
+// address is not a loopback address.
+package pgwire
