@@ -53,8 +53,8 @@ func Load(path string, ov Overrides) (*Config, []Warning, error) {
 	if pwPos.Line > 0 {
 		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o044 != 0 {
 			warnings = append(warnings, Warning{Pos: pwPos, Message: fmt.Sprintf(
-				"%s holds the SYS password and is readable by group or others (mode %04o): chmod 600 it, or give the password in AKU_SYS_PASSWORD_FILE",
-				path, fi.Mode().Perm())})
+				"the file holds the SYS password and is readable by group or others (mode %04o): chmod 600 it, or give the password in AKU_SYS_PASSWORD_FILE",
+				fi.Mode().Perm())})
 		}
 	}
 	return cfg, warnings, nil

@@ -26,13 +26,14 @@ func Identify(podName string, cfg *conf.Config) (Identity, error) {
 	if podName == "" {
 		return id, fmt.Errorf("%w: the pod name is empty (set POD_NAME from the Downward API)", ErrIdentity)
 	}
+	id.Host = podName + "." + cfg.SvcName
 	cut := strings.LastIndexByte(podName, '-')
 	digits := podName[cut+1:]
 	if cut < 0 || digits == "" || strings.Trim(digits, "0123456789") != "" || len(digits) > 9 {
 		return id, fmt.Errorf("%w: pod name %q has no ordinal: a StatefulSet pod is named <AKU_STS_NAME>-<n>", ErrIdentity, podName)
 	}
 	n, _ := strconv.Atoi(digits)
-	id.Ordinal, id.Host = n, podName+"."+cfg.SvcName
+	id.Ordinal = n
 	if sts := podName[:cut]; !strings.EqualFold(sts, cfg.StsName) {
 		return id, fmt.Errorf("%w: pod name %q does not belong to StatefulSet %q (AKU_STS_NAME in %s)", ErrIdentity, podName, cfg.StsName, cfg.File)
 	}

@@ -2,11 +2,216 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/aku-project/aku/conf"
+	"github.com/aku-project/aku/podlife"
+	"github.com/aku-project/aku/replication"
 )
 
-// runInfo prints the parsed configuration (aku -i, spec §5).
-// Owner: the foundation work (parser/conf); replaced there.
-func runInfo(ctx context.Context, o *options) error {
-	return errors.New("aku -i is not built yet")
+// maskedPassword replaces the SYS password in aku -i unless --show-password.
+const maskedPassword = "********"
+
+// overrides are the aku.conf values the environment gives (spec §12).
+func (e environment) overrides() conf.Overrides {
+	return conf.Overrides{
+		SysPassword:         e.SysPassword,
+		SysPasswordSet:      e.SysPasswordSet,
+		SysPasswordFile:     e.SysPasswordFile,
+		ConnectionString:    e.ConnectionString,
+		ConnectionStringSet: e.ConnectionStringOK,
+	}
+}
+
+// runInfo prints the parsed configuration (aku -i, spec §5). Problems with
+// the pod identity are warnings here: -i is also run by hand, outside the
+// StatefulSet, to check a configuration.
+func runInfo(_ context.Context, o *options) error {
+	path, err := o.resolveConfigPath()
+	if err != nil {
+		return err
+	}
+	cfg, warnings, err := conf.Load(path, o.env.overrides())
+	for _, w := range warnings {
+		fmt.Fprintln(o.stderr, w)
+	}
+	if err != nil {
+		return err
+	}
+	id, err := podlife.Identify(o.env.PodName, cfg)
+	if err != nil {
+		if o.env.HostnameErr != nil {
+			fmt.Fprintf(o.stderr, "warning: reading the host name (POD_NAME is not set): %v\n", o.env.HostnameErr)
+		}
+		fmt.Fprintf(o.stderr, "warning: %v\n", err)
+	}
+	info := newInfo(cfg, id, o.showPassword)
+	if o.output == "json" {
+		enc := json.NewEncoder(o.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(info)
+	}
+	return info.writeText(o.stdout)
+}
+
+// infoJSON is the shape of aku -i --output json, documented in
+// docs/configuration.md. Field names are stable; fields are only added.
+type infoJSON struct {
+	Config       string            `json:"config"`
+	Server       infoServer        `json:"server"`
+	Settings     infoSettings      `json:"settings"`
+	Replications []infoReplication `json:"replications"`
+	Groups       []infoGroup       `json:"groups"`
+}
+
+type infoServer struct {
+	ID              *int   `json:"id"` // null when the pod name gives no ordinal
+	PodName         string `json:"podName"`
+	Host            string `json:"host"`
+	User            string `json:"user"`
+	Password        string `json:"password"`
+	PasswordSource  string `json:"passwordSource"`
+	Port            int    `json:"port"`
+	ReplicationPort int    `json:"replicationPort"`
+	MaxServerCount  int    `json:"maxServerCount"`
+}
+
+type infoSettings struct {
+	StsName                    string `json:"stsName"`
+	SvcName                    string `json:"svcName"`
+	QueryTimeoutSeconds        int64  `json:"queryTimeoutSeconds"`
+	QueryRetryCount            int64  `json:"queryRetryCount"`
+	QueryRetryDelayMsec        int64  `json:"queryRetryDelayMsec"`
+	AddressCheckCount          int    `json:"addressCheckCount"`
+	FlushAtStart               bool   `json:"flushAtStart"`
+	FlushTimeoutAtStartSeconds int64  `json:"flushTimeoutAtStartSeconds"`
+	DelayStartCompleteSeconds  int64  `json:"delayStartCompleteSeconds"`
+	FlushAtEnd                 bool   `json:"flushAtEnd"`
+	ReplicationResetAtEnd      bool   `json:"replicationResetAtEnd"`
+	ConnectionString           string `json:"connectionString"` // template; empty = built-in default
+}
+
+type infoReplication struct {
+	ServerID int      `json:"serverId"`
+	Host     string   `json:"host"`
+	Names    []string `json:"names"`
+}
+
+type infoGroup struct {
+	Prefix            string     `json:"prefix"`
+	SyncParallelCount int        `json:"syncParallelCount"`
+	Items             []infoItem `json:"items"`
+}
+
+type infoItem struct {
+	User      string `json:"user"`
+	Table     string `json:"table"`
+	Partition string `json:"partition,omitempty"`
+}
+
+func newInfo(cfg *conf.Config, id podlife.Identity, showPassword bool) infoJSON {
+	pw := maskedPassword
+	if showPassword {
+		pw = cfg.SysPassword
+	}
+	info := infoJSON{
+		Config: cfg.File,
+		Server: infoServer{
+			PodName: id.PodName, Host: id.Host, User: cfg.SysUser,
+			Password: pw, PasswordSource: cfg.PasswordSource,
+			Port: cfg.PortNo, ReplicationPort: cfg.ReplicationPortNo, MaxServerCount: cfg.ServerCount,
+		},
+		Settings: infoSettings{
+			StsName: cfg.StsName, SvcName: cfg.SvcName,
+			QueryTimeoutSeconds:        int64(cfg.QueryTimeout.Seconds()),
+			QueryRetryCount:            cfg.QueryRetryCount,
+			QueryRetryDelayMsec:        cfg.QueryRetryDelay.Milliseconds(),
+			AddressCheckCount:          cfg.AddressCheckCount,
+			FlushAtStart:               cfg.FlushAtStart,
+			FlushTimeoutAtStartSeconds: int64(cfg.FlushTimeoutAtStart.Seconds()),
+			DelayStartCompleteSeconds:  int64(cfg.DelayStartComplete.Seconds()),
+			FlushAtEnd:                 cfg.FlushAtEnd,
+			ReplicationResetAtEnd:      cfg.ReplicationResetAtEnd,
+			ConnectionString:           cfg.ConnectionString,
+		},
+		Replications: []infoReplication{},
+		Groups:       []infoGroup{},
+	}
+	if id.Ordinal >= 0 {
+		n := id.Ordinal
+		info.Server.ID = &n
+	}
+	for s := 0; s < cfg.ServerCount; s++ {
+		r := infoReplication{ServerID: s, Host: podlife.PeerHost(cfg, s), Names: []string{}}
+		for _, obj := range replication.Objects(cfg, s) {
+			r.Names = append(r.Names, obj.Name)
+		}
+		info.Replications = append(info.Replications, r)
+	}
+	for _, g := range cfg.Groups {
+		ig := infoGroup{Prefix: g.Prefix, SyncParallelCount: g.SyncParallelCount, Items: []infoItem{}}
+		for _, it := range g.Items {
+			ig.Items = append(ig.Items, infoItem{User: it.User, Table: it.Table, Partition: it.Partition})
+		}
+		info.Groups = append(info.Groups, ig)
+	}
+	return info
+}
+
+const infoRule = " #########################\n"
+
+// writeText prints the layout of the original's aku -i (spec §5), including
+// its spelling "Serve[ID:n]".
+func (info infoJSON) writeText(w io.Writer) error {
+	var b strings.Builder
+	field := func(name, value string) {
+		fmt.Fprintf(&b, "  %-16s : %s\n", name, value)
+	}
+	serverID := "unknown"
+	if info.Server.ID != nil {
+		serverID = strconv.Itoa(*info.Server.ID)
+	}
+	host := info.Server.Host
+	if host == "" {
+		host = "unknown"
+	}
+	b.WriteString(infoRule)
+	b.WriteString(" [ Server ]\n")
+	field("Server ID", serverID)
+	field("Host", host)
+	field("User", info.Server.User)
+	field("Password", info.Server.Password)
+	field("Port", strconv.Itoa(info.Server.Port))
+	field("Replication Port", strconv.Itoa(info.Server.ReplicationPort))
+	field("Max Server Count", strconv.Itoa(info.Server.MaxServerCount))
+	b.WriteString(infoRule)
+	b.WriteString(" [ Replications ]\n")
+	for _, r := range info.Replications {
+		fmt.Fprintf(&b, " #### Serve[ID:%d] Replication list ####\n", r.ServerID)
+		for _, name := range r.Names {
+			field("Replication Name", name)
+		}
+	}
+	b.WriteString(infoRule)
+	b.WriteString(" [ Replication Items ]\n")
+	for _, g := range info.Groups {
+		fmt.Fprintf(&b, " #### Replication [Prefix:%s] item list ####\n", g.Prefix)
+		for i, it := range g.Items {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			field("User Name", it.User)
+			field("Table Name", it.Table)
+			if it.Partition != "" {
+				field("Partition Name", it.Partition)
+			}
+		}
+	}
+	b.WriteString(infoRule)
+	_, err := io.WriteString(w, b.String())
+	return err
 }
