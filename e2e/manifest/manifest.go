@@ -1,0 +1,245 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/aku-project/aku/parser"
+)
+
+// MarkerPath is the completion marker aku -p start writes and the startup
+// probe reads (spec §2).
+const MarkerPath = "/tmp/aku_start_completed"
+
+// Set is the decoded contents of a manifest directory: one Service, one
+// ConfigMap, one Secret and one or more variants of the StatefulSet.
+type Set struct {
+	Dir       string
+	Service   *corev1.Service
+	ConfigMap *corev1.ConfigMap
+	Secret    *corev1.Secret
+	// StatefulSets are keyed by file name without its extension, e.g.
+	// "statefulset-entrypoint".
+	StatefulSets map[string]*appsv1.StatefulSet
+	// Conf holds the top-level scalar properties of the ConfigMap's
+	// aku.conf, by name.
+	Conf map[string]string
+}
+
+// Load decodes every *.yaml file of dir strictly (DecodeStrict) and sorts the
+// objects by kind. A kind other than Service, ConfigMap, Secret and
+// StatefulSet, or a second Service, ConfigMap or Secret, is an error.
+func Load(dir string) (*Set, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("listing manifests in %s: %w", dir, err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("listing manifests in %s: no *.yaml file", dir)
+	}
+	sort.Strings(files)
+	s := &Set{Dir: dir, StatefulSets: map[string]*appsv1.StatefulSet{}}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("reading manifest: %w", err)
+		}
+		if err := s.add(f, data); err != nil {
+			return nil, fmt.Errorf("decoding %s: %w", filepath.Base(f), err)
+		}
+	}
+	if s.Service == nil || s.ConfigMap == nil || s.Secret == nil || len(s.StatefulSets) == 0 {
+		return nil, fmt.Errorf("loading manifests from %s: want a Service, a ConfigMap, a Secret and at least one StatefulSet", dir)
+	}
+	conf, ok := s.ConfigMap.Data["aku.conf"]
+	if !ok {
+		return nil, fmt.Errorf("loading manifests from %s: ConfigMap %q has no aku.conf", dir, s.ConfigMap.Name)
+	}
+	s.Conf, err = scalarProperties(conf)
+	if err != nil {
+		return nil, fmt.Errorf("reading aku.conf of ConfigMap %q: %w", s.ConfigMap.Name, err)
+	}
+	return s, nil
+}
+
+func (s *Set) add(file string, data []byte) error {
+	var meta struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+	}
+	if err := yaml.Unmarshal(data, &meta); err != nil {
+		return err
+	}
+	dup := func() error { return fmt.Errorf("a second %s", meta.Kind) }
+	switch {
+	case meta.APIVersion == "v1" && meta.Kind == "Service":
+		if s.Service != nil {
+			return dup()
+		}
+		s.Service = &corev1.Service{}
+		return DecodeStrict(data, s.Service)
+	case meta.APIVersion == "v1" && meta.Kind == "ConfigMap":
+		if s.ConfigMap != nil {
+			return dup()
+		}
+		s.ConfigMap = &corev1.ConfigMap{}
+		return DecodeStrict(data, s.ConfigMap)
+	case meta.APIVersion == "v1" && meta.Kind == "Secret":
+		if s.Secret != nil {
+			return dup()
+		}
+		s.Secret = &corev1.Secret{}
+		return DecodeStrict(data, s.Secret)
+	case meta.APIVersion == "apps/v1" && meta.Kind == "StatefulSet":
+		sts := &appsv1.StatefulSet{}
+		if err := DecodeStrict(data, sts); err != nil {
+			return err
+		}
+		s.StatefulSets[strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))] = sts
+		return nil
+	default:
+		return fmt.Errorf("unexpected object %s %s", meta.APIVersion, meta.Kind)
+	}
+}
+
+// DecodeStrict decodes one YAML document into a Kubernetes API object. It
+// fails on duplicate keys, on fields the type does not have (a misspelt
+// publishNotReadyAddresses would otherwise be dropped without a word), on
+// values of the wrong type and on a second document in the same file.
+func DecodeStrict(data []byte, into any) error {
+	if bytes.HasPrefix(data, []byte("---\n")) {
+		data = data[len("---\n"):]
+	}
+	if bytes.Contains(data, []byte("\n---")) {
+		return fmt.Errorf("more than one YAML document: keep one object per file")
+	}
+	j, err := yaml.YAMLToJSONStrict(data)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("trailing data after the object")
+	}
+	return nil
+}
+
+// scalarProperties returns the `NAME = VALUE` properties of an aku.conf
+// (REPLICATIONS excluded), parsed with aku's own grammar.
+func scalarProperties(conf string) (map[string]string, error) {
+	f, err := parser.Parse("aku.conf", []byte(conf))
+	if err != nil {
+		return nil, err
+	}
+	props := map[string]string{}
+	for _, e := range f.Entries {
+		if e.Value != nil {
+			props[strings.ToUpper(e.Name)] = e.Value.Text()
+		}
+	}
+	return props, nil
+}
+
+// ConfInt is an integer property of the ConfigMap's aku.conf, or def when
+// the file does not set it (the defaults of spec §3.2).
+func (s *Set) ConfInt(name string, def int) (int, error) {
+	v, ok := s.Conf[name]
+	if !ok {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("aku.conf: %s = %q: not an integer", name, v)
+	}
+	return n, nil
+}
+
+// Container is the StatefulSet's one container (aku and the server share
+// it: spec §11).
+func Container(sts *appsv1.StatefulSet) (*corev1.Container, error) {
+	cs := sts.Spec.Template.Spec.Containers
+	if len(cs) != 1 {
+		return nil, fmt.Errorf("StatefulSet %q: want one container (aku runs next to the server), found %d", sts.Name, len(cs))
+	}
+	return &cs[0], nil
+}
+
+// EnvValue is the literal value of the container's environment variable
+// name, and whether it is set as a literal.
+func EnvValue(c *corev1.Container, name string) (string, bool) {
+	for _, e := range c.Env {
+		if e.Name == name && e.ValueFrom == nil {
+			return e.Value, true
+		}
+	}
+	return "", false
+}
+
+// Mount is where a path inside the container comes from.
+type Mount struct {
+	MountPath string
+	Volume    corev1.Volume
+	// SubPath is the volumeMount's subPath; Rest is the part of the path
+	// below MountPath.
+	SubPath string
+	Rest    string
+}
+
+// ResolveMount finds the volume mount that holds path in the container: the
+// one with the longest mountPath that is path or one of its parents, as the
+// kubelet layers mounts.
+func ResolveMount(sts *appsv1.StatefulSet, c *corev1.Container, path string) (Mount, bool) {
+	var best *corev1.VolumeMount
+	for i := range c.VolumeMounts {
+		vm := &c.VolumeMounts[i]
+		if path == vm.MountPath || strings.HasPrefix(path, strings.TrimSuffix(vm.MountPath, "/")+"/") {
+			if best == nil || len(vm.MountPath) > len(best.MountPath) {
+				best = vm
+			}
+		}
+	}
+	if best == nil {
+		return Mount{}, false
+	}
+	m := Mount{MountPath: best.MountPath, SubPath: best.SubPath, Rest: strings.TrimPrefix(strings.TrimPrefix(path, best.MountPath), "/")}
+	for _, v := range sts.Spec.Template.Spec.Volumes {
+		if v.Name == best.Name {
+			m.Volume = v
+			return m, true
+		}
+	}
+	for _, t := range sts.Spec.VolumeClaimTemplates {
+		if t.Name == best.Name {
+			m.Volume = corev1.Volume{Name: t.Name, VolumeSource: corev1.VolumeSource{
+				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: t.Name},
+			}}
+			return m, true
+		}
+	}
+	return Mount{}, false
+}
+
+// SecretValue is the value of key in the Secret, from data or stringData.
+func SecretValue(s *corev1.Secret, key string) (string, bool) {
+	if v, ok := s.StringData[key]; ok {
+		return v, true
+	}
+	if v, ok := s.Data[key]; ok {
+		return string(v), true
+	}
+	return "", false
+}

@@ -1,0 +1,138 @@
+package manifest
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+const examplesDir = "../../examples/kubernetes"
+
+func loadExamples(t *testing.T) *Set {
+	t.Helper()
+	s, err := Load(examplesDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestExamplesHoldTheInvariants(t *testing.T) {
+	s := loadExamples(t)
+	if err := s.Check(); err != nil {
+		t.Fatalf("the examples break invariants:\n%v", err)
+	}
+	var got []string
+	for n := range s.StatefulSets {
+		got = append(got, n)
+	}
+	if len(got) != 2 || s.StatefulSets["statefulset-entrypoint"] == nil || s.StatefulSets["statefulset-hooks"] == nil {
+		t.Errorf("StatefulSet variants = %v, want statefulset-entrypoint and statefulset-hooks", got)
+	}
+	if s.Conf["AKU_STS_NAME"] != "altibase-sts" || s.Conf["AKU_SVC_NAME"] != "altibase-svc" || s.Conf["AKU_SERVER_COUNT"] != "4" {
+		t.Errorf("aku.conf properties = %v", s.Conf)
+	}
+	budget, err := s.EndBudget()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// AKU_QUERY_TIMEOUT 60 + 3 rounds x 5 retries x 1 s + 15.
+	if budget != 90 {
+		t.Errorf("EndBudget = %d, want 90", budget)
+	}
+}
+
+func TestDecodeStrictRejects(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown field", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  publishNotReadyAdresses: true\n", `unknown field "publishNotReadyAdresses"`},
+		{"duplicate key", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nmetadata: {name: t}\n", `key "metadata" already set`},
+		{"wrong type", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: 20300\n", "cannot unmarshal number"},
+		{"two documents", "apiVersion: v1\nkind: Service\n---\napiVersion: v1\nkind: Service\n", "more than one YAML document"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := DecodeStrict([]byte(tt.yaml), &corev1.Service{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("DecodeStrict error = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+	var svc corev1.Service
+	if err := DecodeStrict([]byte("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {clusterIP: None}\n"), &svc); err != nil || svc.Spec.ClusterIP != "None" {
+		t.Fatalf("DecodeStrict of a valid Service: %v, %+v", err, svc.Spec)
+	}
+}
+
+// TestCheckFindsBrokenInvariants breaks one invariant at a time in a copy of
+// the examples and expects Check to name it.
+func TestCheckFindsBrokenInvariants(t *testing.T) {
+	hooks := func(s *Set) *appsv1.StatefulSet { return s.StatefulSets["statefulset-hooks"] }
+	entry := func(s *Set) *appsv1.StatefulSet { return s.StatefulSets["statefulset-entrypoint"] }
+	container := func(sts *appsv1.StatefulSet) *corev1.Container { return &sts.Spec.Template.Spec.Containers[0] }
+	setEnv := func(c *corev1.Container, name, value string) {
+		for i := range c.Env {
+			if c.Env[i].Name == name {
+				c.Env[i].Value = value
+			}
+		}
+	}
+	i32 := func(n int32) *int32 { return &n }
+	tests := []struct {
+		name   string
+		break_ func(s *Set)
+		want   string
+	}{
+		{"parallel pod management", func(s *Set) { entry(s).Spec.PodManagementPolicy = appsv1.ParallelPodManagement },
+			`statefulset-entrypoint: podManagementPolicy is "Parallel", want OrderedReady`},
+		{"not-ready addresses unpublished", func(s *Set) { s.Service.Spec.PublishNotReadyAddresses = false },
+			`Service "altibase-svc": publishNotReadyAddresses must be true`},
+		{"not headless", func(s *Set) { s.Service.Spec.ClusterIP = "" }, `clusterIP is "", want None`},
+		{"probe on another file", func(s *Set) { container(hooks(s)).StartupProbe.Exec.Command = []string{"cat", "/tmp/ready"} },
+			`statefulset-hooks: container "altibase": the startupProbe must run cat /tmp/aku_start_completed`},
+		{"service name mismatch", func(s *Set) { entry(s).Spec.ServiceName = "other" }, `serviceName "other" is not the Service "altibase-svc"`},
+		{"too many replicas", func(s *Set) { hooks(s).Spec.Replicas = i32(5) }, "statefulset-hooks: replicas must be 1..AKU_SERVER_COUNT (4)"},
+		{"sts name differs from aku.conf", func(s *Set) { s.Conf["AKU_STS_NAME"] = "db" }, `StatefulSet "altibase-sts": name differs from AKU_STS_NAME "db"`},
+		{"svc name differs from aku.conf", func(s *Set) { s.Conf["AKU_SVC_NAME"] = "db-svc" }, `Service "altibase-svc": name differs from AKU_SVC_NAME "db-svc"`},
+		{"short grace period", func(s *Set) { g := int64(30); entry(s).Spec.Template.Spec.TerminationGracePeriodSeconds = &g },
+			"statefulset-entrypoint: terminationGracePeriodSeconds 30 < 90 s"},
+		{"query timeout beyond grace", func(s *Set) { s.Conf["AKU_QUERY_TIMEOUT"] = "3600" }, "terminationGracePeriodSeconds 120 < 3630 s"},
+		{"password file outside the secret", func(s *Set) { setEnv(container(entry(s)), "AKU_SYS_PASSWORD_FILE", "/aku/config/pw") },
+			`AKU_SYS_PASSWORD_FILE /aku/config/pw is not in a mount of Secret "altibase-sys"`},
+		{"password key missing", func(s *Set) { s.Secret.StringData = map[string]string{"password": "x"} },
+			`Secret "altibase-sys" has no key "sys-password"`},
+		{"admin mode off", func(s *Set) { setEnv(container(hooks(s)), "ALTIBASE_ADMIN_MODE", "0") }, `ALTIBASE_ADMIN_MODE must be "1"`},
+		{"no remote sysdba", func(s *Set) { setEnv(container(hooks(s)), "ALTIBASE_REMOTE_SYSDBA_ENABLE", "0") }, `ALTIBASE_REMOTE_SYSDBA_ENABLE must be "1"`},
+		{"pod name not from downward api", func(s *Set) { container(entry(s)).Env[0].ValueFrom = nil }, "POD_NAME must come from the Downward API"},
+		{"variants drift", func(s *Set) { container(hooks(s)).Image = "altibase/altibase:7.1" },
+			"statefulset-hooks: differs from statefulset-entrypoint in more than the entry point and the lifecycle hooks"},
+		{"no preStop aku end", func(s *Set) { container(hooks(s)).Lifecycle.PreStop.Exec.Command = []string{"true"} }, "the preStop hook must run aku -p end"},
+		{"password in aku.conf", func(s *Set) { s.Conf["AKU_SYS_PASSWORD"] = "manager" }, "aku.conf holds AKU_SYS_PASSWORD"},
+		{"missing script", func(s *Set) { delete(s.ConfigMap.Data, "entrypoint.sh") }, `/aku/config/entrypoint.sh is not a key of ConfigMap "altibase-aku"`},
+		{"aku.conf not mounted", func(s *Set) { setEnv(container(entry(s)), "ALTIBASE_HOME", "/opt/altibase") }, "$ALTIBASE_HOME/conf/aku.conf is not the aku.conf"},
+		{"service port", func(s *Set) { s.Service.Spec.Ports = s.Service.Spec.Ports[:1] }, "no port 20301"},
+		{"one variant only", func(s *Set) { delete(s.StatefulSets, "statefulset-hooks") }, "want both variants"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := loadExamples(t)
+			tt.break_(s)
+			err := s.Check()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Check() = %v\nwant an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadRejectsAnUnknownKind(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "x.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n")
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "x.yaml: unexpected object apps/v1 Deployment") {
+		t.Fatalf("Load = %v", err)
+	}
+}
