@@ -1,0 +1,254 @@
+package podlife
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Log attribute keys: the text handler of cmd/aku prints them in the
+// original's [target pod][replication name] fields (spec §9).
+const (
+	LogKeyPod         = "pod"
+	LogKeyReplication = "replication"
+)
+
+// guardTimeout bounds the clean-up of a failed run (restoring
+// REPLICATION_DDL_ENABLE), which runs even when ctx was cancelled.
+const guardTimeout = 30 * time.Second
+
+// phaseMessages are the original's start and end lines of each phase
+// (spec §9).
+var phaseMessages = map[Phase][2]string{
+	PhaseTruncate: {"Truncate tables for replications.", "Table truncation has ended."},
+	PhaseSync:     {"Sync tables from MASTER Server.", "Replication sync has ended."},
+	PhaseFlush:    {"Flush replications.", "Replication flush has ended."},
+	PhaseReset:    {"Reset replications.", "Replication reset has ended."},
+}
+
+// executor runs a plan: one goroutine per server (its one session runs
+// the server's steps in plan order) plus one for local steps; a step
+// starts as soon as the steps in its After list are done, so independent
+// servers proceed in parallel and no phase waits for another server's
+// unrelated work. Plan order is a topological order, which makes this
+// deadlock-free: the earliest waiting step always has its dependencies at
+// the heads of other lanes or done.
+type executor struct {
+	plan     *Plan
+	sessions sessions
+	marker   Marker
+	content  string // the marker's content
+	clock    Clock
+	log      *slog.Logger
+	podName  func(server int) string
+
+	done    []chan struct{}
+	ok      []atomic.Bool
+	aborted atomic.Bool
+
+	mu         sync.Mutex
+	errs       []error
+	phaseLeft  map[Phase]int
+	phaseBegun map[Phase]bool
+}
+
+func (x *executor) run(ctx context.Context) error {
+	n := len(x.plan.Steps)
+	x.done = make([]chan struct{}, n+1)
+	x.ok = make([]atomic.Bool, n+1)
+	for i := range x.done {
+		x.done[i] = make(chan struct{})
+	}
+	close(x.done[0])
+	x.ok[0].Store(true)
+	x.phaseLeft = map[Phase]int{}
+	x.phaseBegun = map[Phase]bool{}
+	lanes := map[int][]*Step{}
+	var order []int
+	for i := range x.plan.Steps {
+		s := &x.plan.Steps[i]
+		if _, ok := lanes[s.Server]; !ok {
+			order = append(order, s.Server)
+		}
+		lanes[s.Server] = append(lanes[s.Server], s)
+		if s.Phase != PhaseNone {
+			x.phaseLeft[s.Phase]++
+		}
+	}
+	var wg sync.WaitGroup
+	for _, server := range order {
+		wg.Add(1)
+		go func(steps []*Step) {
+			defer wg.Done()
+			for _, s := range steps {
+				x.step(ctx, s)
+			}
+		}(lanes[server])
+	}
+	wg.Wait()
+	if !x.aborted.Load() {
+		return nil
+	}
+	x.runGuards(ctx)
+	return errors.Join(x.errs...)
+}
+
+// step waits for s's dependencies, runs it unless the run was aborted, and
+// marks it done.
+func (x *executor) step(ctx context.Context, s *Step) {
+	defer close(x.done[s.ID])
+	for _, a := range s.After {
+		<-x.done[a]
+	}
+	if x.aborted.Load() {
+		return
+	}
+	if err := ctx.Err(); err != nil {
+		x.fail(fmt.Errorf("before step %d: %w", s.ID, err))
+		return
+	}
+	x.beginPhase(s.Phase)
+	err := x.exec(ctx, s)
+	if err != nil && s.Optional {
+		x.log.Warn("Optional step failed; continuing: "+err.Error(), x.attrs(s)...)
+		err = nil
+	}
+	if err != nil {
+		x.fail(err)
+		return
+	}
+	x.ok[s.ID].Store(true)
+	if s.Kind == StepSQL {
+		x.log.Info(stepMessage(s.Statement), append(x.attrs(s), "sql", s.Statement)...)
+	}
+	x.endPhase(s.Phase)
+}
+
+func (x *executor) fail(err error) {
+	x.aborted.Store(true)
+	x.mu.Lock()
+	x.errs = append(x.errs, err)
+	x.mu.Unlock()
+}
+
+func (x *executor) attrs(s *Step) []any {
+	pod, repl := "-", "-"
+	if s.Server != Local {
+		pod = x.podName(s.Server)
+	}
+	if s.Replication != "" {
+		repl = s.Replication
+	}
+	return []any{LogKeyPod, pod, LogKeyReplication, repl}
+}
+
+func (x *executor) beginPhase(p Phase) {
+	if p == PhaseNone {
+		return
+	}
+	x.mu.Lock()
+	first := !x.phaseBegun[p]
+	x.phaseBegun[p] = true
+	x.mu.Unlock()
+	if first {
+		x.log.Info(phaseMessages[p][0])
+	}
+}
+
+func (x *executor) endPhase(p Phase) {
+	if p == PhaseNone {
+		return
+	}
+	x.mu.Lock()
+	x.phaseLeft[p]--
+	last := x.phaseLeft[p] == 0
+	x.mu.Unlock()
+	if last {
+		x.log.Info(phaseMessages[p][1])
+	}
+}
+
+// exec performs one step.
+func (x *executor) exec(ctx context.Context, s *Step) error {
+	switch s.Kind {
+	case StepSQL:
+		sess, ok := x.sessions[s.Server]
+		if !ok {
+			return fmt.Errorf("step %d: no session to %s", s.ID, s.Host)
+		}
+		if err := sess.Exec(ctx, s.Statement); err != nil {
+			return fmt.Errorf("pod %s: %w", x.podName(s.Server), err)
+		}
+		return nil
+	case StepWait:
+		if err := x.clock.Sleep(ctx, s.Wait); err != nil {
+			return fmt.Errorf("waiting AKU_DELAY_START_COMPLETE_TIME %s: %w", s.Wait, err)
+		}
+		return nil
+	case StepWriteMarker:
+		return x.marker.Write(x.content)
+	case StepRemoveMarker:
+		return x.marker.Remove()
+	case StepSaveDDL:
+		return x.marker.writeDDLJournal(s.Value)
+	case StepClearDDL:
+		return x.marker.removeDDLJournal()
+	}
+	return fmt.Errorf("step %d: unknown kind %q", s.ID, s.Kind)
+}
+
+// runGuards runs the clean-up of every guard whose From step succeeded and
+// whose To step did not, with a context of its own: a cancelled run must
+// still restore what it changed. A guard that fails leaves the saved value
+// for the next run (the journal file stays).
+func (x *executor) runGuards(ctx context.Context) {
+	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), guardTimeout)
+	defer cancel()
+	for _, g := range x.plan.Guards {
+		if !x.ok[g.From].Load() || x.ok[g.To].Load() {
+			continue
+		}
+		for i := range g.Steps {
+			s := g.Steps[i]
+			if err := x.exec(gctx, &s); err != nil {
+				x.mu.Lock()
+				x.errs = append(x.errs, fmt.Errorf("restoring after the failure (the next run restores it): %w", err))
+				x.mu.Unlock()
+				break
+			}
+			if s.Kind == StepSQL {
+				x.log.Info(stepMessage(s.Statement), append(x.attrs(&s), "sql", s.Statement)...)
+			}
+		}
+	}
+}
+
+// stepMessage is the log line of a successful statement.
+func stepMessage(stmt string) string {
+	switch {
+	case strings.HasPrefix(stmt, "CREATE REPLICATION"):
+		return "Replication created."
+	case strings.HasPrefix(stmt, "DROP REPLICATION"):
+		return "Replication dropped."
+	case strings.HasPrefix(stmt, "TRUNCATE"), strings.Contains(stmt, " TRUNCATE PARTITION "):
+		return "Table truncated."
+	case strings.HasPrefix(stmt, "ALTER SYSTEM SET"):
+		return "System property set."
+	case strings.HasSuffix(stmt, " START"):
+		return "Replication started."
+	case strings.HasSuffix(stmt, " STOP"):
+		return "Replication stopped."
+	case strings.HasSuffix(stmt, " RESET"):
+		return "Replication reset."
+	case strings.Contains(stmt, " SYNC"):
+		return "Replication synced."
+	case strings.Contains(stmt, " FLUSH"):
+		return "Replication flushed."
+	}
+	return "Statement executed."
+}

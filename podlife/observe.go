@@ -1,0 +1,148 @@
+package podlife
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aku-project/aku/conf"
+	"github.com/aku-project/aku/replication"
+)
+
+// Session is one server connection as the flows use it; a
+// *replication.Session is one (spec §10: one SYSDBA session per server).
+type Session interface {
+	Exec(ctx context.Context, stmt string) error
+	Replications(ctx context.Context) ([]replication.State, error)
+	Property(ctx context.Context, name string) (int64, error)
+	Close() error
+}
+
+// Connector opens the session to the server at a host name. cmd/aku builds
+// it from the connection-string template and the ODBC driver; tests from
+// the altisim in-process driver.
+type Connector interface {
+	Connect(ctx context.Context, host string) (Session, error)
+}
+
+// DialerConnector adapts a *replication.Dialer to Connector.
+type DialerConnector struct {
+	Dialer *replication.Dialer
+}
+
+// Connect opens a replication.Session to host.
+func (c DialerConnector) Connect(ctx context.Context, host string) (Session, error) {
+	s, err := c.Dialer.Connect(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// sessions are the pinned sessions of one run, by ordinal.
+type sessions map[int]Session
+
+func (s sessions) close() {
+	for _, sess := range s {
+		sess.Close()
+	}
+}
+
+// addressCheckInterval is the wait between tries to reach this pod's own
+// server through its DNS name (AKU_ADDRESS_CHECK_COUNT tries, spec §3.2).
+const addressCheckInterval = time.Second
+
+// observe connects to this pod's server (tries times, one a second, since
+// its DNS record may not be published yet), then to every peer in parallel,
+// and reads what each reachable server holds. The returned sessions stay
+// open for the execute phase; the caller closes them.
+//
+// Each peer connect is bounded by the connection template's connect
+// timeout and by ctx; an unreachable peer is recorded, not an error.
+func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, tries int, clock Clock, marker Marker) (Observation, sessions, error) {
+	obs := Observation{Servers: make([]ServerView, cfg.ServerCount)}
+	for q := range obs.Servers {
+		obs.Servers[q] = ServerView{Ordinal: q, Host: PeerHost(cfg, q), AdminMode: -1, DDLEnable: -1}
+	}
+	v, ok, err := marker.readDDLJournal()
+	if err != nil {
+		return obs, nil, err
+	}
+	obs.SavedDDLEnable, obs.HasSavedDDL = v, ok
+
+	open := sessions{}
+	self := &obs.Servers[me]
+	if tries < 1 {
+		tries = 1
+	}
+	var sess Session
+	for try := 1; ; try++ {
+		sess, err = conn.Connect(ctx, self.Host)
+		if err == nil || try >= tries || ctx.Err() != nil {
+			break
+		}
+		if serr := clock.Sleep(ctx, addressCheckInterval); serr != nil {
+			break
+		}
+	}
+	if err != nil {
+		self.Err = fmt.Errorf("after %d tries: %w", tries, err)
+		return obs, open, nil
+	}
+	open[me] = sess
+	if err := read(ctx, sess, self); err != nil {
+		return obs, open, err
+	}
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for q := range obs.Servers {
+		if q == me {
+			continue
+		}
+		wg.Add(1)
+		go func(v *ServerView) {
+			defer wg.Done()
+			s, err := conn.Connect(ctx, v.Host)
+			if err != nil {
+				v.Err = err
+				return
+			}
+			mu.Lock()
+			open[v.Ordinal] = s
+			mu.Unlock()
+			if err := read(ctx, s, v); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		}(&obs.Servers[q])
+	}
+	wg.Wait()
+	return obs, open, firstErr
+}
+
+// read fills v from a connected server: its replication objects, and
+// ADMIN_MODE and REPLICATION_DDL_ENABLE.
+func read(ctx context.Context, s Session, v *ServerView) error {
+	states, err := s.Replications(ctx)
+	if err != nil {
+		return fmt.Errorf("observing %s: %w", v.Host, err)
+	}
+	v.Objects = make(map[string]replication.State, len(states))
+	for _, st := range states {
+		v.Objects[st.Name] = st
+	}
+	if v.AdminMode, err = s.Property(ctx, "ADMIN_MODE"); err != nil {
+		return fmt.Errorf("observing %s: %w", v.Host, err)
+	}
+	if v.DDLEnable, err = s.Property(ctx, "REPLICATION_DDL_ENABLE"); err != nil {
+		return fmt.Errorf("observing %s: %w", v.Host, err)
+	}
+	v.Reachable = true
+	return nil
+}
