@@ -24,25 +24,17 @@ var ErrInvalidName = errors.New("invalid name")
 const maxReplicationName = 40
 
 // maxIdentifier is the longest user, table or partition name (spec §3.2).
-const maxIdentifier = 128
+const maxIdentifier = conf.MaxIdentifierBytes
 
-// checkIdent accepts a plain (unquoted) identifier: a letter or '_', then
-// letters, digits, '_', '$' or '#', at most max bytes.
+// checkIdent accepts what conf accepts as an unquoted identifier
+// (conf.ValidIdentifier: letters, digits, '_' and '$', not a reserved
+// word), at most max bytes.
 func checkIdent(what, s string, max int) error {
-	if s == "" {
-		return fmt.Errorf("%w: empty %s", ErrInvalidName, what)
-	}
 	if len(s) > max {
 		return fmt.Errorf("%w: %s %q is longer than %d bytes", ErrInvalidName, what, s, max)
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c == '_':
-		case i > 0 && (c >= '0' && c <= '9' || c == '$' || c == '#'):
-		default:
-			return fmt.Errorf("%w: %s %q is not an identifier", ErrInvalidName, what, s)
-		}
+	if err := conf.ValidIdentifier(s); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrInvalidName, what, err)
 	}
 	return nil
 }

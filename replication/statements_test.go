@@ -62,10 +62,11 @@ func TestBuildersRefuse(t *testing.T) {
 		want    string
 		invalid bool // wraps ErrInvalidName
 	}{
-		{"name with quote", func() (string, error) { return StartStmt("R'; DROP") }, `invalid name: replication name "R'; DROP" is not an identifier`, true},
-		{"name with space", func() (string, error) { return DropStmt("R 1") }, `invalid name: replication name "R 1" is not an identifier`, true},
-		{"name starting with a digit", func() (string, error) { return StopStmt("1R") }, `invalid name: replication name "1R" is not an identifier`, true},
-		{"empty name", func() (string, error) { return ResetStmt("") }, `invalid name: empty replication name`, true},
+		{"name with quote", func() (string, error) { return StartStmt("R'; DROP") }, `invalid name: replication name: name "R'; DROP" contains '\'': names may contain only letters, digits, '_' and '$'`, true},
+		{"name with space", func() (string, error) { return DropStmt("R 1") }, `invalid name: replication name: name "R 1" contains ' ': names may contain only letters, digits, '_' and '$'`, true},
+		{"name starting with a digit", func() (string, error) { return StopStmt("1R") }, `invalid name: replication name: name "1R" must start with a letter or '_'`, true},
+		{"empty name", func() (string, error) { return ResetStmt("") }, `invalid name: replication name: empty name`, true},
+		{"reserved word", func() (string, error) { return DropStmt("TABLE") }, `invalid name: replication name: name "TABLE" is an Altibase reserved word`, true},
 		{"name over 40 bytes", func() (string, error) { return StartStmt(long) }, `invalid name: replication name "` + long + `" is longer than 40 bytes`, true},
 		{"host with quote", func() (string, error) { return CreateReplication("R", "h'--", 20301, ok) }, `invalid name: host "h'--" is not a host name`, true},
 		{"host with space", func() (string, error) { return CreateReplication("R", "a b", 20301, ok) }, `invalid name: host "a b" is not a host name`, true},
@@ -73,15 +74,15 @@ func TestBuildersRefuse(t *testing.T) {
 		{"no items", func() (string, error) { return CreateReplication("R", "h", 20301, nil) }, `replication R has no items`, false},
 		{"bad table", func() (string, error) {
 			return CreateReplication("R", "h", 20301, []conf.Item{{User: "SYS", Table: "T;1"}})
-		}, `invalid name: table "T;1" is not an identifier`, true},
-		{"bad user", func() (string, error) { return TruncateStmt(conf.Item{User: "a.b", Table: "T"}) }, `invalid name: user "a.b" is not an identifier`, true},
+		}, `invalid name: table: name "T;1" contains ';': names may contain only letters, digits, '_' and '$'`, true},
+		{"bad user", func() (string, error) { return TruncateStmt(conf.Item{User: "a.b", Table: "T"}) }, `invalid name: user: name "a.b" contains '.': names may contain only letters, digits, '_' and '$'`, true},
 		{"bad partition", func() (string, error) {
 			return TruncateStmt(conf.Item{User: "U", Table: "T", Partition: "P)"})
-		}, `invalid name: partition "P)" is not an identifier`, true},
+		}, `invalid name: partition: name "P)" contains ')': names may contain only letters, digits, '_' and '$'`, true},
 		{"sync 0", func() (string, error) { return SyncStmt("R", 0) }, `sync parallel count 0 of R is not in 1..100`, false},
 		{"sync 101", func() (string, error) { return SyncStmt("R", 101) }, `sync parallel count 101 of R is not in 1..100`, false},
 		{"negative flush", func() (string, error) { return FlushStmt("R", -time.Second) }, `flush wait -1s of R is negative`, false},
-		{"bad property", func() (string, error) { return SetSystem("A=1,B", 1) }, `invalid name: property "A=1,B" is not an identifier`, true},
+		{"bad property", func() (string, error) { return SetSystem("A=1,B", 1) }, `invalid name: property: name "A=1,B" contains '=': names may contain only letters, digits, '_' and '$'`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
