@@ -42,7 +42,11 @@ type serveFlags struct {
 }
 
 func newServeCommand(stdout io.Writer, env lookupEnv) *cobra.Command {
-	var f serveFlags
+	return (&serveFlags{}).command(stdout, env)
+}
+
+// command is `altisim serve` with its flags bound to f.
+func (f *serveFlags) command(stdout io.Writer, env lookupEnv) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a server: SQL over the PostgreSQL protocol on --listen, replication on --replication-listen",
@@ -52,7 +56,7 @@ func newServeCommand(stdout io.Writer, env lookupEnv) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			return serve(cmd.Context(), stdout, f, o)
+			return serve(cmd.Context(), stdout, *f, o)
 		},
 	}
 	fl := cmd.Flags()
