@@ -156,13 +156,12 @@ func (d *decoder) decode(f *parser.File, ov Overrides) (*Config, Position) {
 			continue
 		}
 		if prev, ok := entries[name]; ok {
-			as := ""
-			if prev.Name != name {
-				as = " as " + prev.Name
-			} else if e.Name != name {
-				as = " as " + name
+			if prev.Name == e.Name {
+				d.errorf(pos(e.Pos), "duplicate property %s: already set at line %d", e.Name, prev.Pos.Line)
+			} else {
+				d.errorf(pos(e.Pos), "duplicate property %s: already set at line %d as %s (%s is the legacy spelling of %s)",
+					e.Name, prev.Pos.Line, prev.Name, legacyPasswordKey, name)
 			}
-			d.errorf(pos(e.Pos), "duplicate property %s: already set at line %d%s", e.Name, prev.Pos.Line, as)
 			continue
 		}
 		entries[name] = e

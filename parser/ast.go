@@ -10,12 +10,12 @@ type File struct {
 }
 
 // Entry is one top-level property, `NAME = VALUE` or
-// `REPLICATIONS = ( ... ), ( ... )`. Exactly one of Groups and Value is set.
+// `REPLICATIONS = ( ... ), ( ... )`. Parse checks that exactly one of Groups and Value is set.
 type Entry struct {
 	Pos    lexer.Position
 	Name   string   `parser:"@Word \"=\":Punct"`
-	Groups []*Group `parser:"( @@ ( \",\":Punct @@ )*"`
-	Values []*Value `parser:"| @@* ) EOL"`
+	Groups []*Group `parser:"( @@ ( \",\":Punct @@ )* )?"`
+	Values []*Value `parser:"@@* EOL"`
 	// Value is the single value of a scalar property (Values[0]), set by
 	// Parse once it has checked there is exactly one.
 	Value *Value

@@ -232,7 +232,9 @@ func arrangeLines(raw []lexer.Token, end lexer.Position) []lexer.Token {
 		}
 		out = append(out, t)
 	}
-	if len(out) > 0 && out[len(out)-1].Type != tokEOL {
+	// An EOL ends the last property, unless a parenthesis is still open:
+	// the parser then reports the end of the file.
+	if depth == 0 && len(out) > 0 && out[len(out)-1].Type != tokEOL {
 		out = append(out, lexer.Token{Type: tokEOL, Value: "\n", Pos: end})
 	}
 	return append(out, lexer.Token{Type: lexer.EOF, Pos: end})
