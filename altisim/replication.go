@@ -1,0 +1,767 @@
+package altisim
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Replication objects, senders and receivers (altibase.md §3.1, §3.2).
+
+// replItemState is one FROM user.table [PARTITION p] TO user.table
+// [PARTITION p] item. A partition is recorded (SYS_REPL_ITEMS_) but the
+// simulator has no partitioned tables: an item naming a partition
+// replicates the whole table (docs/altisim.md, "Partitions").
+type replItemState struct {
+	LocalUser   string `json:"local_user"`
+	LocalTable  string `json:"local_table"`
+	LocalPart   string `json:"local_part,omitempty"`
+	RemoteUser  string `json:"remote_user"`
+	RemoteTable string `json:"remote_table"`
+	RemotePart  string `json:"remote_part,omitempty"`
+	TableOID    int64  `json:"table_oid"`
+}
+
+func (it replItemState) local() string  { return it.LocalUser + "." + it.LocalTable }
+func (it replItemState) remote() string { return it.RemoteUser + "." + it.RemoteTable }
+
+// replState is the persisted part of a replication object, the rows of
+// SYS_REPLICATIONS_, SYS_REPL_HOSTS_ and SYS_REPL_ITEMS_.
+type replState struct {
+	Name           string          `json:"name"`
+	Mode           string          `json:"mode"` // LAZY, EAGER
+	Role           string          `json:"role,omitempty"`
+	Options        []string        `json:"options,omitempty"`
+	Hosts          []replHost      `json:"hosts"`
+	Items          []replItemState `json:"items"`
+	Started        bool            `json:"started"`
+	XSN            int64           `json:"xsn"`
+	LastUsedHostNo int             `json:"last_used_host_no"`
+	RemoteXSN      int64           `json:"remote_xsn"`
+}
+
+// replObj is a replication object with its run-time state.
+type replObj struct {
+	replState
+	op  chan struct{} // held by the one ALTER/DROP running on the object
+	snd *sender
+}
+
+// V$REPSENDER START_FLAG values (altibase.md §3.2).
+const (
+	startNormal = 0
+	startQuick  = 1
+	startSync   = 2
+)
+
+// V$REPSENDER STATUS values (altibase.md §3.2).
+const (
+	senderRun   = 1
+	senderRetry = 2
+)
+
+// sender is the run-time state of a started replication's sender.
+type sender struct {
+	cancel    context.CancelFunc
+	done      chan struct{}
+	startFlag int
+	status    int
+	netErr    bool
+	peer      replHost
+	readCount int64
+	sendCount int64
+}
+
+// receiver is a peer's sender as this server sees it (V$REPRECEIVER).
+type receiver struct {
+	repl     string
+	peer     string
+	applyXSN int64
+	counts   [6]int64 // insert, update, delete success; insert, update, delete failure
+	lastSeen time.Time
+}
+
+const (
+	retryInterval   = 100 * time.Millisecond
+	keepalive       = 300 * time.Millisecond
+	receiverTimeout = 3 * time.Second
+	batchRecords    = 500
+)
+
+// acquire takes the object's operation slot, so that ALTER statements on
+// one object run one at a time, and returns it with its release.
+func (s *Server) acquire(ctx context.Context, name string) (*replObj, func(), error) {
+	s.mu.Lock()
+	r := s.repls[name]
+	if r == nil {
+		s.mu.Unlock()
+		return nil, nil, errUndefinedRepl(name)
+	}
+	if r.op == nil {
+		r.op = make(chan struct{}, 1)
+	}
+	op := r.op
+	s.mu.Unlock()
+	select {
+	case op <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	release := func() { <-op }
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.repls[name] != r {
+		release()
+		return nil, nil, errUndefinedRepl(name)
+	}
+	return r, release, nil
+}
+
+func (s *Server) replicatedLocked(tableName string) bool {
+	for _, r := range s.repls {
+		for _, it := range r.Items {
+			if it.local() == tableName {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// createRepl runs CREATE REPLICATION (altibase.md §3.1).
+func (ss *Session) createRepl(st *createReplStmt) error {
+	s := ss.srv
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// REPLICATION_NAME is VARCHAR(40) (altibase.md §3.2).
+	if len(st.name) > 40 {
+		return errReplItem(fmt.Sprintf("The replication name %s is longer than 40 bytes.", st.name))
+	}
+	// altibase.md §3.4: ERR-61100 duplicate name.
+	if s.repls[st.name] != nil {
+		return errDuplicateRepl(st.name)
+	}
+	// altibase.md §1.3/§3.3: at most REPLICATION_MAX_COUNT objects (ERR-61102).
+	if max := s.props["REPLICATION_MAX_COUNT"]; int64(len(s.repls)) >= max {
+		return errMaxRepl(max)
+	}
+	r := &replObj{replState: replState{
+		Name: st.name, Mode: st.mode, Role: st.role, Options: st.options,
+		Hosts: st.hosts,
+		// altibase.md §3.2 [I]: a freshly created object's XSN is -1.
+		XSN: -1, RemoteXSN: -1,
+	}}
+	for _, it := range st.items {
+		t := s.tables[it.localUser+"."+it.localTable]
+		if t == nil {
+			return errNoTable(it.localUser + "." + it.localTable)
+		}
+		// altibase.md §3.1: replicated tables need a primary key.
+		if len(t.PK) == 0 {
+			return errNoPK(t.full())
+		}
+		r.Items = append(r.Items, replItemState{
+			LocalUser: it.localUser, LocalTable: it.localTable, LocalPart: it.localPart,
+			RemoteUser: it.remoteUser, RemoteTable: it.remoteTable, RemotePart: it.remotePart,
+			TableOID: t.OID,
+		})
+	}
+	s.repls[st.name] = r
+	rs := r.replState
+	return s.persistLocked(walEntry{T: "repl", Repl: &rs})
+}
+
+func (s *Server) persistReplLocked(r *replObj) error {
+	rs := r.replState
+	return s.persistLocked(walEntry{T: "repl", Repl: &rs})
+}
+
+// dropRepl runs DROP REPLICATION: only while stopped (altibase.md §3.1,
+// ERR-610FE).
+func (ss *Session) dropRepl(ctx context.Context, name string) error {
+	s := ss.srv
+	r, release, err := s.acquire(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer release()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.Started {
+		return errReplStarted
+	}
+	delete(s.repls, name)
+	delete(s.receivers, name)
+	s.trimLogLocked()
+	return s.persistLocked(walEntry{T: "droprepl", Name: name})
+}
+
+// alterRepl runs ALTER REPLICATION (altibase.md §3.1).
+func (ss *Session) alterRepl(ctx context.Context, st *alterReplStmt) error {
+	s := ss.srv
+	r, release, err := s.acquire(ctx, st.name)
+	if err != nil {
+		return err
+	}
+	defer release()
+	switch st.action {
+	case "START", "QUICKSTART":
+		return s.start(ctx, r, st)
+	case "STOP":
+		return s.stop(r)
+	case "RESET":
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		// altibase.md §3.1: RESET only while stopped; XSN = -1 (§3.2), and
+		// the changes not yet sent are forgotten.
+		if r.Started {
+			return errReplStarted
+		}
+		r.XSN, r.RemoteXSN = -1, -1
+		s.trimLogLocked()
+		return s.persistReplLocked(r)
+	case "SYNC":
+		return s.sync(ctx, r, st)
+	case "FLUSH":
+		return s.flush(ctx, r, st)
+	case "ADD TABLE", "DROP TABLE":
+		return s.alterItems(r, st)
+	}
+	return fmt.Errorf("altering replication %s: unsupported action %s", st.name, st.action)
+}
+
+func (s *Server) peerTablesLocked(r *replObj, only []replItem) ([]replItemState, []string) {
+	var items []replItemState
+	for _, it := range r.Items {
+		if len(only) > 0 {
+			keep := false
+			for _, o := range only {
+				if o.localUser == it.LocalUser && o.localTable == it.LocalTable && (o.localPart == "" || o.localPart == it.LocalPart) {
+					keep = true
+				}
+			}
+			if !keep {
+				continue
+			}
+		}
+		items = append(items, it)
+	}
+	seen := map[string]bool{}
+	var tables []string
+	for _, it := range items {
+		if !seen[it.remote()] {
+			seen[it.remote()] = true
+			tables = append(tables, it.remote())
+		}
+	}
+	return items, tables
+}
+
+// start runs START / QUICKSTART [RETRY] (altibase.md §3.1): the handshake
+// must succeed unless RETRY is given, in which case the sender keeps
+// retrying in the background.
+func (s *Server) start(ctx context.Context, r *replObj, st *alterReplStmt) error {
+	s.mu.Lock()
+	if r.Started {
+		s.mu.Unlock()
+		return errSenderStarted // altibase.md §3.4 ERR-6100A
+	}
+	hosts := append([]replHost(nil), r.Hosts...)
+	_, tables := s.peerTablesLocked(r, nil)
+	first := r.LastUsedHostNo
+	s.mu.Unlock()
+
+	link, no, peer, err := s.handshake(ctx, r.Name, hosts, first, tables)
+	if err != nil && (!st.retry || ctx.Err() != nil) {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	flag := startNormal
+	// QUICKSTART skips pending logs; an XSN of -1 (new or RESET) has no
+	// restart point, so the sender starts from the current log position.
+	if st.action == "QUICKSTART" {
+		flag = startQuick
+		r.XSN = s.lastLSN
+	} else if r.XSN < 0 {
+		r.XSN = s.lastLSN
+	}
+	r.Started = true
+	if link != nil {
+		r.LastUsedHostNo = no
+	}
+	if err := s.persistReplLocked(r); err != nil {
+		if link != nil {
+			link.Close()
+		}
+		return err
+	}
+	s.startSenderLocked(r, link, no, peer, flag)
+	return nil
+}
+
+// stop runs STOP: the sender ends and XSN stays as the restart point
+// (altibase.md §3.1). Stopping a stopped replication is ERR-61027 [I]
+// (altibase.md §6 question 10).
+func (s *Server) stop(r *replObj) error {
+	s.mu.Lock()
+	if !r.Started {
+		s.mu.Unlock()
+		return errNotStarted
+	}
+	r.Started = false
+	snd := r.snd
+	r.snd = nil
+	err := s.persistReplLocked(r)
+	s.wakeLocked()
+	s.mu.Unlock()
+	if snd != nil {
+		snd.cancel()
+		<-snd.done
+	}
+	return err
+}
+
+// sync runs SYNC [ONLY] (altibase.md §3.1): all rows of the items are sent
+// to the peer, then (without ONLY) replication starts from the log position
+// of the moment the rows were read.
+func (s *Server) sync(ctx context.Context, r *replObj, st *alterReplStmt) error {
+	if st.parallel <= 0 {
+		return errInvalidParallel(st.parallel) // altibase.md §3.1: PARALLEL ≤ 0 is an error
+	}
+	s.mu.Lock()
+	if r.Started {
+		s.mu.Unlock()
+		return errReplStarted
+	}
+	items, tables := s.peerTablesLocked(r, st.tables)
+	if len(st.tables) > 0 && len(items) == 0 {
+		s.mu.Unlock()
+		return errReplItem("SYNC TABLE names no table of replication " + r.Name)
+	}
+	var recs []ReplRecord
+	for _, it := range items {
+		t := s.tables[it.local()]
+		if t == nil {
+			s.mu.Unlock()
+			return errNoTable(it.local())
+		}
+		for _, k := range t.sortedKeys() {
+			recs = append(recs, ReplRecord{Table: it.remote(), Op: "I", Row: append([]any(nil), t.rows[k]...)})
+		}
+	}
+	pos := s.lastLSN
+	hosts := append([]replHost(nil), r.Hosts...)
+	first := r.LastUsedHostNo
+	s.mu.Unlock()
+
+	link, no, peer, err := s.handshake(ctx, r.Name, hosts, first, tables)
+	if err != nil {
+		return err
+	}
+	for len(recs) > 0 {
+		n := min(len(recs), batchRecords)
+		reply, err := link.Send(ctx, &ReplMessage{Kind: "sync", Replication: r.Name, From: s.opts.Name, Records: recs[:n]})
+		if err == nil && reply.Error != nil {
+			err = reply.Error
+		}
+		if err != nil {
+			link.Close()
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return errHandshake("sync interrupted: " + err.Error())
+		}
+		recs = recs[n:]
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r.XSN = pos
+	r.LastUsedHostNo = no
+	if st.only {
+		link.Send(ctx, &ReplMessage{Kind: "stop", Replication: r.Name, From: s.opts.Name})
+		link.Close()
+		s.trimLogLocked()
+		return s.persistReplLocked(r)
+	}
+	r.Started = true
+	if err := s.persistReplLocked(r); err != nil {
+		link.Close()
+		return err
+	}
+	s.startSenderLocked(r, link, no, peer, startSync)
+	return nil
+}
+
+// flush runs FLUSH [ALL] [WAIT n] (altibase.md §3.1): it waits until the
+// sender has shipped (and the peer acknowledged) the log up to the moment
+// of the FLUSH, or with ALL up to the latest log. With WAIT n it gives up
+// after n seconds silently [I] (altibase.md §6 question 10). FLUSH on a
+// stopped replication is ERR-61027 [I].
+func (s *Server) flush(ctx context.Context, r *replObj, st *alterReplStmt) error {
+	var deadline <-chan time.Time
+	if st.wait >= 0 {
+		t := time.NewTimer(time.Duration(st.wait) * time.Second)
+		defer t.Stop()
+		deadline = t.C
+	}
+	s.mu.Lock()
+	target := s.lastLSN
+	for {
+		if !r.Started {
+			s.mu.Unlock()
+			return errNotStarted
+		}
+		if st.all {
+			target = s.lastLSN
+		}
+		if r.XSN >= target {
+			s.mu.Unlock()
+			return nil
+		}
+		wake := s.logWake
+		s.mu.Unlock()
+		select {
+		case <-wake:
+		case <-deadline:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		s.mu.Lock()
+	}
+}
+
+func (s *Server) alterItems(r *replObj, st *alterReplStmt) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// altibase.md §3.1: ADD/DROP TABLE only while stopped.
+	if r.Started {
+		return errReplStarted
+	}
+	for _, it := range st.tables {
+		idx := -1
+		for i, have := range r.Items {
+			if have.LocalUser == it.localUser && have.LocalTable == it.localTable && have.LocalPart == it.localPart {
+				idx = i
+			}
+		}
+		if st.action == "DROP TABLE" {
+			if idx < 0 {
+				return errReplItem(fmt.Sprintf("%s.%s is not an item of replication %s", it.localUser, it.localTable, r.Name))
+			}
+			r.Items = append(r.Items[:idx], r.Items[idx+1:]...)
+			continue
+		}
+		if idx >= 0 {
+			return errReplItem(fmt.Sprintf("%s.%s is already an item of replication %s", it.localUser, it.localTable, r.Name))
+		}
+		t := s.tables[it.localUser+"."+it.localTable]
+		if t == nil {
+			return errNoTable(it.localUser + "." + it.localTable)
+		}
+		if len(t.PK) == 0 {
+			return errNoPK(t.full())
+		}
+		r.Items = append(r.Items, replItemState{
+			LocalUser: it.localUser, LocalTable: it.localTable, LocalPart: it.localPart,
+			RemoteUser: it.remoteUser, RemoteTable: it.remoteTable, RemotePart: it.remotePart, TableOID: t.OID,
+		})
+	}
+	return s.persistReplLocked(r)
+}
+
+// handshake connects to the first reachable host of the object, starting
+// with the last one used, and asks its receiver to accept the replication.
+// Failure is ERR-6100D with the reasons (altibase.md §3.4).
+func (s *Server) handshake(ctx context.Context, name string, hosts []replHost, first int, tables []string) (Link, int, replHost, error) {
+	if s.opts.Transport == nil {
+		return nil, 0, replHost{}, errHandshake("this server has no replication transport")
+	}
+	timeout := time.Duration(s.prop("REPLICATION_CONNECT_TIMEOUT")) * time.Second
+	var reasons []string
+	for i := range hosts {
+		no := (first + i) % len(hosts)
+		h := hosts[no]
+		hctx, cancel := context.WithTimeout(ctx, timeout)
+		link, err := s.opts.Transport.Dial(hctx, h.IP, h.Port)
+		if err == nil {
+			var reply *ReplMessage
+			reply, err = link.Send(hctx, &ReplMessage{Kind: "handshake", Replication: name, From: s.opts.Name, Tables: tables})
+			if err == nil && reply.Error != nil {
+				err = fmt.Errorf("%s", reply.Error.Message)
+			}
+			if err != nil {
+				link.Close()
+			}
+		}
+		cancel()
+		if err == nil {
+			return link, no, h, nil
+		}
+		if ctx.Err() != nil {
+			return nil, 0, replHost{}, ctx.Err()
+		}
+		reasons = append(reasons, fmt.Sprintf("%s:%d: %v", h.IP, h.Port, err))
+	}
+	return nil, 0, replHost{}, errHandshake(strings.Join(reasons, "; "))
+}
+
+// startSenderLocked starts the sender goroutine of a started replication.
+// link is an established connection or nil (the sender connects itself,
+// retrying every retryInterval).
+func (s *Server) startSenderLocked(r *replObj, link Link, no int, peer replHost, flag int) {
+	ctx, cancel := context.WithCancel(s.ctx)
+	snd := &sender{cancel: cancel, done: make(chan struct{}), startFlag: flag, status: senderRetry, peer: peer}
+	if link != nil {
+		snd.status = senderRun
+	} else {
+		snd.netErr = true
+	}
+	r.snd = snd
+	s.wg.Add(1)
+	go s.runSender(ctx, r, snd, link)
+}
+
+// runSender ships the object's committed changes with LSN > XSN, each once
+// it is ReplicationLag old, and advances XSN as the peer acknowledges. When
+// the peer is unreachable it keeps the changes (the gap grows) and retries.
+func (s *Server) runSender(ctx context.Context, r *replObj, snd *sender, link Link) {
+	defer s.wg.Done()
+	defer close(snd.done)
+	defer func() {
+		if link != nil {
+			bctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			link.Send(bctx, &ReplMessage{Kind: "stop", Replication: r.Name, From: s.opts.Name})
+			cancel()
+			link.Close()
+		}
+	}()
+	lastSent := time.Now()
+	for ctx.Err() == nil {
+		if link == nil {
+			s.mu.Lock()
+			hosts := append([]replHost(nil), r.Hosts...)
+			_, tables := s.peerTablesLocked(r, nil)
+			first := r.LastUsedHostNo
+			s.mu.Unlock()
+			l, no, peer, err := s.handshake(ctx, r.Name, hosts, first, tables)
+			if err != nil {
+				s.mu.Lock()
+				snd.status, snd.netErr = senderRetry, true
+				s.mu.Unlock()
+				sleepCtx(ctx, retryInterval)
+				continue
+			}
+			link = l
+			s.mu.Lock()
+			snd.status, snd.netErr, snd.peer = senderRun, false, peer
+			if r.snd == snd {
+				r.LastUsedHostNo = no
+			}
+			s.mu.Unlock()
+		}
+		s.mu.Lock()
+		recs, upto, next, wake := s.collectLocked(r)
+		snd.readCount += int64(len(recs))
+		s.mu.Unlock()
+		var ackXSN int64 = -1
+		if len(recs) > 0 {
+			reply, err := link.Send(ctx, &ReplMessage{Kind: "apply", Replication: r.Name, From: s.opts.Name, Records: recs})
+			if err == nil && reply.Error != nil {
+				err = reply.Error
+			}
+			if err != nil {
+				link.Close()
+				link = nil
+				s.mu.Lock()
+				snd.status, snd.netErr = senderRetry, true
+				s.mu.Unlock()
+				continue
+			}
+			ackXSN = reply.XSN
+			lastSent = time.Now()
+		}
+		s.mu.Lock()
+		advanced := false
+		if r.snd == snd && upto > r.XSN {
+			r.XSN = upto
+			if ackXSN >= 0 {
+				r.RemoteXSN = ackXSN
+				snd.sendCount += int64(len(recs))
+			}
+			s.trimLogLocked()
+			s.wakeLocked()
+			if s.store != nil {
+				// Not synced: a crash may lose the last XSN advances, and the
+				// peer then receives those changes again and counts them as
+				// conflicts, as Altibase's restart SN does.
+				s.store.append(s, walEntry{T: "xsn", Name: r.Name, XSN: r.XSN}, false)
+			}
+			advanced = true
+		}
+		s.mu.Unlock()
+		if advanced {
+			continue
+		}
+		wait := keepalive - time.Since(lastSent)
+		if next > 0 && next < wait {
+			wait = next
+		}
+		if wait <= 0 {
+			reply, err := link.Send(ctx, &ReplMessage{Kind: "ping", Replication: r.Name, From: s.opts.Name})
+			if err == nil && reply.Error != nil {
+				err = reply.Error
+			}
+			if err != nil {
+				link.Close()
+				link = nil
+				continue
+			}
+			lastSent = time.Now()
+			continue
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// collectLocked returns the next batch of the object's changes that are due
+// (at least ReplicationLag old), the LSN up to which the log has been read,
+// how long until the next change is due (0: none pending), and the channel
+// that signals a log change.
+func (s *Server) collectLocked(r *replObj) ([]ReplRecord, int64, time.Duration, chan struct{}) {
+	items := map[string]string{}
+	for _, it := range r.Items {
+		items[it.local()] = it.remote()
+	}
+	now := time.Now()
+	i := sort.Search(len(s.log), func(i int) bool { return s.log[i].LSN > r.XSN })
+	upto := r.XSN
+	var next time.Duration
+	var recs []ReplRecord
+	exhausted := true
+	for ; i < len(s.log); i++ {
+		rec := &s.log[i]
+		if due := rec.Time.Add(s.opts.ReplicationLag); due.After(now) {
+			next = due.Sub(now)
+			exhausted = false
+			break
+		}
+		if len(recs) >= batchRecords {
+			exhausted = false
+			break
+		}
+		upto = rec.LSN
+		if rec.Origin != "" {
+			continue // applied from a peer, or REPLICATION = NONE: never sent on
+		}
+		if remote, ok := items[rec.Table]; ok {
+			recs = append(recs, ReplRecord{LSN: rec.LSN, Table: remote, Op: rec.Op, Key: rec.Key, Row: rec.Row})
+		}
+	}
+	if exhausted && s.lastLSN > upto {
+		upto = s.lastLSN
+	}
+	return recs, upto, next, s.logWake
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// Receive is the receiver side of the replication protocol (see
+// ReplMessage): it handles one message from a peer's sender and returns the
+// reply. A refusal is a reply with Error; a returned error means the server
+// is down, as a broken connection would.
+func (s *Server) Receive(ctx context.Context, m *ReplMessage) (*ReplMessage, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, fmt.Errorf("receiving from %s: server %s is down", m.From, s.opts.Name)
+	}
+	refuse := func(e *Error) (*ReplMessage, error) {
+		return &ReplMessage{Kind: "ack", Replication: m.Replication, From: s.opts.Name, Error: e}, nil
+	}
+	// altibase.md §3.3: REPLICATION_PORT_NO = 0 disables replication.
+	if s.props["REPLICATION_PORT_NO"] == 0 {
+		return refuse(&Error{Code: 0x6100D, Message: "replication is disabled on " + s.opts.Name + " (REPLICATION_PORT_NO = 0)"})
+	}
+	ok := &ReplMessage{Kind: "ack", Replication: m.Replication, From: s.opts.Name}
+	rc := s.receivers[m.Replication]
+	switch m.Kind {
+	case "handshake":
+		// altibase.md §3.1/§3.4 (ERR-6100D FAQ): the peer must have the
+		// object of the same name, and the tables.
+		if s.repls[m.Replication] == nil {
+			return refuse(&Error{Code: 0x6111B, Message: fmt.Sprintf("the replication %s does not exist on %s", m.Replication, s.opts.Name)})
+		}
+		for _, t := range m.Tables {
+			if s.tables[t] == nil {
+				return refuse(errNoTable(t))
+			}
+		}
+		s.receivers[m.Replication] = &receiver{repl: m.Replication, peer: m.From, applyXSN: -1, lastSeen: time.Now()}
+		return ok, nil
+	case "stop":
+		if rc != nil && rc.peer == m.From {
+			delete(s.receivers, m.Replication)
+		}
+		return ok, nil
+	}
+	if rc == nil || rc.peer != m.From || s.repls[m.Replication] == nil {
+		return refuse(errNoReceiverHere)
+	}
+	rc.lastSeen = time.Now()
+	switch m.Kind {
+	case "ping":
+		return ok, nil
+	case "apply", "sync":
+		var committed []logRecord
+		for _, in := range m.Records {
+			rec := logRecord{Origin: m.From, Table: in.Table, Op: in.Op, Key: in.Key, Row: in.Row}
+			var u undoLog
+			err := s.applyLocked(&rec, &u)
+			kind := strings.Index("IUD", in.Op)
+			if kind < 0 {
+				return refuse(&Error{Code: 0x6100D, Message: "unknown record op " + in.Op})
+			}
+			if err != nil {
+				// Conflicts (duplicate key, missing row) are skipped and
+				// counted, Altibase's default conflict handling (docs/altisim.md).
+				u.rollback()
+				rc.counts[3+kind]++
+				continue
+			}
+			rc.counts[kind]++
+			if t := s.tables[rec.Table]; t != nil && rec.Key != nil {
+				rec.Key, _ = t.coerceKey(rec.Key)
+			}
+			committed = append(committed, rec)
+		}
+		if err := s.commitLocked(committed); err != nil {
+			return nil, fmt.Errorf("receiving from %s: %w", m.From, err)
+		}
+		if n := len(m.Records); n > 0 && m.Kind == "apply" {
+			rc.applyXSN = m.Records[n-1].LSN
+		}
+		ok.XSN = rc.applyXSN
+		return ok, nil
+	}
+	return refuse(&Error{Code: 0x6100D, Message: "unknown message kind " + m.Kind})
+}

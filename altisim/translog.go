@@ -1,0 +1,160 @@
+package altisim
+
+import (
+	"strconv"
+	"time"
+)
+
+// logRecord is one committed row change in the server's transaction log.
+// Changes a receiver applied carry the sending server's name in Origin and
+// are never sent on again, so changes do not loop between servers; changes
+// made with the session property REPLICATION = NONE (altibase.md §3.1 [I])
+// carry originNoRepl.
+type logRecord struct {
+	LSN    int64     `json:"lsn"`
+	Time   time.Time `json:"time"`
+	Origin string    `json:"origin,omitempty"`
+	Table  string    `json:"table"` // USER.TABLE
+	Op     string    `json:"op"`    // I, U, D
+	// RowKey is the internal key of the old row (U, D); Key its primary key
+	// values, which is what a peer uses to find the row.
+	RowKey string  `json:"rk,omitempty"`
+	Key    []Value `json:"key,omitempty"`
+	Row    []Value `json:"row,omitempty"`
+}
+
+const originNoRepl = "-"
+
+// undoLog restores rows a failing statement has already changed, so that a
+// statement is atomic (autocommit, one statement = one transaction).
+type undoLog struct {
+	entries []undoEntry
+}
+
+type undoEntry struct {
+	t         *table
+	key       string
+	old       []Value
+	existed   bool
+	nextRowID int64
+}
+
+func (u *undoLog) save(t *table, key string) {
+	old, ok := t.rows[key]
+	u.entries = append(u.entries, undoEntry{t, key, old, ok, t.NextRowID})
+}
+
+func (u *undoLog) rollback() {
+	for i := len(u.entries) - 1; i >= 0; i-- {
+		e := u.entries[i]
+		if e.existed {
+			e.t.rows[e.key] = e.old
+		} else {
+			delete(e.t.rows, e.key)
+		}
+		e.t.NextRowID = e.nextRowID
+	}
+}
+
+// applyLocked applies one change to its table. It is used by DML (with an
+// undo log), by a receiver, and by replay from the data directory.
+func (s *Server) applyLocked(rec *logRecord, u *undoLog) error {
+	t := s.tables[rec.Table]
+	if t == nil {
+		return errNoTable(rec.Table)
+	}
+	switch rec.Op {
+	case "I":
+		row, err := t.coerceRow(rec.Row)
+		if err != nil {
+			return err
+		}
+		rec.Row = row
+		key := "#" + strconv.FormatInt(t.NextRowID+1, 10)
+		if len(t.PK) > 0 {
+			key = encodeKey(t.keyOf(row))
+		}
+		if u != nil {
+			u.save(t, key)
+		}
+		return t.insert(row)
+	case "U", "D":
+		if rec.RowKey == "" {
+			k, err := t.coerceKey(rec.Key)
+			if err != nil {
+				return err
+			}
+			rec.RowKey = encodeKey(k)
+		}
+		if _, ok := t.rows[rec.RowKey]; !ok {
+			return errRowNotFound
+		}
+		if u != nil {
+			u.save(t, rec.RowKey)
+		}
+		if rec.Op == "D" {
+			delete(t.rows, rec.RowKey)
+			return nil
+		}
+		row, err := t.coerceRow(rec.Row)
+		if err != nil {
+			return err
+		}
+		rec.Row = row
+		if len(t.PK) == 0 {
+			t.rows[rec.RowKey] = row
+			return nil
+		}
+		delete(t.rows, rec.RowKey)
+		nk := encodeKey(t.keyOf(row))
+		if u != nil && nk != rec.RowKey {
+			u.save(t, nk)
+		}
+		return t.insert(row)
+	}
+	return nil
+}
+
+var errRowNotFound = &Error{Code: 0x11059, Message: "The row was not found."} // [I]
+
+// commitLocked gives recs their LSNs, appends them to the transaction log,
+// writes them to the data directory (synced) and wakes the senders. It is
+// the commit of one statement: once it returns, the change is durable.
+func (s *Server) commitLocked(recs []logRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	now := time.Now()
+	for i := range recs {
+		s.lastLSN++
+		recs[i].LSN = s.lastLSN
+		recs[i].Time = now
+	}
+	s.log = append(s.log, recs...)
+	s.trimLogLocked()
+	s.wakeLocked()
+	if s.store != nil {
+		return s.store.append(s, walEntry{T: "recs", Recs: recs}, true)
+	}
+	return nil
+}
+
+// trimLogLocked forgets log records that no replication can still need:
+// those at or below the smallest XSN of all replication objects whose XSN is
+// set. Objects with XSN = -1 start from the end of the log (altibase.md
+// §3.2), so they need nothing.
+func (s *Server) trimLogLocked() {
+	min := s.lastLSN
+	for _, r := range s.repls {
+		if r.XSN >= 0 && r.XSN < min {
+			min = r.XSN
+		}
+	}
+	i := 0
+	for i < len(s.log) && s.log[i].LSN <= min {
+		i++
+	}
+	if i > 0 {
+		s.log = append(s.log[:0:0], s.log[i:]...)
+	}
+}
