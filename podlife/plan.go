@@ -459,7 +459,7 @@ func (b *planner) startFresh(pairs []pair) error {
 	restore := 0
 	if prev != 1 {
 		stmt, err := replication.SetSystem("REPLICATION_DDL_ENABLE", prev)
-		restore = b.sql(me, "", PhaseTruncate, fmt.Sprintf("restore the value it had (%d)", prev), truncs, false, stmt, err)
+		restore = b.sql(me, "", PhaseNone, fmt.Sprintf("restore the value it had (%d)", prev), truncs, false, stmt, err)
 	}
 	clear := b.add(Step{Kind: StepClearDDL, Server: Local, After: []int{restore, save}, Why: "REPLICATION_DDL_ENABLE is restored"})
 	if prev != 1 {
