@@ -382,7 +382,7 @@ func TestLogLines(t *testing.T) {
 		if i := strings.Index(line, "msg="); i >= 0 {
 			m := line[i+4:]
 			if strings.HasPrefix(m, `"`) {
-				m = m[1:strings.Index(m[1:], `"`)+1]
+				m = m[1 : strings.Index(m[1:], `"`)+1]
 			} else if j := strings.IndexByte(m, ' '); j >= 0 {
 				m = m[:j]
 			}
