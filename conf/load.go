@@ -227,8 +227,12 @@ func (d *decoder) decode(f *parser.File, ov Overrides) (*Config, Position) {
 	cfg.ServerCount = int(num("AKU_SERVER_COUNT"))
 	cfg.PortNo = int(num("AKU_PORT_NO"))
 	cfg.ReplicationPortNo = int(num("AKU_REPLICATION_PORT_NO"))
-	if e := entries["AKU_REPLICATION_PORT_NO"]; e != nil && cfg.PortNo == cfg.ReplicationPortNo {
-		d.errorf(pos(e.Value.Pos), "AKU_REPLICATION_PORT_NO %d is the same as AKU_PORT_NO", cfg.ReplicationPortNo)
+	if cfg.PortNo == cfg.ReplicationPortNo {
+		if e := entries["AKU_REPLICATION_PORT_NO"]; e != nil {
+			d.errorf(pos(e.Value.Pos), "AKU_REPLICATION_PORT_NO %d is the same as AKU_PORT_NO", cfg.ReplicationPortNo)
+		} else if e := entries["AKU_PORT_NO"]; e != nil {
+			d.errorf(pos(e.Value.Pos), "AKU_PORT_NO %d is the same as AKU_REPLICATION_PORT_NO", cfg.PortNo)
+		}
 	}
 	cfg.QueryTimeout = seconds(num("AKU_QUERY_TIMEOUT"))
 	cfg.QueryRetryCount = num("AKU_QUERY_RETRY_COUNT")
