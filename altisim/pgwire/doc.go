@@ -8,7 +8,11 @@
 // authentication checked by the engine's Connect, simple Query messages
 // holding one or more ';'-separated statements, and CancelRequest. Altibase
 // errors travel as ErrorResponse with the 5-hex-digit code as SQLSTATE
-// ("6100D") and the Altibase message as message text. psqlODBC's
+// ("6100D") and the Altibase message as message text. A refused connect
+// (wrong password, ERR-41041 a second SYSDBA session, ADMIN_MODE) is the
+// exception: libpq turns it into SQLSTATE 08001 and psqlODBC into
+// NativeError 101, so the code travels in the message instead, as
+// "ERR-41041 : Another SYSDBA session is already running.". psqlODBC's
 // connect-time housekeeping (SET DateStyle, SET extra_float_digits, show
 // transaction_isolation, the pg_type query for 'lo') and transaction
 // control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT ...) are answered here and

@@ -117,6 +117,9 @@ func openConn(t *testing.T, dsn string) (*sql.Conn, error) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	// Closing the *sql.Conn then closes the ODBC connection (and frees
+	// the server's session) instead of keeping it idle in the pool.
+	db.SetMaxIdleConns(0)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := db.Conn(ctx)
@@ -158,5 +161,255 @@ func TestODBCConnectTimeQueries(t *testing.T) {
 	}
 	if log := w.engine.StatementLog(); len(log) != 0 {
 		t.Fatalf("housekeeping reached the engine: %+v", log)
+	}
+}
+
+func sysdbaDSN(port int) string { return connString(pgwire.PsqlODBCTemplate, port, "SYS", "manager") }
+func normalDSN(port int) string {
+	return connString(pgwire.PsqlODBCTemplateNormal, port, "SYS", "manager")
+}
+
+func exec(t *testing.T, c *sql.Conn, q string) {
+	t.Helper()
+	if _, err := c.ExecContext(context.Background(), q); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func count(t *testing.T, c *sql.Conn, table string) int64 {
+	t.Helper()
+	var n int64
+	if err := c.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+		t.Fatalf("counting %s: %v", table, err)
+	}
+	return n
+}
+
+// TestODBCErrorCodeRoundTrip: an Altibase error reaches Go through
+// psqlODBC as the 5-hex-digit SQLSTATE with the Altibase message (testing
+// guide). START against a peer that does not listen fails the handshake
+// (altibase.md §3.1, §3.4 ERR-6100D).
+func TestODBCErrorCodeRoundTrip(t *testing.T) {
+	odbcEnv(t)
+	w := startWire(t, newEngine(t, altisim.Options{ReplicationPort: 1, Transport: altisim.TCPTransport{DialTimeout: time.Second}}))
+	c, err := openConn(t, sysdbaDSN(w.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedPort := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	exec(t, c, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, I2 INTEGER)")
+	exec(t, c, "CREATE REPLICATION R1 WITH '127.0.0.1', "+strconv.Itoa(closedPort)+" FROM SYS.T1 TO SYS.T1")
+	_, err = c.ExecContext(context.Background(), "ALTER REPLICATION R1 START")
+	d := diag(t, err)
+	if d.State != "6100D" || !strings.Contains(err.Error(), "Failed to handshake with the peer server") {
+		t.Fatalf("START: state %q, error %v; want 6100D and the handshake message", d.State, err)
+	}
+	// An injected fault's code and message travel the same way.
+	if err := w.engine.Faults().Add(altisim.Fault{Pattern: "^DROP REPLICATION", Action: altisim.FaultFail, Nth: 1, Code: 0x610FE, Message: "Replication has already started."}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ExecContext(context.Background(), "DROP REPLICATION R1")
+	if d := diag(t, err); d.State != "610FE" || !strings.Contains(d.Message, "Replication has already started.") {
+		t.Fatalf("DROP: diag %+v, want 610FE and the fault's message", d)
+	}
+}
+
+// TestODBCCancel: a deadline on QueryContext makes alexbrainman/odbc call
+// SQLCancel, psqlODBC sends a CancelRequest, and the hung statement ends
+// (testing guide); the connection stays usable.
+func TestODBCCancel(t *testing.T) {
+	odbcEnv(t)
+	w := startWire(t, newEngine(t, altisim.Options{}))
+	c, err := openConn(t, normalDSN(w.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, c, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, I2 INTEGER)")
+	if err := w.engine.Faults().Add(altisim.Fault{Pattern: "INSERT INTO T1", Action: altisim.FaultHang, Nth: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = c.QueryContext(ctx, "INSERT INTO T1 VALUES (1, 1)")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("error = %v, want context.DeadlineExceeded", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("cancel took %v", took)
+	}
+	if n := count(t, c, "T1"); n != 0 {
+		t.Fatalf("the cancelled INSERT ran: %d rows", n)
+	}
+	exec(t, c, "INSERT INTO T1 VALUES (1, 1)")
+	if n := count(t, c, "T1"); n != 1 {
+		t.Fatalf("%d rows after an INSERT, want 1", n)
+	}
+}
+
+// refusedWith checks a refused connect: libpq makes it SQLSTATE 08001
+// (psqlODBC NativeError 101) and the Altibase code travels in the message.
+func refusedWith(t *testing.T, what string, err error, code string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s: connect succeeded, want ERR-%s", what, code)
+	}
+	d := diag(t, err)
+	if d.State != "08001" || d.NativeError != 101 || !strings.Contains(d.Message, "FATAL:  ERR-"+code+" : ") {
+		t.Fatalf("%s: diag %+v, want 08001, native 101 and \"ERR-%s : \" in the message", what, d, code)
+	}
+}
+
+// TestODBCSysdba: PRIVILEGE=SYSDBA expressed through pqopt options reaches
+// the engine: a second SYSDBA session is refused with ERR-41041
+// (altibase.md §3.4), ADMIN_MODE = 1 admits SYSDBA only (§3.3).
+func TestODBCSysdba(t *testing.T) {
+	odbcEnv(t)
+	w := startWire(t, newEngine(t, altisim.Options{Properties: map[string]int64{"ADMIN_MODE": 1}}))
+	_, err := openConn(t, normalDSN(w.port))
+	refusedWith(t, "normal session under ADMIN_MODE = 1", err, "4106E")
+	first, err := openConn(t, sysdbaDSN(w.port))
+	if err != nil {
+		t.Fatalf("SYSDBA session under ADMIN_MODE = 1: %v", err)
+	}
+	_, err = openConn(t, sysdbaDSN(w.port))
+	refusedWith(t, "second SYSDBA session", err, "41041")
+	if !strings.Contains(err.Error(), "ERR-41041 : Another SYSDBA session is already running.") {
+		t.Fatalf("second SYSDBA session: %v, want the Altibase message", err)
+	}
+	first.Close()
+	// The slot is free again once the first session is gone; a hold
+	// (an operator's isql -sysdba) takes it as well.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := openConn(t, sysdbaDSN(w.port))
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("SYSDBA slot not freed after the session closed: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	release := w.engine.Faults().HoldSysdba()
+	defer release()
+	_, err = openConn(t, sysdbaDSN(w.port))
+	refusedWith(t, "SYSDBA while held", err, "41041")
+	_, err = openConn(t, connString(pgwire.PsqlODBCTemplate, w.port, "SYS", "wrong"))
+	if err == nil || diag(t, err).State != "08001" {
+		t.Fatalf("wrong password: error %v, want a refused connect", err)
+	}
+}
+
+// TestODBCMultiStatementQuery: one Exec with several statements runs them
+// in order and stops at the first error, as a PostgreSQL Query does.
+func TestODBCMultiStatementQuery(t *testing.T) {
+	odbcEnv(t)
+	w := startWire(t, newEngine(t, altisim.Options{}))
+	c, err := openConn(t, normalDSN(w.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, c, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, I2 INTEGER);INSERT INTO T1 VALUES (1, 1);INSERT INTO T1 VALUES (2, 2)")
+	if n := count(t, c, "T1"); n != 2 {
+		t.Fatalf("%d rows, want 2", n)
+	}
+	_, err = c.ExecContext(context.Background(), "INSERT INTO T1 VALUES (3, 3);INSERT INTO T1 VALUES (1, 1);INSERT INTO T1 VALUES (4, 4)")
+	if err == nil {
+		t.Fatal("a duplicate key was accepted")
+	}
+	if n := count(t, c, "T1"); n != 3 {
+		t.Fatalf("%d rows after a failed batch, want 3 (the statement before the error only)", n)
+	}
+	var i1, i2 int64
+	if err := c.QueryRowContext(context.Background(), "SELECT I1, I2 FROM T1 WHERE I1 = 3").Scan(&i1, &i2); err != nil || i1 != 3 || i2 != 3 {
+		t.Fatalf("row 3 = (%d, %d), %v", i1, i2, err)
+	}
+}
+
+// tcpServer is an engine with its replication listener and pgwire on
+// loopback ports, as `altisim serve` runs it.
+func tcpServer(t *testing.T, name string, lag time.Duration) (*wire, int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	replPort := ln.Addr().(*net.TCPAddr).Port
+	engine := newEngine(t, altisim.Options{Name: name, ReplicationPort: replPort, ReplicationLag: lag,
+		Transport: altisim.TCPTransport{DialTimeout: 2 * time.Second}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- altisim.ServeReplication(ctx, ln, engine) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("ServeReplication %s: %v", name, err)
+		}
+	})
+	return startWire(t, engine), replPort
+}
+
+// TestODBCReplicationOverTCP: two servers replicating over real sockets.
+// SYNC copies all rows then starts (altibase.md §3.1); later changes arrive
+// after the lag, at once with FLUSH; RESET (after STOP) forgets unsent
+// changes and sets XSN = -1 (§3.1, §3.2).
+func TestODBCReplicationOverTCP(t *testing.T) {
+	odbcEnv(t)
+	const lag = time.Second
+	a, aRepl := tcpServer(t, "sts-0", lag)
+	b, bRepl := tcpServer(t, "sts-1", lag)
+	ca, err := openConn(t, sysdbaDSN(a.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := openConn(t, sysdbaDSN(b.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, side := range []struct {
+		c        *sql.Conn
+		peerPort int
+	}{{ca, bRepl}, {cb, aRepl}} {
+		exec(t, side.c, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, I2 INTEGER)")
+		exec(t, side.c, "CREATE REPLICATION R1 WITH '127.0.0.1', "+strconv.Itoa(side.peerPort)+" FROM SYS.T1 TO SYS.T1")
+	}
+	exec(t, ca, "INSERT INTO T1 VALUES (1, 1);INSERT INTO T1 VALUES (2, 2);INSERT INTO T1 VALUES (3, 3)")
+	if n := count(t, cb, "T1"); n != 0 {
+		t.Fatalf("peer has %d rows before SYNC, want 0", n)
+	}
+	exec(t, ca, "ALTER REPLICATION R1 SYNC")
+	if n := count(t, cb, "T1"); n != 3 {
+		t.Fatalf("peer has %d rows after SYNC, want 3", n)
+	}
+
+	exec(t, ca, "INSERT INTO T1 VALUES (4, 4)")
+	if n := count(t, cb, "T1"); n != 3 {
+		t.Fatalf("peer has %d rows right after an INSERT (lag %v), want 3", n, lag)
+	}
+	exec(t, ca, "ALTER REPLICATION R1 FLUSH")
+	if n := count(t, cb, "T1"); n != 4 {
+		t.Fatalf("peer has %d rows after FLUSH, want 4", n)
+	}
+
+	exec(t, ca, "INSERT INTO T1 VALUES (5, 5)")
+	exec(t, ca, "ALTER REPLICATION R1 STOP")
+	exec(t, ca, "ALTER REPLICATION R1 RESET")
+	var xsn int64
+	if err := ca.QueryRowContext(context.Background(), "SELECT XSN FROM SYSTEM_.SYS_REPLICATIONS_ WHERE REPLICATION_NAME = 'R1'").Scan(&xsn); err != nil || xsn != -1 {
+		t.Fatalf("XSN after RESET = %d, %v; want -1", xsn, err)
+	}
+	time.Sleep(2 * lag)
+	if n := count(t, cb, "T1"); n != 4 {
+		t.Fatalf("peer has %d rows %v after RESET without FLUSH, want 4 (the unsent change is forgotten)", n, 2*lag)
+	}
+	if n := count(t, ca, "T1"); n != 5 {
+		t.Fatalf("origin has %d rows, want 5", n)
 	}
 }

@@ -215,8 +215,12 @@ func (s *Server) authenticate(ctx context.Context, be *pgproto3.Backend, c net.C
 		Remote:   !isLoopbackAddr(c.RemoteAddr()),
 	})
 	if err != nil {
-		code, text := errorFields(err)
-		return nil, fail(code, text)
+		// libpq reports a refused startup as SQLSTATE 08001 whatever the
+		// server sends, and psqlODBC as NativeError 101: the Altibase code
+		// survives only in the message, so it is written there as Altibase
+		// clients print it ("ERR-41041 : Another SYSDBA ...").
+		code, _ := errorFields(err)
+		return nil, fail(code, err.Error())
 	}
 	b := &backend{srv: s, c: c, be: be, sess: sess, secret: make([]byte, 4)}
 	if _, err := rand.Read(b.secret); err != nil {
