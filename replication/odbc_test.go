@@ -1,0 +1,184 @@
+//go:build cgo && !noodbc
+
+package replication_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alexbrainman/odbc"
+
+	"github.com/aku-project/aku/altisim"
+	"github.com/aku-project/aku/altisim/pgwire"
+	"github.com/aku-project/aku/replication"
+)
+
+// These tests run Sessions through the production path — database/sql,
+// alexbrainman/odbc, unixODBC, psqlODBC — against an altisim engine served
+// over pgwire, to check the driver gotchas of guides/testing.md where they
+// bite: ExecContext is not cancellable (Exec goes through QueryContext and
+// must take "Stmt did not create a result set" as success), codes arrive
+// as SQLSTATE, and a lost connection is driver.ErrBadConn.
+
+const psqlODBCDriver = "/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so"
+
+// odbcDiagnostics is what cmd/aku passes as Dialer.Diagnose.
+func odbcDiagnostics(err error) (string, int, bool) {
+	var e *odbc.Error
+	if !errors.As(err, &e) || len(e.Diag) == 0 {
+		return "", 0, false
+	}
+	return e.Diag[0].State, e.Diag[0].NativeError, true
+}
+
+// wireDialer serves a fresh engine on a loopback port for the test and
+// returns it with a Dialer that reaches it through psqlODBC.
+func wireDialer(t *testing.T, p replication.Policy) (*altisim.Server, *replication.Dialer) {
+	t.Helper()
+	if _, err := os.Stat(psqlODBCDriver); err != nil {
+		t.Skipf("psqlODBC not installed (make deps): %v", err)
+	}
+	// unixODBC pooling would keep connections past db.Close (gotcha 4).
+	dir := t.TempDir()
+	for _, f := range []string{"odbcinst.ini", "odbc.ini"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("ODBCSYSINI", dir)
+	t.Setenv("ODBCINI", filepath.Join(dir, "odbc.ini"))
+
+	engine, err := altisim.NewServer(altisim.Options{Name: "localhost", Properties: map[string]int64{"ADMIN_MODE": 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- pgwire.Serve(ctx, ln, engine) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("pgwire.Serve did not return after cancel")
+		}
+		engine.Close()
+	})
+	return engine, &replication.Dialer{
+		Driver:   "odbc",
+		Template: pgwire.PsqlODBCTemplate,
+		Port:     ln.Addr().(*net.TCPAddr).Port,
+		User:     "SYS",
+		Password: "manager",
+		Diagnose: odbcDiagnostics,
+		Policy:   p,
+	}
+}
+
+func TestODBCSession(t *testing.T) {
+	engine, d := wireDialer(t, replication.Policy{QueryTimeout: 500 * time.Millisecond, RetryCount: 2, Sleep: new(sleeps).sleep})
+	ctx := context.Background()
+	s, err := d.Connect(ctx, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	// Statements without rows succeed through QueryContext.
+	mustExec(t, s,
+		"CREATE TABLE SYS.T1 (ID INTEGER PRIMARY KEY, V VARCHAR(20))",
+		"INSERT INTO SYS.T1 VALUES (1, 'one')",
+		"ALTER SYSTEM SET REPLICATION_DDL_ENABLE = 1")
+	if v, err := s.Property(ctx, "REPLICATION_DDL_ENABLE"); err != nil || v != 1 {
+		t.Errorf("REPLICATION_DDL_ENABLE = %d, %v; want 1", v, err)
+	}
+	rows, err := s.Query(ctx, "SELECT ID, V FROM SYS.T1")
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("rows %v, %v", rows, err)
+	}
+	if got := fmt.Sprint(rows[0]...); got != "1one" {
+		t.Errorf("row %#v, want 1, one", rows[0])
+	}
+
+	// A rejected statement carries its Altibase code through SQLSTATE.
+	err = s.Exec(ctx, "DROP REPLICATION AKU_REP_09")
+	var se *replication.StatementError
+	if !errors.As(err, &se) || se.Code != replication.CodeUndefinedName || !errors.Is(err, replication.ErrStatement) {
+		t.Fatalf("error %v, want ERR-6111B", err)
+	}
+	if !strings.HasPrefix(err.Error(), "on 127.0.0.1: DROP REPLICATION AKU_REP_09: ERR-6111B : ") {
+		t.Errorf("error text %q", err)
+	}
+
+	// A retryable code is retried.
+	if err := engine.Faults().Add(altisim.Fault{Pattern: "ADMIN_MODE", Action: altisim.FaultFail, Nth: 1, Code: replication.CodeHandshake}); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, s, "ALTER SYSTEM SET ADMIN_MODE = 0")
+
+	// A hung statement is cancelled at the timeout (SQLCancel through the
+	// wire's CancelRequest) and the session stays usable.
+	if err := engine.Faults().Add(altisim.Fault{Pattern: "REPLICATION_DDL_ENABLE = 0", Action: altisim.FaultHang, Nth: 1}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = s.Exec(ctx, "ALTER SYSTEM SET REPLICATION_DDL_ENABLE = 0")
+	if !errors.Is(err, replication.ErrTimeout) {
+		t.Fatalf("hung statement: %v, want ErrTimeout", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("cancel took %s", took)
+	}
+	if v, err := s.Property(ctx, "REPLICATION_DDL_ENABLE"); err != nil || v != 1 {
+		t.Errorf("after the cancel: %d, %v; want 1 (the hung statement did not run)", v, err)
+	}
+
+	// The SYSDBA slot is ours: a second session is refused with advice.
+	if _, err := d.Connect(ctx, "127.0.0.1"); !errors.Is(err, replication.ErrSysdbaBusy) {
+		t.Errorf("second SYSDBA session: %v, want ErrSysdbaBusy", err)
+	}
+
+	// A dropped connection is ErrUnreachable, never retried.
+	if err := engine.Faults().Add(altisim.Fault{Pattern: "INSERT", Action: altisim.FaultDrop, After: true, Nth: 1}); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Exec(ctx, "INSERT INTO SYS.T1 VALUES (2, 'two')")
+	if !errors.Is(err, replication.ErrUnreachable) {
+		t.Fatalf("dropped: %v, want ErrUnreachable", err)
+	}
+	s.Close()
+	s2, err := d.Connect(ctx, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	rows, err = s2.Query(ctx, "SELECT ID FROM SYS.T1")
+	if err != nil || len(rows) != 2 {
+		t.Errorf("rows after the drop: %v, %v; want 2 (the INSERT ran once)", rows, err)
+	}
+}
+
+func TestODBCConnectRefused(t *testing.T) {
+	_, d := wireDialer(t, replication.Policy{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Port = ln.Addr().(*net.TCPAddr).Port
+	ln.Close() // a closed local port: refused
+	_, err = d.Connect(context.Background(), "127.0.0.1")
+	if !errors.Is(err, replication.ErrUnreachable) {
+		t.Fatalf("error %v, want ErrUnreachable", err)
+	}
+}
