@@ -1,0 +1,285 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Pod is one pod of the simulated StatefulSet: a network namespace and the
+// container's processes. Its fields are fixed while it exists.
+type Pod struct {
+	Ordinal int
+	Name    string // <sts>-<ordinal>
+	IP      string
+	netns   string
+
+	c   *Cluster
+	env []string // the container's environment, paths translated
+
+	mu        sync.Mutex
+	main      *exec.Cmd // the container's entry point (PID 1 in Kubernetes)
+	mainDone  chan struct{}
+	mainErr   error
+	hookProcs map[*exec.Cmd]struct{}
+	logFile   *os.File
+	logStart  int64 // offset of this container's first log byte
+	restarts  int
+}
+
+// ExecResult is the outcome of a command run in a pod's container.
+type ExecResult struct {
+	Argv     []string
+	ExitCode int // -1 when it did not exit by itself (killed, timed out)
+	Output   string
+	Duration time.Duration
+}
+
+func (r ExecResult) String() string {
+	return fmt.Sprintf("%s: exit code %d after %v\n%s", strings.Join(r.Argv, " "), r.ExitCode, r.Duration.Round(time.Millisecond), r.Output)
+}
+
+// podInit is the start of every container: it runs in the pod's network
+// namespace, unshares the mount and UTS namespaces, gives the container an
+// empty /tmp (the marker lives there: spec §2), the pod's resolv.conf and
+// host name, and then executes the container's command.
+const podInit = `mount -t tmpfs -o mode=1777,size=64m tmpfs /tmp &&
+mount --bind "$1" /etc/resolv.conf &&
+hostname "$2" &&
+shift 2 &&
+exec "$@"`
+
+// startContainer runs the container's command (and its postStart hook) in
+// a fresh mount namespace: a restarted container has an empty /tmp, as in
+// Kubernetes.
+func (p *Pod) startContainer(ctx context.Context) error {
+	argv := append([]string{"nsenter", "--net=/run/netns/" + p.netns, "unshare", "--mount", "--uts", "--propagation", "private",
+		"/bin/sh", "-c", podInit, "pod-init", p.c.resolvConf, p.Name}, p.c.containerCommand()...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = p.env
+	cmd.Dir = "/"
+	p.mu.Lock()
+	off, _ := p.logFile.Seek(0, io.SeekEnd)
+	p.logStart = off
+	cmd.Stdout, cmd.Stderr = p.logFile, p.logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		p.mu.Unlock()
+		return fmt.Errorf("starting the container of %s: %w", p.Name, err)
+	}
+	p.main, p.mainDone, p.mainErr = cmd, make(chan struct{}), nil
+	done := p.mainDone
+	p.mu.Unlock()
+	go func() {
+		err := cmd.Wait()
+		p.mu.Lock()
+		p.mainErr = err
+		p.mu.Unlock()
+		close(done)
+	}()
+	// The namespaces are set up when /tmp is the container's own: wait for
+	// that before anything enters them.
+	err := waitFor(ctx, 10*time.Second, func() (bool, error) {
+		select {
+		case <-done:
+			return false, fmt.Errorf("the container of %s exited at once: %v\n%s", p.Name, p.exitErr(), p.Logs())
+		default:
+		}
+		// pod-init has set up the namespaces once it has executed the
+		// container's command.
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
+		if err != nil {
+			return false, nil
+		}
+		c := string(cmdline)
+		return !strings.Contains(c, "pod-init") && !strings.HasPrefix(c, "nsenter") && !strings.HasPrefix(c, "unshare"), nil
+	})
+	if err != nil {
+		return fmt.Errorf("starting the container of %s: %w", p.Name, err)
+	}
+	p.c.logf("%s: container started (%s)", p.Name, strings.Join(p.c.containerCommand(), " "))
+	if h := p.c.postStart(); h != nil {
+		r := p.runHook(ctx, "postStart", h, p.c.startTimeout)
+		if r.ExitCode != 0 {
+			// Kubernetes kills a container whose postStart hook failed.
+			p.killContainer()
+			return fmt.Errorf("postStart hook of %s failed: %s", p.Name, r)
+		}
+	}
+	return nil
+}
+
+func (p *Pod) exitErr() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.mainErr
+}
+
+// running reports whether the container's entry point still runs.
+func (p *Pod) running() bool {
+	p.mu.Lock()
+	done := p.mainDone
+	p.mu.Unlock()
+	if done == nil {
+		return false
+	}
+	select {
+	case <-done:
+		return false
+	default:
+		return true
+	}
+}
+
+// inContainer runs argv in the container's namespaces (network, mount, UTS)
+// with its environment, like kubectl exec, bounded by timeout. out, when
+// not nil, also receives the output as it comes.
+func (p *Pod) inContainerTo(ctx context.Context, timeout time.Duration, out io.Writer, argv ...string) ExecResult {
+	p.mu.Lock()
+	main := p.main
+	p.mu.Unlock()
+	r := ExecResult{Argv: argv, ExitCode: -1}
+	if main == nil || main.Process == nil {
+		r.Output = "no container"
+		return r
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	full := append([]string{"nsenter", "-t", fmt.Sprint(main.Process.Pid), "--net", "--mount", "--uts", "--"}, argv...)
+	cmd := exec.Command(full[0], full[1:]...)
+	cmd.Env = p.env
+	cmd.Dir = "/"
+	var buf strings.Builder
+	var w io.Writer = &lockedWriter{w: &buf}
+	if out != nil {
+		w = io.MultiWriter(w, out)
+	}
+	cmd.Stdout, cmd.Stderr = w, w
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		r.Output = err.Error()
+		return r
+	}
+	p.mu.Lock()
+	if p.hookProcs == nil {
+		p.hookProcs = map[*exec.Cmd]struct{}{}
+	}
+	p.hookProcs[cmd] = struct{}{}
+	p.mu.Unlock()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		err = <-done
+	}
+	p.mu.Lock()
+	delete(p.hookProcs, cmd)
+	p.mu.Unlock()
+	r.Duration = time.Since(start)
+	r.Output = buf.String()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		r.ExitCode = 0
+	case errors.As(err, &ee) && ee.Exited():
+		r.ExitCode = ee.ExitCode()
+	}
+	return r
+}
+
+func (p *Pod) inContainer(ctx context.Context, timeout time.Duration, argv ...string) ExecResult {
+	return p.inContainerTo(ctx, timeout, nil, argv...)
+}
+
+// runHook runs a lifecycle hook; its output goes to the pod's log too (the
+// kubelet would only report it in an event), followed by its exit code.
+func (p *Pod) runHook(ctx context.Context, name string, argv []string, timeout time.Duration) ExecResult {
+	p.c.logf("%s: %s hook: %s", p.Name, name, strings.Join(argv, " "))
+	r := p.inContainerTo(ctx, timeout, p.logFile, argv...)
+	fmt.Fprintf(p.logFile, "harness: %s hook exited with %d\n", name, r.ExitCode)
+	return r
+}
+
+// lockedWriter serialises writes from a command's stdout and stderr.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// signalMain sends sig to the container's entry point only, as the kubelet
+// does (PID 1 of the container).
+func (p *Pod) signalMain(sig syscall.Signal) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.main != nil && p.main.Process != nil {
+		_ = p.main.Process.Signal(sig)
+	}
+}
+
+// killContainer kills every process of the container with SIGKILL: the
+// entry point's process group (the server and aku started from it) and
+// every hook or exec still running, and waits for the entry point.
+func (p *Pod) killContainer() {
+	p.mu.Lock()
+	var pids []int
+	if p.main != nil && p.main.Process != nil {
+		pids = append(pids, p.main.Process.Pid)
+	}
+	for h := range p.hookProcs {
+		pids = append(pids, h.Process.Pid)
+	}
+	done := p.mainDone
+	p.mu.Unlock()
+	for _, pid := range pids {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+	}
+	if done != nil {
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	// A process of the group that outlived the entry point (a server shim's
+	// background altisim) is killed too: a container's processes end with it.
+	for _, pid := range pids {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+	}
+}
+
+// Logs is the log of the pod's current container: the entry point's output
+// and, unlike kubectl logs, the output of its lifecycle hooks.
+func (p *Pod) Logs() string {
+	p.mu.Lock()
+	start := p.logStart
+	name := p.logFile.Name()
+	p.mu.Unlock()
+	data, err := os.ReadFile(name)
+	if err != nil || int64(len(data)) < start {
+		return ""
+	}
+	return string(data[start:])
+}
+
+// AllLogs is the log of every container this pod name has had, oldest
+// first (kubectl logs --previous, and more).
+func (p *Pod) AllLogs() string {
+	data, _ := os.ReadFile(p.logFile.Name())
+	return string(data)
+}
