@@ -17,6 +17,7 @@ import (
 
 	"github.com/aku-project/aku/altisim"
 	"github.com/aku-project/aku/altisim/pgwire"
+	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/replication"
 )
 
@@ -109,6 +110,17 @@ func TestODBCSession(t *testing.T) {
 	}
 	if got := fmt.Sprint(rows[0]...); got != "1one" {
 		t.Errorf("row %#v, want 1, one", rows[0])
+	}
+
+	// State queries read the meta tables through the wire's types.
+	mustExec(t, s, build(t)(replication.CreateReplication("AKU_REP_01", "altibase-sts-1.altibase-svc", 20301, []conf.Item{{User: "SYS", Table: "T1"}})))
+	states, err := s.Replications(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []replication.State{{Name: "AKU_REP_01", XSN: -1, ItemCount: 1, HostCount: 1, PeerHost: "altibase-sts-1.altibase-svc", PeerPort: 20301}}
+	if fmt.Sprint(states) != fmt.Sprint(want) {
+		t.Errorf("states %+v, want %+v", states, want)
 	}
 
 	// A rejected statement carries its Altibase code through SQLSTATE.
