@@ -428,3 +428,26 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// FuzzConfig checks that validation never panics and that every error it
+// returns is an invalid configuration with a position.
+func FuzzConfig(f *testing.F) {
+	f.Add(sample73)
+	f.Add(base)
+	f.Add(head + "REPLICATIONS = ( REPLICATION_NAME_PREFIX = P ( ( USER_NAME = \"SYS\" TABLE_NAME = \"T1\" PARTITION_NAME = \"P\" ) ) )\n")
+	f.Add(head + "AKU_PORT_NO = ( A = 1 ( X.Y ) )\nREPLICATIONS = 1\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		cfg, _, err := conf.Parse("f.conf", []byte(src), conf.Overrides{})
+		if err != nil {
+			if !errors.Is(err, conf.ErrInvalid) || !strings.HasPrefix(err.Error(), "f.conf:") {
+				t.Fatalf("error %q: want a positioned ErrInvalid", err)
+			}
+			return
+		}
+		for _, g := range cfg.Groups {
+			if conf.ValidIdentifier(g.Prefix) != nil || len(g.Items) == 0 {
+				t.Fatalf("accepted group %+v", g)
+			}
+		}
+	})
+}
