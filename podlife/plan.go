@@ -470,31 +470,22 @@ func (b *planner) startFresh(pairs []pair) error {
 		}})
 	}
 
-	// SYNC on the MASTER: master → this pod, then that replication starts
-	// on the master (spec §6.2 step 6).
-	var syncIDs []int
-	for _, pr := range syncs {
-		stmt, err := replication.SyncStmt(pr.name, pr.group.SyncParallelCount)
-		after := append([]int{masterReady[pr.name], created[pr.name]}, truncs...)
-		syncIDs = append(syncIDs, b.sql(0, pr.name, PhaseSync, "copy the MASTER's rows to this pod and start MASTER → this pod", append(after, syncPrep...), false, stmt, err))
-	}
-
-	// Start the pairs, on both sides (spec §6.2 step 7). Every START waits
-	// for the SYNCs: this pod's objects keep XSN -1 until then, so a run
-	// killed before takes this fresh path again, never the rejoin path
-	// that would skip the SYNC.
+	// The other running pods, before the SYNC: SYNC copies only the
+	// MASTER's rows, and a MASTER does not pass on what it receives by
+	// replication. A row written on pod q shortly before the SYNC, still
+	// on its way to the MASTER, would never reach this pod if q's side of
+	// the pair with this pod started only after the SYNC (the original's
+	// order, spec §6.2 step 7). So q's side starts first — from then on q
+	// sends this pod its new rows itself — and then q flushes its pair with
+	// the MASTER, so that every older row of q is in the MASTER's copy.
+	// A row that arrives both ways is the same row. If a run dies after
+	// this, the rerun truncates again: rows q sent directly are lost here,
+	// but they also went to the MASTER, and the rerun's FLUSH puts them in
+	// its SYNC.
+	var beforeSync []int
 	for _, pr := range pairs {
 		peer := b.obs.Servers[pr.peer]
-		if pr.peer == 0 {
-			// The SYNC started the MASTER's side; start this pod's.
-			mine := self.Objects[pr.name]
-			if !mine.Started {
-				stmt, err := replication.StartStmt(pr.name)
-				b.sql(me, pr.name, PhaseNone, "replicate this pod's changes to the MASTER", append([]int{clear}, syncIDs...), false, stmt, err)
-			}
-			continue
-		}
-		if !peer.Reachable {
+		if pr.peer == 0 || !peer.Reachable {
 			continue
 		}
 		theirs, ok := peer.object(pr.name)
@@ -502,8 +493,49 @@ func (b *planner) startFresh(pairs []pair) error {
 			b.note("%s has no %s yet: that pod's own start creates and starts it", peer.Host, pr.name)
 			continue
 		}
-		mine, mineOK := self.Objects[pr.name]
-		b.startPair(pr, mine, mineOK, theirs, append([]int{created[pr.name], clear}, syncIDs...))
+		deps := append([]int{created[pr.name]}, truncs...)
+		if !theirs.Started {
+			stmt, err := replication.StartStmt(pr.name)
+			id := b.sql(pr.peer, pr.name, PhaseNone, fmt.Sprintf("pod %d sends this pod its new rows itself from now on", pr.peer), deps, false, stmt, err)
+			beforeSync = append(beforeSync, id)
+			deps = []int{id}
+		}
+		toMaster := replication.ObjectName(pr.group.Prefix, 0, pr.peer)
+		if st, ok := peer.object(toMaster); ok && st.Started {
+			stmt, err := replication.FlushStmt(toMaster, 0)
+			beforeSync = append(beforeSync, b.sql(pr.peer, toMaster, PhaseNone, fmt.Sprintf("pod %d's older rows reach the MASTER before its SYNC copies them", pr.peer), deps, false, stmt, err))
+		}
+	}
+
+	// SYNC on the MASTER: master → this pod, then that replication starts
+	// on the master (spec §6.2 step 6).
+	var syncIDs []int
+	for _, pr := range syncs {
+		stmt, err := replication.SyncStmt(pr.name, pr.group.SyncParallelCount)
+		after := append([]int{masterReady[pr.name], created[pr.name]}, truncs...)
+		after = append(after, beforeSync...)
+		syncIDs = append(syncIDs, b.sql(0, pr.name, PhaseSync, "copy the MASTER's rows to this pod and start MASTER → this pod", append(after, syncPrep...), false, stmt, err))
+	}
+
+	// This pod's side of every pair starts after the SYNCs: its objects
+	// keep XSN -1 until then, so a run killed before takes this fresh path
+	// again, never the rejoin path that would skip the SYNC.
+	for _, pr := range pairs {
+		if pr.peer != 0 && !b.obs.Servers[pr.peer].Reachable {
+			continue
+		}
+		if _, ok := b.obs.Servers[pr.peer].object(pr.name); pr.peer != 0 && !ok {
+			continue
+		}
+		if mine := self.Objects[pr.name]; mine.Started {
+			continue
+		}
+		why := fmt.Sprintf("replicate this pod's changes to pod %d", pr.peer)
+		if pr.peer == 0 {
+			why = "replicate this pod's changes to the MASTER (the SYNC started the MASTER's side)"
+		}
+		stmt, err := replication.StartStmt(pr.name)
+		b.sql(me, pr.name, PhaseNone, why, append([]int{created[pr.name], clear}, syncIDs...), false, stmt, err)
 	}
 	if d := b.cfg.DelayStartComplete; d > 0 {
 		b.add(Step{Kind: StepWait, Server: Local, Wait: d, After: syncIDs, Why: "AKU_DELAY_START_COMPLETE_TIME after the data sync"})
