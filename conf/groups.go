@@ -1,7 +1,6 @@
 package conf
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/aku-project/aku/parser"
@@ -178,5 +177,3 @@ func (it Item) String() string {
 	}
 	return s
 }
-
-var _ = fmt.Sprint
