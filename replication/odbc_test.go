@@ -9,7 +9,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -192,5 +195,121 @@ func TestODBCConnectRefused(t *testing.T) {
 	_, err = d.Connect(context.Background(), "127.0.0.1")
 	if !errors.Is(err, replication.ErrUnreachable) {
 		t.Fatalf("error %v, want ErrUnreachable", err)
+	}
+}
+
+// partitionProxy forwards TCP connections to a backend until partition is
+// called; from then on nothing is forwarded either way and new connections
+// are accepted and left hanging, like a network partition between aku and
+// a server. Everything is closed when the test ends.
+type partitionProxy struct {
+	ln          net.Listener
+	partitioned atomic.Bool
+	mu          sync.Mutex
+	conns       []net.Conn
+}
+
+func startProxy(t *testing.T, backend string) *partitionProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &partitionProxy{ln: ln}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.track(c)
+			if p.partitioned.Load() {
+				continue
+			}
+			b, err := net.Dial("tcp", backend)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.track(b)
+			go p.pipe(c, b)
+			go p.pipe(b, c)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, c := range p.conns {
+			c.Close()
+		}
+	})
+	return p
+}
+
+func (p *partitionProxy) track(c net.Conn) {
+	p.mu.Lock()
+	p.conns = append(p.conns, c)
+	p.mu.Unlock()
+}
+
+// pipe copies src to dst, dropping everything once partitioned.
+func (p *partitionProxy) pipe(src, dst net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if err != nil {
+			dst.Close()
+			return
+		}
+		if p.partitioned.Load() {
+			continue
+		}
+		if _, err := dst.Write(buf[:n]); err != nil {
+			return
+		}
+	}
+}
+
+func (p *partitionProxy) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
+
+// A partition in the middle of a session: the driver's cancel is never
+// answered (psqlODBC's cancel request hangs too), and Exec still returns
+// ErrTimeout shortly after the timeout, giving the session up.
+func TestODBCPartitionedSession(t *testing.T) {
+	defer replication.SetCancelGrace(300 * time.Millisecond)()
+	_, d := wireDialer(t, replication.Policy{QueryTimeout: 300 * time.Millisecond})
+	p := startProxy(t, "127.0.0.1:"+strconv.Itoa(d.Port))
+	d.Port = p.port()
+	ctx := context.Background()
+	s, err := d.Connect(ctx, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, s, "ALTER SYSTEM SET REPLICATION_DDL_ENABLE = 1")
+
+	p.partitioned.Store(true)
+	start := time.Now()
+	err = s.Exec(ctx, "ALTER SYSTEM SET ADMIN_MODE = 0")
+	took := time.Since(start)
+	if !errors.Is(err, replication.ErrTimeout) {
+		t.Fatalf("error %v, want ErrTimeout", err)
+	}
+	want := "on 127.0.0.1: ALTER SYSTEM SET ADMIN_MODE = 0: statement timed out: cancelled after AKU_QUERY_TIMEOUT 300ms (context deadline exceeded, and the server did not answer the cancel within 300ms: session given up)"
+	if err.Error() != want {
+		t.Errorf("error\n%s\nwant\n%s", err, want)
+	}
+	if took > 3*time.Second {
+		t.Errorf("took %s, want about timeout + grace = 600ms", took)
+	}
+	if err := s.Exec(ctx, "ALTER SYSTEM SET ADMIN_MODE = 0"); !errors.Is(err, replication.ErrUnreachable) {
+		t.Errorf("after giving up: %v, want ErrUnreachable", err)
+	}
+	start = time.Now()
+	if err := s.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("Close took %s", took)
 	}
 }

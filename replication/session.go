@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Session is aku's one connection to one server. Its methods may be called
@@ -20,6 +21,9 @@ type Session struct {
 
 	mu   sync.Mutex
 	lost error // set once the connection is known lost; later calls fail fast
+	// abandoned is set when a statement did not return after its cancel
+	// (see cancelGrace): its goroutine still holds the connection.
+	abandoned bool
 }
 
 // Host is the host name the session was opened to, as errors name it.
@@ -78,8 +82,20 @@ func (s *Session) Query(ctx context.Context, q string) ([][]any, error) {
 	return out, nil
 }
 
-// Close ends the session, freeing the server's SYSDBA slot.
+// Close ends the session, freeing the server's SYSDBA slot. It does not
+// wait for a statement abandoned after an unanswered cancel: that one's
+// connection is closed in the background when its driver call returns.
 func (s *Session) Close() error {
+	s.mu.Lock()
+	abandoned := s.abandoned
+	s.mu.Unlock()
+	if abandoned {
+		go func() {
+			s.conn.Close()
+			s.db.Close()
+		}()
+		return nil
+	}
 	err := s.conn.Close()
 	if err2 := s.db.Close(); err == nil {
 		err = err2
@@ -136,6 +152,14 @@ func (s *Session) run(ctx context.Context, stmt string, scan func(*sql.Rows) err
 // errTryTimeout is a try cancelled by its own AKU_QUERY_TIMEOUT deadline.
 var errTryTimeout = errors.New("cancelled")
 
+// cancelGrace is how long a try waits, after its deadline or the caller's
+// cancel, for the driver to return. alexbrainman/odbc cancels with
+// SQLCancel and then waits for the execute to return, which it never does
+// if the network to the server is gone (psqlODBC's cancel request itself
+// then hangs): past the grace the statement is abandoned with its
+// goroutine, and with it the session, so that every wait stays bounded.
+var cancelGrace = 5 * time.Second
+
 // try sends the statement once, under Policy.QueryTimeout.
 func (s *Session) try(ctx context.Context, stmt string, scan func(*sql.Rows) error) error {
 	tctx := ctx
@@ -144,7 +168,22 @@ func (s *Session) try(ctx context.Context, stmt string, scan func(*sql.Rows) err
 		tctx, cancel = context.WithTimeout(ctx, s.policy.QueryTimeout)
 		defer cancel()
 	}
-	err := s.query(tctx, stmt, scan)
+	done := make(chan error, 1)
+	go func() { done <- s.query(tctx, stmt, scan) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-tctx.Done():
+		grace := time.NewTimer(cancelGrace)
+		select {
+		case err = <-done:
+			grace.Stop()
+		case <-grace.C:
+			err = fmt.Errorf("%w, and the server did not answer the cancel within %s: session given up", tctx.Err(), cancelGrace)
+			s.abandoned = true
+			s.lost = err
+		}
+	}
 	if err != nil && tctx.Err() != nil && ctx.Err() == nil {
 		// Whatever the driver made of the cancel (ctx.Err(), an
 		// "operation cancelled" diagnostic ...), the cause is the timeout.
