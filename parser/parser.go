@@ -99,6 +99,9 @@ func explain(filename string, src []byte, perr participle.Error) string {
 	msg = strings.ReplaceAll(msg, "<word>", "a name or value")
 	msg = strings.ReplaceAll(msg, "<string>", "a quoted value")
 	if raw, _, err := scan(filename, src); err == nil {
+		if strings.HasPrefix(msg, `unexpected token ")"`) && !isOpenAt(raw, perr.Position().Offset) {
+			return `unexpected ")": no "(" is open here`
+		}
 		if open := unclosed(raw); open != nil && perr.Position().Offset >= open.Offset {
 			msg += fmt.Sprintf(` (the "(" at line %d, column %d is not closed)`, open.Line, open.Column)
 		}
@@ -158,4 +161,20 @@ func simplifyExpected(msg string) string {
 		return msg
 	}
 	return msg[:i] + " (expected " + first + ")"
+}
+
+// isOpenAt reports whether a "(" is open just before offset.
+func isOpenAt(raw []lexer.Token, offset int) bool {
+	depth := 0
+	for _, t := range raw {
+		if t.Pos.Offset >= offset {
+			break
+		}
+		if t.Type == tokPunct && t.Value == "(" {
+			depth++
+		} else if t.Type == tokPunct && t.Value == ")" && depth > 0 {
+			depth--
+		}
+	}
+	return depth > 0
 }
