@@ -99,6 +99,9 @@ func explain(filename string, src []byte, perr participle.Error) string {
 	msg = strings.ReplaceAll(msg, "<word>", "a name or value")
 	msg = strings.ReplaceAll(msg, "<string>", "a quoted value")
 	if raw, _, err := scan(filename, src); err == nil {
+		if msg == `unexpected token "," (expected end of line)` && !isOpenAt(raw, perr.Position().Offset) {
+			return `unexpected ",": no group "( ... )" follows it`
+		}
 		if strings.HasPrefix(msg, `unexpected token ")"`) && !isOpenAt(raw, perr.Position().Offset) {
 			return `unexpected ")": no "(" is open here`
 		}

@@ -42,7 +42,7 @@ func TestParseErrors(t *testing.T) {
 		{"value after groups", "REPLICATIONS = ( REPLICATION_NAME_PREFIX = P ( SYS.T1 ) ) x\n",
 			`a.conf:1:59: unexpected "x" after the groups of REPLICATIONS`},
 		{"trailing comma after the last group", "REPLICATIONS = ( REPLICATION_NAME_PREFIX = P ( SYS.T1 ) ),\nAKU_PORT_NO = 1\n",
-			`a.conf:1:58: unexpected token "," (expected end of line)`},
+			`a.conf:1:58: unexpected ",": no group "( ... )" follows it`},
 		{"setting without a value in a group", "REPLICATIONS = ( REPLICATION_NAME_PREFIX = ( SYS.T1 ) )\n",
 			`a.conf:1:44: unexpected token "(" (expected a name or value)`},
 		{"two properties on one line", "AKU_PORT_NO = 1 AKU_SVC_NAME = s\n",
