@@ -99,7 +99,7 @@ func explain(filename string, src []byte, perr participle.Error) string {
 	msg = strings.ReplaceAll(msg, "<word>", "a name or value")
 	msg = strings.ReplaceAll(msg, "<string>", "a quoted value")
 	if raw, _, err := scan(filename, src); err == nil {
-		if msg == `unexpected token "," (expected end of line)` && !isOpenAt(raw, perr.Position().Offset) {
+		if msg == `unexpected token "," (expected end of line)` && !isOpenAt(raw, perr.Position().Offset) && afterParen(raw, perr.Position().Offset) {
 			return `unexpected ",": no group "( ... )" follows it`
 		}
 		if strings.HasPrefix(msg, `unexpected token ")"`) && !isOpenAt(raw, perr.Position().Offset) {
@@ -180,4 +180,18 @@ func isOpenAt(raw []lexer.Token, offset int) bool {
 		}
 	}
 	return depth > 0
+}
+
+// afterParen reports whether the token before offset is ")".
+func afterParen(raw []lexer.Token, offset int) bool {
+	var prev *lexer.Token
+	for i := range raw {
+		if raw[i].Pos.Offset >= offset {
+			break
+		}
+		if raw[i].Type != rawNewline {
+			prev = &raw[i]
+		}
+	}
+	return prev != nil && prev.Type == tokPunct && prev.Value == ")"
 }

@@ -43,6 +43,8 @@ func TestParseErrors(t *testing.T) {
 			`a.conf:1:59: unexpected "x" after the groups of REPLICATIONS`},
 		{"trailing comma after the last group", "REPLICATIONS = ( REPLICATION_NAME_PREFIX = P ( SYS.T1 ) ),\nAKU_PORT_NO = 1\n",
 			`a.conf:1:58: unexpected ",": no group "( ... )" follows it`},
+		{"comma after a value", "AKU_PORT_NO = 1, 2\n",
+			`a.conf:1:16: unexpected token "," (expected end of line)`},
 		{"setting without a value in a group", "REPLICATIONS = ( REPLICATION_NAME_PREFIX = ( SYS.T1 ) )\n",
 			`a.conf:1:44: unexpected token "(" (expected a name or value)`},
 		{"two properties on one line", "AKU_PORT_NO = 1 AKU_SVC_NAME = s\n",
