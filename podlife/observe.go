@@ -91,13 +91,22 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 		return obs, open, nil
 	}
 	open[me] = sess
-	if err := read(ctx, sess, self); err != nil {
-		return obs, open, err
-	}
 
+	// This pod's state is read while the peers are connected and read.
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := read(ctx, sess, self); err != nil {
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = err
+			}
+			mu.Unlock()
+		}
+	}()
 	for q := range obs.Servers {
 		if q == me {
 			continue
