@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aku-project/aku/altisim"
+	_ "github.com/aku-project/aku/altisim/driver"
+	"github.com/aku-project/aku/conf"
+	"github.com/aku-project/aku/podlife"
+	"github.com/aku-project/aku/replication"
+)
+
+const podTestConf = `AKU_STS_NAME = altibase-sts
+AKU_SVC_NAME = altibase-svc
+AKU_SERVER_COUNT = 2
+AKU_SYS_PASSWORD = manager
+REPLICATIONS = (
+    REPLICATION_NAME_PREFIX = AKU_REP
+    ( SYS.T1 )
+)
+`
+
+// writeConf writes aku.conf under a new ALTIBASE_HOME and returns the home.
+func writeConf(t *testing.T, text string) string {
+	t.Helper()
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, "conf"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, "conf", "aku.conf"), []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return home
+}
+
+func TestPodEnvironmentErrors(t *testing.T) {
+	home := writeConf(t, podTestConf)
+	tests := []struct {
+		name     string
+		env      environment
+		wantCode int
+		wantErr  string
+	}{
+		{"no ALTIBASE_HOME", environment{PodName: "altibase-sts-0"}, exitEnvironment, "ALTIBASE_HOME is not set"},
+		{"pod name without ordinal", environment{AltibaseHome: home, PodName: "altibase"}, exitEnvironment, `pod name "altibase" has no ordinal`},
+		{"ordinal past the server count", environment{AltibaseHome: home, PodName: "altibase-sts-2"}, exitEnvironment, "AKU_SERVER_COUNT is 2"},
+		{"other StatefulSet", environment{AltibaseHome: home, PodName: "other-0"}, exitEnvironment, `does not belong to StatefulSet "altibase-sts"`},
+		{"bad configuration", environment{AltibaseHome: writeConf(t, "AKU_STS_NAME = x\n"), PodName: "x-0"}, exitConfig, "should be specified by configuration."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.env.MarkerPath = filepath.Join(t.TempDir(), "marker")
+			code, stdout, stderr := runCLI(t, tt.env, "-p", "start")
+			if code != tt.wantCode {
+				t.Errorf("exit code = %d, want %d (stderr %q)", code, tt.wantCode, stderr)
+			}
+			if !strings.Contains(stderr, tt.wantErr) {
+				t.Errorf("stderr %q does not contain %q", stderr, tt.wantErr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q: nothing may run before the configuration and identity are valid", stdout)
+			}
+		})
+	}
+}
+
+func TestConnectionTemplate(t *testing.T) {
+	tests := []struct {
+		name string
+		env  environment
+		cfg  string
+		want string
+	}{
+		{"default", environment{AltibaseHome: "/opt/altibase"}, "", replication.DefaultTemplate("/opt/altibase")},
+		{"aku.conf", environment{AltibaseHome: "/h"}, "DRIVER=x;SERVER={host}", "DRIVER=x;SERVER={host}"},
+		{"environment wins", environment{AltibaseHome: "/h", ConnectionString: "DRIVER=env;SERVER={host}", ConnectionStringOK: true}, "DRIVER=x;SERVER={host}", "DRIVER=env;SERVER={host}"},
+		{"empty environment value falls back", environment{AltibaseHome: "/h", ConnectionStringOK: true}, "DRIVER=x;SERVER={host}", "DRIVER=x;SERVER={host}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := connectionTemplate(tt.env, &conf.Config{ConnectionString: tt.cfg}); got != tt.want {
+				t.Errorf("template = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPodBannersAndLogLines runs start twice on a one-server cluster of the
+// in-process simulator: the original's banners around log lines in its
+// layout, then the duplicate start's failure and exit code.
+func TestPodBannersAndLogLines(t *testing.T) {
+	cfg, _, err := conf.Parse("aku.conf", []byte(strings.Replace(podTestConf, "AKU_SERVER_COUNT = 2", "AKU_SERVER_COUNT = 1", 1)), conf.Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := altisim.NewCluster("cmd-aku-"+t.Name(), altisim.ClusterOptions{})
+	t.Cleanup(func() { c.Close() })
+	if _, err := c.AddServer("altibase-sts-0.altibase-svc", altisim.Options{Properties: map[string]int64{"ADMIN_MODE": 1}}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := podlife.Identify("altibase-sts-0", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	in := podlife.Input{
+		Action:   podlife.ActionStart,
+		Config:   cfg,
+		Identity: id,
+		Connector: podlife.DialerConnector{Dialer: &replication.Dialer{
+			Driver:   "altisim",
+			Template: "CLUSTER=" + c.Name() + ";HOST={host};PORT={port};UID={user};PWD={password};PRIVILEGE=SYSDBA;CONNECT_TIMEOUT=1",
+			Port:     cfg.PortNo, User: cfg.SysUser, Password: cfg.SysPassword,
+			Policy: replication.Policy{QueryTimeout: 5 * time.Second},
+		}},
+		MarkerPath: filepath.Join(t.TempDir(), "aku_start_completed"),
+		PlanOutput: &out,
+		Logger:     newLogger(&out, "text"),
+	}
+	ctx := context.Background()
+	if err := podRun(ctx, &out, in, false); err != nil {
+		t.Fatalf("start: %v\n%s", err, out.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if lines[0] != "AKU started with START option." || lines[len(lines)-1] != "AKU run successfully." {
+		t.Errorf("banners missing:\n%s", out.String())
+	}
+	logLine := regexp.MustCompile(`^\[AKU\]\[\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{6}\]\[\d+\] \[(INFO|WARNING|ERROR)\]\[[A-Za-z0-9_.]+:\d+\]\[[^\]]+\]\[[^\]]+\] \S.*$`)
+	for _, l := range lines[1 : len(lines)-1] {
+		if !logLine.MatchString(l) {
+			t.Errorf("not in the original's layout: %q", l)
+		}
+	}
+	if !strings.Contains(out.String(), "[altibase-sts-0][-] Start as MASTER Pod.") {
+		t.Errorf("no start line:\n%s", out.String())
+	}
+
+	out.Reset()
+	err = podRun(ctx, &out, in, false)
+	if exitCode(err) != exitDuplicateStart {
+		t.Errorf("second start: exit code %d (%v), want %d", exitCode(err), err, exitDuplicateStart)
+	}
+	if out.String() != "AKU started with START option.\nAKU failed to run.\n" {
+		t.Errorf("second start printed %q", out.String())
+	}
+
+	// A dry run of end prints the plan and no banner, and changes nothing.
+	out.Reset()
+	in.Action = podlife.ActionEnd
+	in.DryRun = true
+	if err := podRun(ctx, &out, in, true); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "aku -p end on altibase-sts-0 (ordinal 0): end\n") {
+		t.Errorf("dry run printed:\n%s", out.String())
+	}
+	if _, err := os.Stat(in.MarkerPath); err != nil {
+		t.Errorf("the dry run of end removed the marker: %v", err)
+	}
+}
