@@ -41,6 +41,10 @@ const (
 	PathSlaveFailure  Path = "slave failure"         // spec §8
 	PathEnd           Path = "end"                   // spec §7
 	PathClean         Path = "clean"                 // spec §7
+	// PathNothing: the servers already are as the action leaves them;
+	// only the marker is written or removed. Why names the path it would
+	// have been.
+	PathNothing Path = "nothing to do"
 )
 
 // The original's exact failure messages (spec §8).
@@ -234,6 +238,10 @@ func BuildPlan(action Action, cfg *conf.Config, id Identity, obs Observation) (*
 	}
 	if b.err != nil {
 		return p, b.err
+	}
+	if p.Statements() == 0 {
+		p.Why = fmt.Sprintf("%s, already done on the servers: %s", p.Path, p.Why)
+		p.Path = PathNothing
 	}
 	return p, nil
 }

@@ -120,12 +120,13 @@ func TestBuildPlan(t *testing.T) {
 	}{
 		{"master-first-start", ActionStart, c3, 0, observation(c3, up(1), down(), down()), PathMaster, nil},
 		{"master-single-server", ActionStart, one, 0, observation(one, up(1)), PathMaster, nil},
+		{"master-single-server-already-open", ActionStart, one, 0, observation(one, up(0)), PathNothing, nil},
 		{"master-restart-slaves-running", ActionStart, c3, 0,
 			observation(c3, up(1, all(c3, 0, 50, false)...), up(0, all(c3, 1, 60, true)...), up(0, obj("AKU_REP_02", 70, true), obj("AKU_REP_12", 70, true))),
 			PathMaster, nil},
 		{"master-start-again-nothing-left", ActionStart, c3, 0,
 			observation(c3, up(0, all(c3, 0, 50, true)...), up(0, all(c3, 1, 60, true)...), down()),
-			PathMaster, nil},
+			PathNothing, nil},
 		{"master-peer-without-objects", ActionStart, c3, 0,
 			observation(c3, up(1, all(c3, 0, -1, false)...), up(1), down()), PathMaster, nil},
 		{"master-failure", ActionStart, c3, 0,
@@ -173,11 +174,11 @@ func TestBuildPlan(t *testing.T) {
 			PathEnd, nil},
 		{"end-already-ended", ActionEnd, c3, 1,
 			observation(c3, up(0, all(c3, 0, -1, false)...), up(0, all(c3, 1, -1, false)...), down()),
-			PathEnd, nil},
+			PathNothing, nil},
 		{"clean", ActionClean, c3, 2,
 			observation(c3, up(0, all(c3, 0, 100, true)...), up(0, obj("AKU_REP_01", 100, true), obj("AKU_REP_12", 100, false)), up(0, all(c3, 2, 100, true)...)),
 			PathClean, nil},
-		{"clean-nothing-there", ActionClean, c3, 1, observation(c3, down(), up(1), down()), PathClean, nil},
+		{"clean-nothing-there", ActionClean, c3, 1, observation(c3, down(), up(1), down()), PathNothing, nil},
 		{"self-unreachable", ActionEnd, c3, 1, observation(c3, up(0), down(), down()), "", ErrNeededServerUnreachable},
 	}
 	for _, tt := range tests {
