@@ -653,3 +653,17 @@ func TestDryRunChangesNothing(t *testing.T) {
 		t.Errorf("dry run changed the servers:\nbefore %+v\nafter  %+v", before, after)
 	}
 }
+
+func TestDelayStartComplete(t *testing.T) {
+	cfg := flowConfig(2)
+	cfg.DelayStartComplete = 7 * time.Second
+	tc := newTestCluster(t, cfg)
+	tc.startAll(t, 1)
+	before := tc.clock.Now()
+	tc.boot(t, 1)
+	tc.mustRun(t, 1, ActionStart)
+	if waited := tc.clock.Now().Sub(before); waited < 7*time.Second {
+		t.Errorf("the slave start waited %s on the clock, want AKU_DELAY_START_COMPLETE_TIME 7s", waited)
+	}
+	tc.checkStarted(t, 1, 0, 1)
+}
