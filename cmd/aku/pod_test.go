@@ -158,7 +158,7 @@ func TestPodBannersAndLogLines(t *testing.T) {
 	if err := podRun(ctx, &out, in, true); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(out.String(), "aku -p end on altibase-sts-0 (ordinal 0): end\n") {
+	if !strings.HasPrefix(out.String(), "aku -p end on altibase-sts-0 (ordinal 0): nothing to do\n") || !strings.Contains(out.String(), "1. [this pod] remove marker\n") {
 		t.Errorf("dry run printed:\n%s", out.String())
 	}
 	if _, err := os.Stat(in.MarkerPath); err != nil {
