@@ -667,3 +667,55 @@ func TestDelayStartComplete(t *testing.T) {
 	}
 	tc.checkStarted(t, 1, 0, 1)
 }
+
+// hookClock is a fakeClock that calls onSleep before every Sleep.
+type hookClock struct {
+	fakeClock
+	sleeps  int
+	onSleep func(n int)
+}
+
+func (c *hookClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.sleeps++
+	c.onSleep(c.sleeps)
+	return c.fakeClock.Sleep(ctx, d)
+}
+
+// TestAddressCheck: a starting pod's DNS record is published late; start
+// tries AKU_ADDRESS_CHECK_COUNT times, one a second (spec §3.2).
+func TestAddressCheck(t *testing.T) {
+	tests := []struct {
+		name    string
+		count   int
+		wantErr error
+	}{
+		{"published on the third try", 3, nil},
+		{"not published within two tries", 2, ErrNeededServerUnreachable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := flowConfig(1)
+			cfg.AddressCheckCount = tt.count
+			tc := newTestCluster(t, cfg)
+			tc.boot(t, 0)
+			tc.c.SetHostFault(tc.host(0), altisim.HostAbsent)
+			clock := &hookClock{fakeClock: fakeClock{now: time.Unix(0, 0)}, onSleep: func(n int) {
+				if n == 2 {
+					tc.c.SetHostFault(tc.host(0), altisim.HostOK)
+				}
+			}}
+			in := tc.input(t, 0, ActionStart)
+			in.Clock = clock
+			_, err := Run(context.Background(), in)
+			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Fatalf("start: %v, want %v", err, tt.wantErr)
+			}
+			if want := tt.count - 1; clock.sleeps != want {
+				t.Errorf("slept %d times, want %d (one second between %d tries)", clock.sleeps, want, tt.count)
+			}
+			if elapsed := clock.Now().Sub(time.Unix(0, 0)); elapsed != time.Duration(tt.count-1)*time.Second {
+				t.Errorf("waited %s on the clock", elapsed)
+			}
+		})
+	}
+}

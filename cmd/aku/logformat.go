@@ -11,13 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
-)
 
-// Attribute keys the lifecycle logs carry and the text layout lifts into
-// its own bracketed fields (spec §9: target pod, replication name).
-const (
-	logKeyPod         = "pod"
-	logKeyReplication = "replication"
+	"github.com/aku-project/aku/podlife"
 )
 
 // newLogger returns the logger of `aku -p`: format "text" renders the
@@ -36,7 +31,8 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 //
 // The original prints its thread id; goroutines have none, so the process id
 // stands in (constant per run, which is what log readers group by). Fields
-// other than pod and replication follow the message as key=value.
+// other than pod and replication (podlife.LogKeyPod, LogKeyReplication,
+// lifted into the layout's own fields) follow the message as key=value.
 type akuHandler struct {
 	mu    *sync.Mutex
 	w     io.Writer
@@ -87,9 +83,9 @@ func (h *akuHandler) Handle(_ context.Context, r slog.Record) error {
 	take := func(a slog.Attr) {
 		a.Value = a.Value.Resolve()
 		switch a.Key {
-		case logKeyPod:
+		case podlife.LogKeyPod:
 			pod = a.Value.String()
-		case logKeyReplication:
+		case podlife.LogKeyReplication:
 			repl = a.Value.String()
 		default:
 			if a.Key != "" {
