@@ -20,13 +20,15 @@ const benchLatency = 20 * time.Millisecond
 // cluster to the state before the action, with no latency.
 //
 // Metrics: exec/critical is the execute phase (first statement sent to
-// last one answered, from the servers' statement logs) over the critical
-// path, the figure the target (≤ 1.15) is about; run/critical is the whole
-// run, including observing 6 servers; serial/critical what running the
-// statements one by one would cost.
+// last one answered, from the servers' statement logs) over the plan's
+// critical path; run/critical is the whole run over the whole command's
+// critical path: the longest chain of observation statements on one server
+// (observation must finish before planning) followed by the plan's critical
+// path. Both are what the target (≤ 1.15) is about. serial/critical is what
+// running the plan's statements one by one would cost.
 func benchLifecycle(b *testing.B, action Action, setup func(b *testing.B, tc *testCluster)) {
 	var execTotal, runTotal time.Duration
-	var critical, statements int
+	var critical, statements, observeChain int
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		tc := newTestCluster(b, flowConfig(6))
@@ -49,6 +51,7 @@ func benchLifecycle(b *testing.B, action Action, setup func(b *testing.B, tc *te
 		}
 		critical, statements = p.CriticalPath(), p.Statements()
 		execTotal += tc.execSpan(p, t0)
+		observeChain = tc.observeChain(p, t0)
 		tc.c.Close()
 		b.StartTimer()
 	}
@@ -57,7 +60,8 @@ func benchLifecycle(b *testing.B, action Action, setup func(b *testing.B, tc *te
 	b.ReportMetric(float64(critical), "critical-stmts")
 	b.ReportMetric(float64(statements), "stmts")
 	b.ReportMetric(float64(execTotal)/float64(b.N)/float64(crit), "exec/critical")
-	b.ReportMetric(float64(runTotal)/float64(b.N)/float64(crit), "run/critical")
+	b.ReportMetric(float64(observeChain), "observe-chain-stmts")
+	b.ReportMetric(float64(runTotal)/float64(b.N)/float64(time.Duration(observeChain+critical)*benchLatency), "run/critical")
 	b.ReportMetric(float64(statements)/float64(critical), "serial/critical")
 }
 
@@ -89,6 +93,33 @@ func (tc *testCluster) execSpan(p *Plan, since time.Time) time.Duration {
 		}
 	}
 	return last.Sub(first)
+}
+
+// observeChain is the most statements any one server ran for the
+// observation (since the run began, and not part of the plan): they run one
+// after another on that server's session, and planning waits for them.
+func (tc *testCluster) observeChain(p *Plan, since time.Time) int {
+	planned := map[string]bool{}
+	for _, s := range p.Steps {
+		if s.Kind == StepSQL {
+			planned[s.Statement] = true
+		}
+	}
+	longest := 0
+	for q := 0; q < tc.cfg.ServerCount; q++ {
+		srv := tc.c.Server(tc.host(q))
+		if srv == nil {
+			continue
+		}
+		n := 0
+		for _, e := range srv.StatementLog() {
+			if !e.Start.Before(since) && !planned[e.SQL] {
+				n++
+			}
+		}
+		longest = max(longest, n)
+	}
+	return longest
 }
 
 // BenchmarkStartPod5Of6 is the fresh start of the sixth pod while pods
