@@ -416,6 +416,8 @@ type Termination struct {
 	// false when it had to be killed.
 	Graceful bool
 	Duration time.Duration
+	// Log is the container's log as it ended (the pod is gone afterwards).
+	Log string
 }
 
 // DeletePod deletes the pod as the kubelet does: the preStop hook, then
@@ -449,6 +451,7 @@ func (c *Cluster) DeletePod(ctx context.Context, ordinal int) (Termination, erro
 	}
 	p.killContainer()
 	t.Duration = time.Since(start)
+	t.Log = p.Logs()
 	c.removePod(ordinal)
 	c.logf("%s: deleted after %v (graceful: %v)", p.Name, t.Duration.Round(time.Millisecond), t.Graceful)
 	return t, nil

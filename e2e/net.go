@@ -68,6 +68,14 @@ func newNetwork(ctx context.Context) (*network, error) {
 		if _, err := run(ctx, "ip", "link", "add", n.bridge, "type", "bridge"); err != nil {
 			return nil, err
 		}
+		// A fixed address: a bridge otherwise takes the lowest MAC of its
+		// ports, which changes when a pod's veth joins, and the pods' ARP
+		// entries for the gateway (their DNS server) go stale for seconds.
+		mac := fmt.Sprintf("02:ac:%s:%s:%s:01", n.suffix[0:2], n.suffix[2:4], n.suffix[4:6])
+		if _, err := run(ctx, "ip", "link", "set", n.bridge, "address", mac); err != nil {
+			n.close()
+			return nil, err
+		}
 		if _, err := run(ctx, "ip", "addr", "add", n.gatewayIP()+"/24", "dev", n.bridge); err != nil {
 			n.close()
 			return nil, err
@@ -169,7 +177,7 @@ func startDNS(ctx context.Context, dir, listenIP, domain string, logTo *os.File)
 	d.cmd = exec.Command("dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
 		"--no-resolv", "--no-hosts", "--local=/"+domain+"/", "--addn-hosts="+d.hostsFile,
 		"--listen-address="+listenIP, "--bind-interfaces", "--pid-file="+filepath.Join(dir, "dnsmasq.pid"),
-		"--user=root", "--local-ttl=0", "--log-facility=-")
+		"--user=root", "--local-ttl=0", "--log-facility=-", "--log-queries")
 	d.cmd.Stdout, d.cmd.Stderr = logTo, logTo
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := d.cmd.Start(); err != nil {

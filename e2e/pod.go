@@ -84,8 +84,9 @@ func (p *Pod) startContainer(ctx context.Context) error {
 		p.mu.Unlock()
 		close(done)
 	}()
-	// The namespaces are set up when /tmp is the container's own: wait for
-	// that before anything enters them.
+	// The namespaces are set up when the process runs the container's
+	// command: wait for that before anything enters them.
+	want := strings.Join(p.c.containerCommand(), "\x00") + "\x00"
 	err := waitFor(ctx, 10*time.Second, func() (bool, error) {
 		select {
 		case <-done:
@@ -98,8 +99,8 @@ func (p *Pod) startContainer(ctx context.Context) error {
 		if err != nil {
 			return false, nil
 		}
-		c := string(cmdline)
-		return !strings.Contains(c, "pod-init") && !strings.HasPrefix(c, "nsenter") && !strings.HasPrefix(c, "unshare"), nil
+		// (Right after the fork, cmdline is still this process's.)
+		return strings.HasPrefix(string(cmdline), want), nil
 	})
 	if err != nil {
 		return fmt.Errorf("starting the container of %s: %w", p.Name, err)

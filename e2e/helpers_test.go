@@ -1,0 +1,263 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// insertRows inserts rows with keys from..to (inclusive) into table on the
+// pod, through an ordinary (non-SYSDBA) session as an application would;
+// I2 records the pod that took the write.
+func insertRows(t *testing.T, ctx context.Context, c *Cluster, ordinal int, table string, from, to int) {
+	t.Helper()
+	s, err := c.Connect(ctx, ordinal, false)
+	if err != nil {
+		t.Fatalf("writing to pod %d: %v", ordinal, err)
+	}
+	defer s.Close()
+	for k := from; k <= to; k++ {
+		if err := s.Exec(ctx, fmt.Sprintf("INSERT INTO %s VALUES (%d, %d)", table, k, ordinal)); err != nil {
+			t.Fatalf("writing to pod %d: %v", ordinal, err)
+		}
+	}
+}
+
+// keys returns the primary keys of table on the pod, sorted (duplicates
+// would show twice).
+func keys(ctx context.Context, c *Cluster, ordinal int, table string) ([]int, error) {
+	rows, err := c.Query(ctx, ordinal, false, "SELECT I1 FROM "+table)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int, 0, len(rows))
+	for _, r := range rows {
+		k, err := strconv.Atoi(r[0])
+		if err != nil {
+			return nil, fmt.Errorf("key %q: %w", r[0], err)
+		}
+		out = append(out, k)
+	}
+	sort.Ints(out)
+	return out, nil
+}
+
+// span is the keys from..to.
+func span(from, to int) []int {
+	var out []int
+	for k := from; k <= to; k++ {
+		out = append(out, k)
+	}
+	return out
+}
+
+// union merges key sets.
+func union(sets ...[]int) []int {
+	var out []int
+	for _, s := range sets {
+		out = append(out, s...)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// waitKeys waits until every live pod holds exactly want in table (every
+// row once), replication lag allowing; then it fails with what each holds.
+func waitKeys(t *testing.T, ctx context.Context, c *Cluster, table string, want []int) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var bad []string
+		for i := 0; i < 6; i++ {
+			if c.Pod(i) == nil {
+				continue
+			}
+			got, err := keys(ctx, c, i, table)
+			if err != nil {
+				bad = append(bad, fmt.Sprintf("pod %d: %v", i, err))
+			} else if !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+				bad = append(bad, fmt.Sprintf("pod %d holds %v", i, got))
+			}
+		}
+		if len(bad) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: want keys %v on every pod:\n%s", table, want, strings.Join(bad, "\n"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// wantRepl is the expected state of one replication object.
+type wantRepl struct {
+	started bool
+	reset   bool // XSN = -1
+}
+
+// checkReplications compares the pod's replication objects with want: every
+// object name, started or not, and whether its XSN is -1 (reset or never
+// started) or a restart point (>= 0).
+func checkReplications(t *testing.T, ctx context.Context, c *Cluster, ordinal int, want map[string]wantRepl) {
+	t.Helper()
+	got, err := c.Replications(ctx, ordinal)
+	if err != nil {
+		t.Fatalf("reading the replications of pod %d: %v", ordinal, err)
+	}
+	gotStates := map[string]wantRepl{}
+	for n, r := range got {
+		if r.XSN < -1 {
+			t.Errorf("pod %d: %s has XSN %d", ordinal, n, r.XSN)
+		}
+		gotStates[n] = wantRepl{started: r.Started, reset: r.XSN == -1}
+	}
+	if !reflect.DeepEqual(gotStates, want) {
+		t.Errorf("pod %d replications (name: started, XSN):\n got %s\nwant %s", ordinal, formatRepl(got), formatWant(want))
+	}
+}
+
+func formatRepl(m map[string]Replication) string {
+	var parts []string
+	for n, r := range m {
+		parts = append(parts, fmt.Sprintf("%s: %v, %d", n, r.Started, r.XSN))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "; ")
+}
+
+func formatWant(m map[string]wantRepl) string {
+	var parts []string
+	for n, r := range m {
+		x := ">=0"
+		if r.reset {
+			x = "-1"
+		}
+		parts = append(parts, fmt.Sprintf("%s: %v, %s", n, r.started, x))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "; ")
+}
+
+// meshState is the replication state of a full mesh among the live
+// ordinals (spec §4, §6): on pod p, the object of each pair (p, q) is
+// started with a restart point when q is live, and stopped with XSN = -1
+// otherwise (never started, or reset by q's end).
+func meshState(ordinal, serverCount int, live map[int]bool) map[string]wantRepl {
+	out := map[string]wantRepl{}
+	for q := 0; q < serverCount; q++ {
+		if q == ordinal {
+			continue
+		}
+		i, j := min(ordinal, q), max(ordinal, q)
+		name := fmt.Sprintf("AKU_REP_%d%d", i, j)
+		if live[q] {
+			out[name] = wantRepl{started: true}
+		} else {
+			out[name] = wantRepl{reset: true}
+		}
+	}
+	return out
+}
+
+// checkMesh checks meshState on every live pod.
+func checkMesh(t *testing.T, ctx context.Context, c *Cluster) {
+	t.Helper()
+	live := map[int]bool{}
+	for i := 0; i < 6; i++ {
+		if c.Pod(i) != nil {
+			live[i] = true
+		}
+	}
+	for i := range live {
+		checkReplications(t, ctx, c, i, meshState(i, 4, live))
+	}
+}
+
+var exitLine = regexp.MustCompile(`(?m)^(?:entrypoint: aku -p (start|end) exited with|harness: (postStart|preStop) hook exited with) (-?\d+)$`)
+
+// akuExits lists the exit codes of aku -p start and end found in a pod's
+// log, in order, as "start=0", "end=0" (from the entry point's report or the
+// harness's hook line).
+func akuExits(log string) []string {
+	var out []string
+	for _, m := range exitLine.FindAllStringSubmatch(log, -1) {
+		action := m[1]
+		switch m[2] {
+		case "postStart":
+			action = "start"
+		case "preStop":
+			action = "end"
+		}
+		out = append(out, action+"="+m[3])
+	}
+	return out
+}
+
+// checkExits compares akuExits(log) with want.
+func checkExits(t *testing.T, what, log string, want ...string) {
+	t.Helper()
+	if got := akuExits(log); !reflect.DeepEqual(got, want) {
+		t.Errorf("%s: aku exit codes %v, want %v; log:\n%s", what, got, want, log)
+	}
+}
+
+// checkLog requires every line of want to appear in log, in that order,
+// each as a substring of one line.
+func checkLog(t *testing.T, what, log string, want ...string) {
+	t.Helper()
+	rest := log
+	for _, w := range want {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Errorf("%s: log lacks %q (after the previous expected line); log:\n%s", what, w, log)
+			return
+		}
+		rest = rest[i+len(w):]
+	}
+}
+
+// checkHas requires every one of want in log, in any order (aku runs the
+// steps of independent servers in parallel, so their phases interleave).
+func checkHas(t *testing.T, what, log string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(log, w) {
+			t.Errorf("%s: log lacks %q; log:\n%s", what, w, log)
+		}
+	}
+}
+
+// checkNoLog requires that no line of log contains any of unwanted.
+func checkNoLog(t *testing.T, what, log string, unwanted ...string) {
+	t.Helper()
+	for _, u := range unwanted {
+		if strings.Contains(log, u) {
+			t.Errorf("%s: log has %q; log:\n%s", what, u, log)
+		}
+	}
+}
+
+// markerExists runs the startup probe's command in the pod.
+func markerExists(t *testing.T, ctx context.Context, c *Cluster, ordinal int) bool {
+	t.Helper()
+	r, err := c.Exec(ctx, ordinal, 5*time.Second, "cat", "/tmp/aku_start_completed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.ExitCode == 0
+}
+
+// waitLog waits until the pod's log contains substr.
+func waitLog(t *testing.T, ctx context.Context, c *Cluster, ordinal int, substr string, limit time.Duration) {
+	t.Helper()
+	err := waitFor(ctx, limit, func() (bool, error) { return strings.Contains(c.Pod(ordinal).Logs(), substr), nil })
+	if err != nil {
+		t.Fatalf("pod %d: waiting for %q in its log: %v; log:\n%s", ordinal, substr, err, c.Pod(ordinal).Logs())
+	}
+}
