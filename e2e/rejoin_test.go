@@ -1,0 +1,89 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestKilledPodRejoins kills a slave pod's whole container with SIGKILL
+// (server and aku, no end) and lets the kubelet restart it: its replication
+// kept its restart points, so start takes the rejoin path (spec §6.3): no
+// TRUNCATE, no SYNC, a flush both ways; the rows written while it was down
+// arrive, and nothing arrives twice.
+func TestKilledPodRejoins(t *testing.T) {
+	c := newCluster(t, testOptions("statefulset-entrypoint"))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	mustScale(t, ctx, c, 3)
+	insertRows(t, ctx, c, 0, "T1", 1, 10)
+	insertRows(t, ctx, c, 2, "T1", 11, 20)
+	waitKeys(t, ctx, c, "T1", span(1, 20))
+
+	if err := c.KillContainer(2); err != nil {
+		t.Fatal(err)
+	}
+	// The survivors keep their state towards pod 2 (stale replication, spec
+	// §8): still started, with a restart point.
+	for i := 0; i < 2; i++ {
+		checkReplications(t, ctx, c, i, meshState(i, 4, map[int]bool{0: true, 1: true, 2: true}))
+	}
+	insertRows(t, ctx, c, 0, "T1", 21, 30)
+	insertRows(t, ctx, c, 1, "T1", 31, 40)
+
+	if err := c.RestartContainer(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitStarted(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	log := c.Pod(2).Logs()
+	checkLog(t, "rejoin of pod 2", log, "AKU started with START option.", "Start as SLAVE Pod.", "AKU run successfully.")
+	checkHas(t, "rejoin of pod 2", log, "Flush replications.", "Replication flush has ended.")
+	checkNoLog(t, "rejoin of pod 2", log, "Truncate tables for replications.", "Sync tables from MASTER Server.", "creating the schema")
+	checkExits(t, "rejoin of pod 2", log, "start=0")
+	waitKeys(t, ctx, c, "T1", span(1, 40))
+	checkMesh(t, ctx, c)
+	insertRows(t, ctx, c, 2, "T1", 41, 50)
+	waitKeys(t, ctx, c, "T1", span(1, 50))
+}
+
+// TestResetAtEndOff ends a slave with AKU_REPLICATION_RESET_AT_END = 0:
+// end flushes and stops but does not reset (spec §7), so the restart points
+// survive on every side, and the pod's next start takes the rejoin path.
+func TestResetAtEndOff(t *testing.T) {
+	o := testOptions("statefulset-hooks")
+	o.Conf["AKU_REPLICATION_RESET_AT_END"] = "0"
+	c := newCluster(t, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	mustScale(t, ctx, c, 3)
+	insertRows(t, ctx, c, 0, "T1", 1, 10)
+	waitKeys(t, ctx, c, "T1", span(1, 10))
+
+	term, err := c.DeletePod(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLog(t, "end of pod 2", term.Log, "AKU started with END option.", "AKU run successfully.")
+	checkHas(t, "end of pod 2", term.Log, "Flush replications.", "Replication flush has ended.")
+	checkNoLog(t, "end of pod 2", term.Log, "Reset replications.")
+	checkExits(t, "end of pod 2", term.Log, "start=0", "end=0")
+	// Stopped, restart point kept: on pod 0 AKU_REP_02 and on pod 1 AKU_REP_12.
+	checkReplications(t, ctx, c, 0, map[string]wantRepl{
+		"AKU_REP_01": {started: true}, "AKU_REP_02": {}, "AKU_REP_03": {reset: true},
+	})
+	checkReplications(t, ctx, c, 1, map[string]wantRepl{
+		"AKU_REP_01": {started: true}, "AKU_REP_12": {}, "AKU_REP_13": {reset: true},
+	})
+
+	insertRows(t, ctx, c, 0, "T1", 11, 20)
+	insertRows(t, ctx, c, 1, "T1", 21, 30)
+	waitKeys(t, ctx, c, "T1", span(1, 30))
+	mustScale(t, ctx, c, 3)
+	log := c.Pod(2).Logs()
+	checkHas(t, "restart of pod 2", log, "Start as SLAVE Pod.", "Flush replications.", "AKU run successfully.")
+	checkNoLog(t, "restart of pod 2", log, "Truncate tables for replications.", "Sync tables from MASTER Server.")
+	waitKeys(t, ctx, c, "T1", span(1, 30))
+	checkMesh(t, ctx, c)
+}
