@@ -359,9 +359,6 @@ func (c *Cluster) CreatePod(ctx context.Context, ordinal int) (*Pod, error) {
 	if p.env, err = c.podEnv(p); err != nil {
 		return nil, err
 	}
-	if err := c.projectVolumes(p); err != nil {
-		return nil, err
-	}
 	if !c.held[ordinal] {
 		if err := c.dns.set(ctx, c.Host(ordinal), p.IP); err != nil {
 			return nil, err

@@ -60,6 +60,11 @@ exec "$@"`
 // a fresh mount namespace: a restarted container has an empty /tmp, as in
 // Kubernetes.
 func (p *Pod) startContainer(ctx context.Context) error {
+	// The kubelet mounts the volumes for every container it starts (the
+	// persistent volume may have been emptied meanwhile).
+	if err := p.c.projectVolumes(p); err != nil {
+		return err
+	}
 	argv := append([]string{"nsenter", "--net=/run/netns/" + p.netns, "unshare", "--mount", "--uts", "--propagation", "private",
 		"/bin/sh", "-c", podInit, "pod-init", p.c.resolvConf, p.Name}, p.c.containerCommand()...)
 	cmd := exec.Command(argv[0], argv[1:]...)
