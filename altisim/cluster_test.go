@@ -2,11 +2,13 @@ package altisim_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/aku-project/aku/altisim"
+	"github.com/aku-project/aku/altisim/driver"
 )
 
 // newCluster returns a registered cluster closed when the test ends.
@@ -195,5 +197,84 @@ func TestClusterRegistry(t *testing.T) {
 	}
 	if got := altisim.LookupCluster(t.Name()); got != nil {
 		t.Fatalf("LookupCluster after Close = %p, want nil", got)
+	}
+}
+
+// sysConn opens a pinned SYSDBA connection to host of cluster c through
+// the altisim driver.
+func sysConn(t *testing.T, c *altisim.Cluster, host string) *sql.Conn {
+	t.Helper()
+	db, err := sql.Open(driver.DriverName, "CLUSTER="+c.Name()+";HOST="+host+";PORT=20300;UID=SYS;PWD=manager;PRIVILEGE=SYSDBA;CONNECT_TIMEOUT=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxIdleConns(0)
+	t.Cleanup(func() { db.Close() })
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", host, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func run(t *testing.T, c *sql.Conn, q string) {
+	t.Helper()
+	if _, err := c.ExecContext(context.Background(), q); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func rowCount(t *testing.T, c *sql.Conn) int64 {
+	t.Helper()
+	var n int64
+	if err := c.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM T1").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestClusterReplication: the in-process transport carries replication
+// between the cluster's servers by host name: START needs the peer's object
+// (altibase.md §3.1, ERR-6100D), SYNC copies rows, FLUSH ships the rest;
+// a crashed peer restarted on its data directory keeps its rows.
+func TestClusterReplication(t *testing.T) {
+	c := newCluster(t, altisim.ClusterOptions{})
+	for _, h := range []string{"sts-0", "sts-1"} {
+		if _, err := c.AddServer(h, altisim.Options{DataDir: t.TempDir(), ReplicationPort: 20301, ReplicationLag: time.Second}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := sysConn(t, c, "sts-0"), sysConn(t, c, "sts-1")
+	run(t, a, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, I2 INTEGER)")
+	run(t, b, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, I2 INTEGER)")
+	run(t, a, "CREATE REPLICATION R1 WITH 'sts-1', 20301 FROM SYS.T1 TO SYS.T1")
+	_, err := a.ExecContext(context.Background(), "ALTER REPLICATION R1 START")
+	var ae *altisim.Error
+	if !errors.As(err, &ae) || ae.SQLState() != "6100D" {
+		t.Fatalf("START without the peer's object: %v, want ERR-6100D", err)
+	}
+	run(t, b, "CREATE REPLICATION R1 WITH 'sts-0', 20301 FROM SYS.T1 TO SYS.T1")
+	run(t, a, "INSERT INTO T1 VALUES (1, 1)")
+	run(t, a, "ALTER REPLICATION R1 SYNC")
+	if n := rowCount(t, b); n != 1 {
+		t.Fatalf("peer rows after SYNC = %d, want 1", n)
+	}
+	run(t, a, "INSERT INTO T1 VALUES (2, 2)")
+	if n := rowCount(t, b); n != 1 {
+		t.Fatalf("peer rows before FLUSH = %d, want 1 (lag of a second)", n)
+	}
+	run(t, a, "ALTER REPLICATION R1 FLUSH")
+	if n := rowCount(t, b); n != 2 {
+		t.Fatalf("peer rows after FLUSH = %d, want 2", n)
+	}
+	if err := c.Crash("sts-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Start("sts-1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := rowCount(t, sysConn(t, c, "sts-1")); n != 2 {
+		t.Fatalf("peer rows after crash and restart = %d, want 2", n)
 	}
 }
