@@ -1,0 +1,304 @@
+// Command demo is `make demo`: a narrated run of the e2e harness. A 3-pod
+// Altibase StatefulSet (simulated: network namespaces, dnsmasq, altisim
+// servers reached over ODBC) scales up, takes writes, scales down and up
+// again, and the demo prints what aku logs and what each pod holds. It
+// needs root; Ctrl-C removes everything it created.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aku-project/aku/e2e"
+)
+
+func main() {
+	os.Exit(run(os.Stdout))
+}
+
+func run(out io.Writer) int {
+	d := &demo{out: out, start: time.Now()}
+	if err := d.run(); err != nil {
+		fmt.Fprintf(out, "\ndemo failed: %v\n", err)
+		if errors.Is(err, e2e.ErrNotRoot) {
+			fmt.Fprintln(out, "run it as root (sudo make demo): each pod is a network namespace")
+		}
+		return 1
+	}
+	return 0
+}
+
+type demo struct {
+	out   io.Writer
+	start time.Time
+	c     *e2e.Cluster
+	seen  map[int]int // bytes of each pod's log already shown
+}
+
+func (d *demo) say(format string, args ...any) {
+	fmt.Fprintf(d.out, "\n[%5.1fs] %s\n", time.Since(d.start).Seconds(), fmt.Sprintf(format, args...))
+}
+
+func (d *demo) run() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if os.Geteuid() != 0 {
+		return e2e.ErrNotRoot
+	}
+	root, err := e2e.ModuleRoot()
+	if err != nil {
+		return err
+	}
+	bin, err := os.MkdirTemp("", "aku-demo-bin-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(bin)
+	d.say("Building aku and altisim (the simulated Altibase server)...")
+	if err := e2e.Build(ctx, root, bin); err != nil {
+		return err
+	}
+	d.say(`Setting up a simulated Kubernetes StatefulSet from examples/kubernetes/statefulset-entrypoint.yaml:
+        every pod is a network namespace with its own IP and /tmp, runs the manifest's
+        entry point (server start, then aku -p start; on SIGTERM aku -p end, then server
+        stop), and gets a DNS name <sts>-<n>.<svc> from a dnsmasq. aku reaches every
+        server through unixODBC, as it would reach Altibase. (The startup probe is
+        polled every 0.2 s instead of the manifest's 10 s, to keep the demo short.)`)
+	d.c, err = e2e.Start(ctx, e2e.Options{
+		ManifestDir:    filepath.Join(root, "examples", "kubernetes"),
+		Variant:        "statefulset-entrypoint",
+		BinDir:         bin,
+		ProbePeriod:    200 * time.Millisecond,
+		ReplicationLag: 50 * time.Millisecond,
+	})
+	if err != nil {
+		return err
+	}
+	defer d.c.Close()
+	d.seen = map[int]int{}
+	replicas := int(*d.c.StatefulSet().Spec.Replicas)
+
+	d.say(`Scaling up to %d pods, one at a time (podManagementPolicy: OrderedReady).
+        aku's log lines below read: level, the server a statement ran on, the
+        replication object, what happened and the SQL. AKU_SERVER_COUNT is 4, so
+        aku also prepares for a fourth pod that does not exist yet.`, replicas)
+	for i := 0; i < replicas; i++ {
+		if err := d.scale(ctx, i+1); err != nil {
+			return err
+		}
+		if i == 0 {
+			d.say("An application writes rows 1..5 into T1 on %s.", d.c.PodName(0))
+			if err := d.insert(ctx, 0, 1, 5); err != nil {
+				return err
+			}
+		}
+	}
+	if err := d.show(ctx); err != nil {
+		return err
+	}
+
+	d.say("Writes on two pods: rows 6..8 on %s, rows 9..10 on %s. Replication is active-active.", d.c.PodName(0), d.c.PodName(replicas-1))
+	if err := d.insert(ctx, 0, 6, 8); err != nil {
+		return err
+	}
+	if err := d.insert(ctx, replicas-1, 9, 10); err != nil {
+		return err
+	}
+	if err := d.show(ctx); err != nil {
+		return err
+	}
+
+	d.say("Scaling down to 1 pod: the leaving pods run aku -p end (flush, stop, reset), highest ordinal first.")
+	for n := replicas - 1; n >= 1; n-- {
+		name := d.c.PodName(n)
+		t, err := d.c.DeletePod(ctx, n)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(d.out, "  %s stopped in %.1fs (grace period %v):\n", name, t.Duration.Seconds(), d.c.Grace())
+		d.printAku(t.Log[d.seen[n]:])
+		d.seen[n] = 0
+	}
+	if err := d.show(ctx); err != nil {
+		return err
+	}
+
+	d.say("While the set is small, rows 11..15 are written on %s.", d.c.PodName(0))
+	if err := d.insert(ctx, 0, 11, 15); err != nil {
+		return err
+	}
+
+	d.say("Scaling up to %d again: the returning pods truncate their tables and get every row by SYNC from the master pod.", replicas)
+	for n := 2; n <= replicas; n++ {
+		if err := d.scale(ctx, n); err != nil {
+			return err
+		}
+	}
+	if err := d.show(ctx); err != nil {
+		return err
+	}
+	for i := 0; i < replicas; i++ {
+		rows, err := d.c.Query(ctx, i, false, "SELECT I1 FROM T1")
+		if err != nil {
+			return err
+		}
+		var ks []int
+		for _, r := range rows {
+			k, _ := strconv.Atoi(r[0])
+			ks = append(ks, k)
+		}
+		if got := ranges(ks); got != "1..15 (15 rows)" {
+			return fmt.Errorf("%s holds %s, want rows 1..15", d.c.PodName(i), got)
+		}
+	}
+	d.say("Done: every pod holds rows 1..15, each once. Removing the pods, DNS and network.")
+	return nil
+}
+
+// scale scales to n and prints the new pod's aku output.
+func (d *demo) scale(ctx context.Context, n int) error {
+	began := time.Now()
+	if err := d.c.Scale(ctx, n); err != nil {
+		return err
+	}
+	i := n - 1
+	fmt.Fprintf(d.out, "  %s (%s) started in %.1fs; its entry point printed:\n", d.c.PodName(i), d.c.Pod(i).IP, time.Since(began).Seconds())
+	log := d.c.Pod(i).Logs()
+	d.printAku(log)
+	d.seen[i] = len(log)
+	return nil
+}
+
+// printAku prints aku's lines from a container log: the banners as they
+// are, the log lines without their date and thread fields.
+func (d *demo) printAku(log string) {
+	for _, l := range strings.Split(log, "\n") {
+		switch {
+		case strings.HasPrefix(l, "AKU "):
+			fmt.Fprintf(d.out, "    %s\n", l)
+		case strings.HasPrefix(l, "[AKU]"):
+			fmt.Fprintf(d.out, "    %s\n", shorten(l))
+		case strings.HasPrefix(l, "entrypoint: aku"):
+			fmt.Fprintf(d.out, "    (%s)\n", l)
+		}
+	}
+}
+
+// shorten turns an aku log line
+// "[AKU][date][tid] [LEVEL][code][pod][replication] message sql=..." into
+// "LEVEL pod replication message: statement", without the reasons of
+// unreachable peers (absent pods are normal while the set is small).
+func shorten(l string) string {
+	f := strings.SplitN(l, "] ", 2)
+	if len(f) != 2 {
+		return l
+	}
+	l = f[1]
+	var fields []string
+	for strings.HasPrefix(l, "[") && len(fields) < 4 {
+		end := strings.Index(l, "]")
+		if end < 0 {
+			break
+		}
+		fields = append(fields, l[1:end])
+		l = l[end+1:]
+	}
+	msg := strings.TrimSpace(l)
+	if i := strings.Index(msg, " sql="); i > 0 {
+		msg = msg[:i] + " " + strings.Trim(msg[i+5:], `"`)
+	}
+	if i := strings.Index(msg, " is not reachable ("); i > 0 {
+		msg = msg[:i] + " is not reachable: its side is skipped"
+	}
+	if i := strings.Index(msg, ` path=`); i > 0 {
+		msg = msg[:i]
+	}
+	if len(fields) == 4 {
+		return fmt.Sprintf("%-5s %-15s %-10s %s", fields[0], fields[2], fields[3], msg)
+	}
+	return msg
+}
+
+func (d *demo) insert(ctx context.Context, ordinal, from, to int) error {
+	s, err := d.c.Connect(ctx, ordinal, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for k := from; k <= to; k++ {
+		if err := s.Exec(ctx, fmt.Sprintf("INSERT INTO T1 VALUES (%d, %d)", k, ordinal)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// show waits for replication to settle, then prints each pod's rows and
+// replication objects (SYSTEM_.SYS_REPLICATIONS_).
+func (d *demo) show(ctx context.Context) error {
+	time.Sleep(300 * time.Millisecond) // a few replication lags
+	fmt.Fprintf(d.out, "  %-16s %-22s %s\n", "pod", "T1 keys", "replications (started, XSN)")
+	for i := 0; i < 6; i++ {
+		if d.c.Pod(i) == nil {
+			continue
+		}
+		rows, err := d.c.Query(ctx, i, false, "SELECT I1 FROM T1")
+		if err != nil {
+			return err
+		}
+		var ks []int
+		for _, r := range rows {
+			k, _ := strconv.Atoi(r[0])
+			ks = append(ks, k)
+		}
+		repl, err := d.c.Replications(ctx, i)
+		if err != nil {
+			return err
+		}
+		var names []string
+		for n := range repl {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		var rs []string
+		for _, n := range names {
+			st := "stopped"
+			if repl[n].Started {
+				st = "started"
+			}
+			rs = append(rs, fmt.Sprintf("%s %s %d", n, st, repl[n].XSN))
+		}
+		fmt.Fprintf(d.out, "  %-16s %-22s %s\n", d.c.PodName(i), ranges(ks), strings.Join(rs, ", "))
+	}
+	return nil
+}
+
+// ranges prints sorted keys compactly: "1..5, 7 (6 rows)".
+func ranges(ks []int) string {
+	sort.Ints(ks)
+	var parts []string
+	for i := 0; i < len(ks); {
+		j := i
+		for j+1 < len(ks) && ks[j+1] == ks[j]+1 {
+			j++
+		}
+		if j > i {
+			parts = append(parts, fmt.Sprintf("%d..%d", ks[i], ks[j]))
+		} else {
+			parts = append(parts, strconv.Itoa(ks[i]))
+		}
+		i = j + 1
+	}
+	if len(parts) == 0 {
+		return "(none)"
+	}
+	return fmt.Sprintf("%s (%d rows)", strings.Join(parts, ", "), len(ks))
+}
