@@ -47,6 +47,9 @@ type replObj struct {
 	replState
 	op  chan struct{} // held by the one ALTER/DROP running on the object
 	snd *sender
+	// pin, while a SYNC runs, is the log position it will start from: the
+	// log must keep what follows it (0 = no pin).
+	pin int64
 }
 
 // V$REPSENDER START_FLAG values (altibase.md §3.2).
@@ -353,9 +356,15 @@ func (s *Server) sync(ctx context.Context, r *replObj, st *alterReplStmt) error 
 		}
 	}
 	pos := s.lastLSN
+	r.pin = pos + 1
 	hosts := append([]replHost(nil), r.Hosts...)
 	first := r.LastUsedHostNo
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		r.pin = 0
+		s.mu.Unlock()
+	}()
 
 	link, no, peer, err := s.handshake(ctx, r.Name, hosts, first, tables)
 	if err != nil {

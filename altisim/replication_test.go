@@ -422,3 +422,96 @@ func TestPeerDownKeepsChangesAndCatchesUpAfterRestart(t *testing.T) {
 	mustExec(t, p.sa, "ALTER REPLICATION REP1 FLUSH")
 	wantRows(t, sb2, "SELECT I1 FROM T1", [][]Value{{int64(1)}, {int64(2)}, {int64(3)}, {int64(4)}})
 }
+
+func TestConcurrentSessionsAndSendersAreRaceFree(t *testing.T) {
+	p := newPair(t, 5*time.Millisecond)
+	mustExec(t, p.sa, "ALTER REPLICATION REP1 START")
+	mustExec(t, p.sb, "ALTER REPLICATION REP1 START")
+	const writers, perWriter = 4, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*writers+2)
+	for w := 0; w < writers; w++ {
+		for _, srv := range []*Server{p.a, p.b} {
+			wg.Add(1)
+			go func(w int, srv *Server) {
+				defer wg.Done()
+				ss, err := srv.Connect(context.Background(), ConnectOptions{User: "SYS", Password: "manager"})
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer ss.Close()
+				base := w * 1000
+				if srv == p.b {
+					base += 100000
+				}
+				for i := 0; i < perWriter; i++ {
+					if _, err := ss.Exec(context.Background(), fmt.Sprintf("INSERT INTO T1 VALUES (%d, %d)", base+i, i)); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}(w, srv)
+		}
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ss, err := p.a.Connect(context.Background(), ConnectOptions{User: "SYS", Password: "manager"})
+		if err != nil {
+			errs <- err
+			return
+		}
+		defer ss.Close()
+		for i := 0; i < 20; i++ {
+			for _, q := range []string{"SELECT * FROM V$REPSENDER", "SELECT * FROM V$REPGAP", "SELECT * FROM V$REPRECEIVER", "ALTER REPLICATION REP1 FLUSH"} {
+				if _, err := ss.Exec(context.Background(), q); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	mustExec(t, p.sa, "ALTER REPLICATION REP1 FLUSH ALL")
+	mustExec(t, p.sb, "ALTER REPLICATION REP1 FLUSH ALL")
+	want := [][]Value{{int64(2 * writers * perWriter)}}
+	wantRows(t, p.sa, "SELECT COUNT(*) FROM T1", want)
+	wantRows(t, p.sb, "SELECT COUNT(*) FROM T1", want)
+}
+
+func TestStartedReplicationAutoStartsAfterCrash(t *testing.T) {
+	p := &pair{net: newTestNet()}
+	dirA := t.TempDir()
+	p.a = p.add(t, "host-a", Options{DataDir: dirA})
+	p.b = p.add(t, "host-b", Options{})
+	p.sa, p.sb = connect(t, p.a, false), connect(t, p.b, false)
+	for _, x := range []struct {
+		ss   *Session
+		peer string
+	}{{p.sa, "host-b"}, {p.sb, "host-a"}} {
+		mustExec(t, x.ss, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, I2 VARCHAR(5))")
+		mustExec(t, x.ss, "CREATE REPLICATION REP1 WITH '"+x.peer+"', 20301 FROM SYS.T1 TO SYS.T1")
+	}
+	mustExec(t, p.sa, "ALTER REPLICATION REP1 START")
+	p.net.setDown("host-b", true)
+	mustExec(t, p.sa, "INSERT INTO T1 VALUES (1, 'x')")
+	p.a.Crash()
+	p.net.setDown("host-b", false)
+	a2 := p.add(t, "host-a", Options{DataDir: dirA})
+	sa2 := connect(t, a2, false)
+	wantRows(t, sa2, "SELECT IS_STARTED FROM SYS_REPLICATIONS_", [][]Value{{int64(1)}})
+	mustExec(t, sa2, "ALTER REPLICATION REP1 FLUSH")
+	wantRows(t, p.sb, "SELECT * FROM T1", [][]Value{{int64(1), "x"}})
+	// Stopped before a clean shutdown: stays stopped.
+	mustExec(t, sa2, "ALTER REPLICATION REP1 STOP")
+	if err := a2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a3 := p.add(t, "host-a", Options{DataDir: dirA})
+	wantRows(t, connect(t, a3, false), "SELECT * FROM V$REPSENDER", nil)
+}

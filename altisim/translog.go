@@ -149,6 +149,9 @@ func (s *Server) trimLogLocked() {
 		if r.XSN >= 0 && r.XSN < min {
 			min = r.XSN
 		}
+		if r.pin > 0 && r.pin-1 < min {
+			min = r.pin - 1
+		}
 	}
 	i := 0
 	for i < len(s.log) && s.log[i].LSN <= min {
