@@ -356,3 +356,36 @@ func TestTornWALTailIsIgnored(t *testing.T) {
 	s3 := newTestServer(t, Options{Name: "host-a", DataDir: dir})
 	wantRows(t, connect(t, s3, false), "SELECT * FROM T1", [][]Value{{int64(1)}, {int64(3)}})
 }
+
+func TestSelectWithTableAliasAndQualifiedColumns(t *testing.T) {
+	s := newTestServer(t, Options{})
+	ss := connect(t, s, false)
+	mustExec(t, ss, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY)")
+	mustExec(t, ss, "CREATE REPLICATION AKU_REP_01 WITH 'h', 20301 FROM SYS.T1 TO SYS.T1")
+	wantRows(t, ss, "SELECT A.REPLICATION_NAME, A.XSN FROM SYSTEM_.SYS_REPLICATIONS_ A WHERE A.REPLICATION_NAME = 'AKU_REP_01'",
+		[][]Value{{"AKU_REP_01", int64(-1)}})
+}
+
+func TestSessionCloseDoesNotWaitForARunningStatement(t *testing.T) {
+	s := newTestServer(t, Options{})
+	ss := connect(t, s, true)
+	s.Faults().Add(Fault{Pattern: "DUAL", Action: FaultHang, Nth: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := ss.Exec(ctx, "SELECT * FROM DUAL")
+		done <- err
+	}()
+	eventually(t, "the statement to hang", func() bool { return len(s.Faults().List()) == 0 })
+	ss.Close()
+	// The SYSDBA slot is free at once.
+	other, err := s.Connect(context.Background(), ConnectOptions{User: "SYS", Password: "manager", SysDBA: true})
+	if err != nil {
+		t.Fatalf("SYSDBA after Close of a session with a running statement: %v", err)
+	}
+	other.Close()
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Fatalf("cancelled statement: err = %v", err)
+	}
+}

@@ -17,6 +17,9 @@ type Session struct {
 	user   string
 	sysdba bool
 
+	// exec serialises the session's statements; mu guards closed, so that
+	// Close never waits for a running statement.
+	runMu  sync.Mutex
 	mu     sync.Mutex
 	closed bool
 	// props are ALTER SESSION SET values: QUERY_TIMEOUT, and REPLICATION
@@ -37,13 +40,13 @@ func (s *Session) SysDBA() bool { return s.sysdba }
 // fault may drop the connection: Exec returns ErrConnectionDropped and the
 // session is closed.
 func (s *Session) Exec(ctx context.Context, sql string) (*Result, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
+	if s.isClosed() {
 		return nil, errSessionClosed
 	}
 	if s.srv.isClosed() {
-		s.closeLocked()
+		s.Close()
 		return nil, ErrConnectionDropped
 	}
 	start := time.Now()
@@ -58,9 +61,15 @@ func (s *Session) Exec(ctx context.Context, sql string) (*Result, error) {
 	}
 	s.srv.logStatement(e)
 	if errors.Is(err, ErrConnectionDropped) {
-		s.closeLocked()
+		s.Close()
 	}
 	return res, err
+}
+
+func (s *Session) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
 }
 
 func (s *Session) exec(ctx context.Context, sql string) (*Result, error) {
@@ -135,20 +144,18 @@ func wait(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Close ends the session and frees its SYSDBA slot. It is idempotent.
+// Close ends the session and frees its SYSDBA slot at once, without
+// waiting for a running statement (cancel its context to stop it). It is
+// idempotent.
 func (s *Session) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.closeLocked()
-	return nil
-}
-
-func (s *Session) closeLocked() {
 	if s.closed {
-		return
+		return nil
 	}
 	s.closed = true
 	s.srv.endSession(s.id)
+	return nil
 }
 
 func (s *Server) isClosed() bool {

@@ -515,6 +515,11 @@ func (p *parser) selectStmt() (any, error) {
 			return nil, err
 		}
 		st.from = &n
+		// A table alias (FROM SYSTEM_.SYS_REPLICATIONS_ A): columns are
+		// resolved by name, so the alias is only skipped.
+		if t := p.peek(); t.kind == tokQuoted || t.kind == tokIdent && t.text != "WHERE" && t.text != "ORDER" {
+			p.i++
+		}
 	}
 	var err error
 	if p.accept("WHERE") {
