@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
+	akuconf "github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/parser"
 )
 
@@ -32,8 +33,11 @@ type Set struct {
 	// "statefulset-entrypoint".
 	StatefulSets map[string]*appsv1.StatefulSet
 	// Conf holds the top-level scalar properties of the ConfigMap's
-	// aku.conf, by name.
+	// aku.conf, by name, as written.
 	Conf map[string]string
+	// Config is that aku.conf validated by aku's own conf package, with the
+	// Secret's password.
+	Config *akuconf.Config
 }
 
 // Load decodes every *.yaml file of dir strictly (DecodeStrict) and sorts the
@@ -68,6 +72,17 @@ func Load(dir string) (*Set, error) {
 	s.Conf, err = scalarProperties(conf)
 	if err != nil {
 		return nil, fmt.Errorf("reading aku.conf of ConfigMap %q: %w", s.ConfigMap.Name, err)
+	}
+	// Validate it as aku will, with the password from the Secret (spec §12).
+	var ov akuconf.Overrides
+	for _, v := range s.Secret.StringData {
+		ov.SysPassword, ov.SysPasswordSet = v, true
+	}
+	for _, v := range s.Secret.Data {
+		ov.SysPassword, ov.SysPasswordSet = string(v), true
+	}
+	if s.Config, _, err = akuconf.Parse("aku.conf", []byte(conf), ov); err != nil {
+		return nil, fmt.Errorf("validating aku.conf of ConfigMap %q: %w", s.ConfigMap.Name, err)
 	}
 	return s, nil
 }

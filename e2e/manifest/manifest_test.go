@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,6 +35,10 @@ func TestExamplesHoldTheInvariants(t *testing.T) {
 	}
 	if s.Conf["AKU_STS_NAME"] != "altibase-sts" || s.Conf["AKU_SVC_NAME"] != "altibase-svc" || s.Conf["AKU_SERVER_COUNT"] != "4" {
 		t.Errorf("aku.conf properties = %v", s.Conf)
+	}
+	cfg := s.Config
+	if cfg.StsName != "altibase-sts" || cfg.ServerCount != 4 || cfg.SysPassword != "manager" || len(cfg.Groups) != 1 || len(cfg.Groups[0].Items) != 2 {
+		t.Errorf("validated aku.conf = %+v", cfg)
 	}
 	budget, err := s.EndBudget()
 	if err != nil {
@@ -126,6 +131,29 @@ func TestCheckFindsBrokenInvariants(t *testing.T) {
 				t.Fatalf("Check() = %v\nwant an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestLoadValidatesAkuConf(t *testing.T) {
+	dir := t.TempDir()
+	files, err := filepath.Glob(filepath.Join(examplesDir, "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(data)
+		if filepath.Base(f) == "configmap.yaml" {
+			text = strings.Replace(text, "AKU_SERVER_COUNT              = 4", "AKU_SERVER_COUNT              = 7", 1)
+		}
+		writeFile(t, filepath.Join(dir, filepath.Base(f)), text)
+	}
+	_, err = Load(dir)
+	if err == nil || !strings.Contains(err.Error(), "validating aku.conf of ConfigMap") || !strings.Contains(err.Error(), "AKU_SERVER_COUNT") {
+		t.Fatalf("Load with AKU_SERVER_COUNT = 7: %v", err)
 	}
 }
 
