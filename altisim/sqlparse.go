@@ -759,11 +759,13 @@ func (p *parser) fromToList() ([]replItem, error) {
 // tableRef parses user.table [PARTITION p]; replication items name the
 // user explicitly (altibase.md §3.1).
 func (p *parser) tableRef() (user, table, part string, err error) {
+	at := p.i
 	n, err := p.qname()
 	if err != nil {
 		return "", "", "", err
 	}
 	if n.user == "" {
+		p.i = at
 		return "", "", "", p.errf("user.table expected")
 	}
 	if p.accept("PARTITION") {
