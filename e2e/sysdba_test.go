@@ -1,0 +1,59 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestSysdbaSessionHeld has an operator hold the SYSDBA session of a running
+// pod while the next pod starts: aku cannot connect to it as SYSDBA
+// (Altibase allows one: spec §10) and must fail with exit code 8 and advice,
+// writing no marker; once the operator leaves, aku -p start succeeds.
+//
+// Pending: aku currently treats the busy peer like an absent one ("is not
+// reachable ...: its side is skipped"), exits 0 and leaves the replication
+// between the two pods unstarted. The test runs with AKU_E2E_PENDING=1.
+func TestSysdbaSessionHeld(t *testing.T) {
+	if os.Getenv("AKU_E2E_PENDING") != "1" {
+		t.Skip("pending aku fix: a peer whose SYSDBA session is busy is skipped like an absent one (set AKU_E2E_PENDING=1 to run)")
+	}
+	c := newCluster(t, testOptions("statefulset-entrypoint"))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	mustScale(t, ctx, c, 2)
+	insertRows(t, ctx, c, 0, "T1", 1, 10)
+	waitKeys(t, ctx, c, "T1", span(1, 10))
+
+	operator, err := c.Connect(ctx, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer operator.Close()
+	if _, err := c.CreatePod(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, ctx, c, 2, "entrypoint: aku -p start exited with", 60*time.Second)
+	log := c.Pod(2).Logs()
+	checkLog(t, "start of pod 2", log, "AKU started with START option.", "AKU failed to run.")
+	checkHas(t, "start of pod 2", log, "SYSDBA session is already running", "close the other SYSDBA session")
+	checkExits(t, "start of pod 2", log, "start=8")
+	if markerExists(t, ctx, c, 2) {
+		t.Fatal("the failed start wrote the marker")
+	}
+
+	operator.Close()
+	r, err := c.Exec(ctx, 2, time.Minute, "aku", "-p", "start")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ExitCode != 0 {
+		t.Fatalf("aku -p start once the operator left: %s", r)
+	}
+	if err := c.WaitStarted(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	waitKeys(t, ctx, c, "T1", span(1, 10))
+	checkMesh(t, ctx, c)
+}
