@@ -24,6 +24,11 @@ func TestMain(m *testing.M) {
 func testMain(m *testing.M) int {
 	skipReason = prerequisites()
 	if skipReason != "" {
+		verdict := "skipped"
+		if os.Getenv("AKU_E2E_REQUIRED") == "1" {
+			verdict = "required (AKU_E2E_REQUIRED=1) but cannot run"
+		}
+		fmt.Fprintf(os.Stderr, "e2e scenarios %s: %s\n", verdict, skipReason)
 		return m.Run()
 	}
 	dir, err := os.MkdirTemp("", "aku-e2e-bin-")
