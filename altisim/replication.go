@@ -541,7 +541,12 @@ func (s *Server) runSender(ctx context.Context, r *replObj, snd *sender, link Li
 	defer s.wg.Done()
 	defer close(snd.done)
 	defer func() {
-		if link != nil {
+		s.mu.Lock()
+		crashed := s.crashed
+		s.mu.Unlock()
+		if link != nil && crashed {
+			link.Close() // kill -9: the peer notices by silence
+		} else if link != nil {
 			bctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			link.Send(bctx, &ReplMessage{Kind: "stop", Replication: r.Name, From: s.opts.Name})
 			cancel()
@@ -578,7 +583,7 @@ func (s *Server) runSender(ctx context.Context, r *replObj, snd *sender, link Li
 		s.mu.Unlock()
 		var ackXSN int64 = -1
 		if len(recs) > 0 {
-			reply, err := link.Send(ctx, &ReplMessage{Kind: "apply", Replication: r.Name, From: s.opts.Name, Records: recs})
+			reply, err := s.send(ctx, link, &ReplMessage{Kind: "apply", Replication: r.Name, From: s.opts.Name, Records: recs})
 			if err == nil && reply.Error != nil {
 				err = reply.Error
 			}
@@ -620,7 +625,7 @@ func (s *Server) runSender(ctx context.Context, r *replObj, snd *sender, link Li
 			wait = next
 		}
 		if wait <= 0 {
-			reply, err := link.Send(ctx, &ReplMessage{Kind: "ping", Replication: r.Name, From: s.opts.Name})
+			reply, err := s.send(ctx, link, &ReplMessage{Kind: "ping", Replication: r.Name, From: s.opts.Name})
 			if err == nil && reply.Error != nil {
 				err = reply.Error
 			}
@@ -680,6 +685,15 @@ func (s *Server) collectLocked(r *replObj) ([]ReplRecord, int64, time.Duration, 
 		upto = s.lastLSN
 	}
 	return recs, upto, next, s.logWake
+}
+
+// send sends one message of a running sender, bounded by
+// REPLICATION_CONNECT_TIMEOUT so that a peer that stopped answering is
+// treated as a broken connection.
+func (s *Server) send(ctx context.Context, link Link, m *ReplMessage) (*ReplMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(s.prop("REPLICATION_CONNECT_TIMEOUT"))*time.Second)
+	defer cancel()
+	return link.Send(ctx, m)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {

@@ -515,3 +515,89 @@ func TestStartedReplicationAutoStartsAfterCrash(t *testing.T) {
 	a3 := p.add(t, "host-a", Options{DataDir: dirA})
 	wantRows(t, connect(t, a3, false), "SELECT * FROM V$REPSENDER", nil)
 }
+
+func TestReceiverExistsWhileThePeersSenderRuns(t *testing.T) {
+	p := newPair(t, 0)
+	receivers := func() [][]Value { return rows(t, p.sb, "SELECT REP_NAME, PEER_IP FROM V$REPRECEIVER") }
+	wantRows(t, p.sb, "SELECT * FROM V$REPRECEIVER", nil)
+	mustExec(t, p.sa, "ALTER REPLICATION REP1 START")
+	if got := receivers(); !reflect.DeepEqual(got, [][]Value{{"REP1", "host-a"}}) {
+		t.Fatalf("receivers on B after START on A = %v", got)
+	}
+	mustExec(t, p.sa, "ALTER REPLICATION REP1 STOP")
+	if got := receivers(); got != nil {
+		t.Fatalf("receivers on B after STOP on A = %v", got)
+	}
+	mustExec(t, p.sa, "ALTER REPLICATION REP1 START")
+	p.a.Crash() // no goodbye: B notices the silence
+	eventually(t, "the receiver of a crashed sender to go away", func() bool { return receivers() == nil })
+}
+
+func benchServer(b *testing.B, dir string) *Session {
+	b.Helper()
+	s, err := NewServer(Options{Name: "bench", DataDir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	ss, err := s.Connect(context.Background(), ConnectOptions{User: "SYS", Password: "manager"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := ss.Exec(context.Background(), "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, I2 INTEGER)"); err != nil {
+		b.Fatal(err)
+	}
+	return ss
+}
+
+// BenchmarkInsert measures one autocommitted INSERT, in memory and with a
+// data directory (one fsync per statement).
+func BenchmarkInsert(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		dir  func() string
+	}{{"memory", func() string { return "" }}, {"datadir", b.TempDir}} {
+		b.Run(bc.name, func(b *testing.B) {
+			ss := benchServer(b, bc.dir())
+			for i := 0; b.Loop(); i++ {
+				if _, err := ss.Exec(context.Background(), fmt.Sprintf("INSERT INTO T1 VALUES (%d, %d)", i, i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkReplicatedInsertAndFlush measures an INSERT on A followed by a
+// FLUSH that waits until B has applied it (no lag).
+func BenchmarkReplicatedInsertAndFlush(b *testing.B) {
+	n := newTestNet()
+	var sess []*Session
+	for _, x := range [][2]string{{"host-a", "host-b"}, {"host-b", "host-a"}} {
+		s, err := NewServer(Options{Name: x[0], ReplicationPort: 20301, Transport: n})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		n.servers[x[0]] = s
+		ss, _ := s.Connect(context.Background(), ConnectOptions{User: "SYS", Password: "manager"})
+		for _, q := range []string{"CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, I2 INTEGER)",
+			"CREATE REPLICATION REP1 WITH '" + x[1] + "', 20301 FROM SYS.T1 TO SYS.T1"} {
+			if _, err := ss.Exec(context.Background(), q); err != nil {
+				b.Fatal(err)
+			}
+		}
+		sess = append(sess, ss)
+	}
+	if _, err := sess[0].Exec(context.Background(), "ALTER REPLICATION REP1 START"); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; b.Loop(); i++ {
+		if _, err := sess[0].Exec(context.Background(), fmt.Sprintf("INSERT INTO T1 VALUES (%d, %d)", i, i)); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := sess[0].Exec(context.Background(), "ALTER REPLICATION REP1 FLUSH"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -56,6 +56,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	closed   bool
+	crashed  bool
 	props    map[string]int64
 	nextSess int64
 	sessions map[int64]*Session
@@ -185,7 +186,7 @@ func (s *Server) Crash() {
 		s.mu.Unlock()
 		return
 	}
-	s.closed = true
+	s.closed, s.crashed = true, true
 	s.cancel()
 	s.wakeLocked()
 	if s.store != nil {
