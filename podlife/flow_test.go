@@ -719,3 +719,57 @@ func TestAddressCheck(t *testing.T) {
 		})
 	}
 }
+
+// spec §10: a running pod whose SYSDBA session is taken (an operator's
+// isql -sysdba) is not an absent pod. start refuses before changing
+// anything; end does everything else, then fails naming that pod.
+func TestPeerSysdbaBusy(t *testing.T) {
+	tc := newTestCluster(t, flowConfig(3))
+	tc.startAll(t, 2)
+	tc.boot(t, 2)
+	release := tc.c.Server(tc.host(1)).Faults().HoldSysdba()
+	_, err := tc.run(t, 2, ActionStart)
+	if !errors.Is(err, replication.ErrSysdbaBusy) {
+		t.Fatalf("start with pod 1 busy: %v, want ErrSysdbaBusy", err)
+	}
+	if want := tc.host(1) + " is running but aku cannot open its session"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+	if st := tc.state(t, 2); len(st.Objects) != 0 || st.Marker || st.AdminMode != 1 {
+		t.Errorf("refused start changed pod 2: %+v", st)
+	}
+	release()
+	tc.mustRun(t, 2, ActionStart)
+	tc.checkStarted(t, 2, 0, 1, 2)
+
+	release = tc.c.Server(tc.host(1)).Faults().HoldSysdba()
+	_, err = tc.run(t, 2, ActionEnd)
+	release()
+	if !errors.Is(err, replication.ErrSysdbaBusy) {
+		t.Fatalf("end with pod 1 busy: %v, want ErrSysdbaBusy", err)
+	}
+	if want := "did everything but the side of " + tc.host(1); !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+	// The rest was done: pod 2 and the master's side are stopped and
+	// reset, pod 1's side of AKU_REP_12 still runs, the marker is gone.
+	st2, st0, st1 := tc.state(t, 2), tc.state(t, 0), tc.state(t, 1)
+	for _, o := range st2.Objects {
+		if o.Started || o.HasXSN {
+			t.Errorf("pod 2: %s started %v, restart point %v after end", o.Name, o.Started, o.HasXSN)
+		}
+	}
+	if st2.Marker {
+		t.Error("pod 2: marker left after end")
+	}
+	for _, o := range st0.Objects {
+		if o.Name == "AKU_REP_02" && (o.Started || o.HasXSN) {
+			t.Errorf("pod 0: AKU_REP_02 started %v, restart point %v after end", o.Started, o.HasXSN)
+		}
+	}
+	for _, o := range st1.Objects {
+		if o.Name == "AKU_REP_12" && !o.Started {
+			t.Error("pod 1: AKU_REP_12 stopped although aku could not reach it")
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package podlife
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -126,6 +127,9 @@ type Plan struct {
 	Steps   []Step
 	Guards  []Guard
 	Notes   []string
+	// Busy are running peers whose SYSDBA session was taken (spec §10):
+	// end and clean skip their side and then fail with ErrSysdbaBusy.
+	Busy []string
 }
 
 // pair is one replication object of this pod: a group's PREFIX_ij with
@@ -218,9 +222,22 @@ func BuildPlan(action Action, cfg *conf.Config, id Identity, obs Observation) (*
 	}
 	b := &planner{cfg: cfg, me: me, obs: &obs, plan: p}
 	for q, v := range obs.Servers {
-		if q != me && !v.Reachable {
-			b.note("%s is not reachable (%v): its side is skipped", v.Host, v.Err)
+		if q == me || v.Reachable {
+			continue
 		}
+		if errors.Is(v.Err, replication.ErrSysdbaBusy) {
+			// spec §10: a running pod whose SYSDBA slot is taken is not an
+			// absent pod. A start without it would leave that pair
+			// unreplicated, so start refuses; end and clean do the rest and
+			// then fail, naming what is left (see Run).
+			if action == ActionStart {
+				return p, fmt.Errorf("%s is running but aku cannot open its session: %w", v.Host, v.Err)
+			}
+			p.Busy = append(p.Busy, v.Host)
+			b.note("%s has another SYSDBA session open: its side is skipped, and the run will fail once the rest is done", v.Host)
+			continue
+		}
+		b.note("%s is not reachable (%v): its side is skipped", v.Host, v.Err)
 	}
 	var err error
 	switch action {

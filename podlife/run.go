@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aku-project/aku/conf"
+	"github.com/aku-project/aku/replication"
 )
 
 // DefaultLockWait is how long end and clean wait for another aku run on the
@@ -135,6 +136,10 @@ func Run(ctx context.Context, in Input) (*Plan, error) {
 	}
 	if err := x.run(ctx); err != nil {
 		return plan, fmt.Errorf("%s on %s (%s): %w", in.Action, id.PodName, plan.Path, err)
+	}
+	if len(plan.Busy) > 0 {
+		return plan, fmt.Errorf("%s on %s did everything but the side of %s, whose SYSDBA session is taken: close that session and run aku -p %s again: %w",
+			in.Action, id.PodName, strings.Join(plan.Busy, ", "), in.Action, replication.ErrSysdbaBusy)
 	}
 	return plan, nil
 }
