@@ -389,3 +389,15 @@ func TestSessionCloseDoesNotWaitForARunningStatement(t *testing.T) {
 		t.Fatalf("cancelled statement: err = %v", err)
 	}
 }
+
+func TestDataDirectoryServesOneServerAtATime(t *testing.T) {
+	dir := t.TempDir()
+	s := newTestServer(t, Options{DataDir: dir})
+	if s2, err := NewServer(Options{Name: "other", DataDir: dir}); err == nil {
+		s2.Close()
+		t.Fatal("second server on the same data directory started")
+	}
+	s.Crash()
+	s3 := newTestServer(t, Options{DataDir: dir})
+	s3.Close()
+}

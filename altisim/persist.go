@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // The data directory (issue 3 part 4: "no acknowledged statement is lost")
@@ -56,6 +57,7 @@ type snapshot struct {
 
 type store struct {
 	dir     string
+	lock    *os.File // flock'ed: one server per data directory
 	wal     *os.File
 	entries int
 }
@@ -64,15 +66,29 @@ func openStore(dir string) (*store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
-	return &store{dir: dir}, nil
+	lock, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("opening the data directory lock: %w", err)
+	}
+	// A second server on the same directory would corrupt it, as a second
+	// Altibase on one PVC would.
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("locking data directory %s: in use by another server (%w)", dir, err)
+	}
+	return &store{dir: dir, lock: lock}, nil
 }
 
 func (st *store) close() error {
-	if st.wal == nil {
-		return nil
+	var err error
+	if st.wal != nil {
+		err = st.wal.Close()
+		st.wal = nil
 	}
-	err := st.wal.Close()
-	st.wal = nil
+	if st.lock != nil {
+		st.lock.Close() // releases the flock
+		st.lock = nil
+	}
 	return err
 }
 
