@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -352,7 +353,7 @@ func (s *Server) sync(ctx context.Context, r *replObj, st *alterReplStmt) error 
 			return errNoTable(it.local())
 		}
 		for _, k := range t.sortedKeys() {
-			recs = append(recs, ReplRecord{Table: it.remote(), Op: "I", Row: append([]any(nil), t.rows[k]...)})
+			recs = append(recs, ReplRecord{Table: it.remote(), Op: "I", Row: wireValues(t.rows[k])})
 		}
 	}
 	pos := s.lastLSN
@@ -678,7 +679,7 @@ func (s *Server) collectLocked(r *replObj) ([]ReplRecord, int64, time.Duration, 
 			continue // applied from a peer, or REPLICATION = NONE: never sent on
 		}
 		if remote, ok := items[rec.Table]; ok {
-			recs = append(recs, ReplRecord{LSN: rec.LSN, Table: remote, Op: rec.Op, Key: rec.Key, Row: rec.Row})
+			recs = append(recs, ReplRecord{LSN: rec.LSN, Table: remote, Op: rec.Op, Key: wireValues(rec.Key), Row: wireValues(rec.Row)})
 		}
 	}
 	if exhausted && s.lastLSN > upto {
@@ -694,6 +695,24 @@ func (s *Server) send(ctx context.Context, link Link, m *ReplMessage) (*ReplMess
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(s.prop("REPLICATION_CONNECT_TIMEOUT"))*time.Second)
 	defer cancel()
 	return link.Send(ctx, m)
+}
+
+// wireValues copies values for a ReplRecord with integers as decimal
+// strings: a JSON transport would turn them into float64 and lose BIGINT
+// precision, and the receiver converts by column type anyway.
+func wireValues(vals []Value) []any {
+	if vals == nil {
+		return nil
+	}
+	out := make([]any, len(vals))
+	for i, v := range vals {
+		if n, ok := v.(int64); ok {
+			out[i] = strconv.FormatInt(n, 10)
+		} else {
+			out[i] = v
+		}
+	}
+	return out
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {

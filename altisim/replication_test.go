@@ -601,3 +601,16 @@ func BenchmarkReplicatedInsertAndFlush(b *testing.B) {
 		}
 	}
 }
+
+func TestBigintValuesKeepTheirPrecisionAcrossReplication(t *testing.T) {
+	p := newPair(t, 0)
+	for _, ss := range []*Session{p.sa, p.sb} {
+		mustExec(t, ss, "CREATE TABLE B (K BIGINT PRIMARY KEY, V VARCHAR(20))")
+		mustExec(t, ss, "CREATE REPLICATION REPB WITH '"+map[*Session]string{p.sa: "host-b", p.sb: "host-a"}[ss]+"', 20301 FROM SYS.B TO SYS.B")
+	}
+	mustExec(t, p.sa, "INSERT INTO B VALUES (9223372036854775807, '123')")
+	mustExec(t, p.sa, "ALTER REPLICATION REPB SYNC")
+	mustExec(t, p.sa, "UPDATE B SET V = '9007199254740993' WHERE K = 9223372036854775807")
+	mustExec(t, p.sa, "ALTER REPLICATION REPB FLUSH")
+	wantRows(t, p.sb, "SELECT * FROM B", [][]Value{{int64(9223372036854775807), "9007199254740993"}})
+}

@@ -44,6 +44,8 @@ type ReplRecord struct {
 	Op string `json:"op"`
 	// Key is the primary key of the old row (U, D).
 	Key []any `json:"key,omitempty"`
-	// Row is the new row (I, U), in the table's column order.
+	// Row is the new row (I, U), in the table's column order. Integers
+	// travel as decimal strings (JSON numbers would lose BIGINT precision);
+	// the receiver converts every value to its column's type.
 	Row []any `json:"row,omitempty"`
 }
