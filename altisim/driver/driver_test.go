@@ -218,3 +218,54 @@ func TestDriverCancelHungStatement(t *testing.T) {
 		t.Fatalf("after cancel: COUNT(*) = %d, %v; want 0", n, err)
 	}
 }
+
+// BenchmarkDriverStatement measures one statement through database/sql
+// and the in-process driver.
+func BenchmarkDriverStatement(b *testing.B) {
+	c := altisim.NewCluster(b.Name(), altisim.ClusterOptions{})
+	defer c.Close()
+	if _, err := c.AddServer("sts-0", altisim.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	db, err := sql.Open(altisimdriver.DriverName, "CLUSTER="+b.Name()+";HOST=sts-0;UID=SYS;PWD=manager")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, I2 INTEGER)"); err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	for b.Loop() {
+		if err := conn.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM T1").Scan(&n); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDriverConnect measures opening and closing a SYSDBA session.
+func BenchmarkDriverConnect(b *testing.B) {
+	c := altisim.NewCluster(b.Name(), altisim.ClusterOptions{})
+	defer c.Close()
+	if _, err := c.AddServer("sts-0", altisim.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	dsn := "CLUSTER=" + b.Name() + ";HOST=sts-0;UID=SYS;PWD=manager;PRIVILEGE=SYSDBA"
+	for b.Loop() {
+		db, err := sql.Open(altisimdriver.DriverName, dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		conn, err := db.Conn(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		conn.Close()
+		db.Close()
+	}
+}

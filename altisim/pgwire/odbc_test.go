@@ -27,7 +27,7 @@ const psqlODBCDriver = "/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so"
 // odbcEnv pins unixODBC's configuration to an empty directory of the test,
 // so that no odbcinst.ini pooling outlives db.Close (testing guide,
 // gotcha 4). It skips the test when psqlODBC is not installed.
-func odbcEnv(t *testing.T) {
+func odbcEnv(t testing.TB) {
 	t.Helper()
 	if _, err := os.Stat(psqlODBCDriver); err != nil {
 		t.Skipf("psqlODBC not installed (make deps): %v", err)
@@ -53,7 +53,7 @@ type wire struct {
 
 // startWire serves engine on 127.0.0.1 until the test ends, recording
 // every Query message.
-func startWire(t *testing.T, engine *altisim.Server) *wire {
+func startWire(t testing.TB, engine *altisim.Server) *wire {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -96,7 +96,7 @@ func connString(tmpl string, port int, user, password string) string {
 }
 
 // newEngine starts an in-memory engine closed when the test ends.
-func newEngine(t *testing.T, o altisim.Options) *altisim.Server {
+func newEngine(t testing.TB, o altisim.Options) *altisim.Server {
 	t.Helper()
 	if o.Name == "" {
 		o.Name = "localhost"
@@ -110,7 +110,7 @@ func newEngine(t *testing.T, o altisim.Options) *altisim.Server {
 }
 
 // openConn opens a pinned connection through unixODBC and psqlODBC.
-func openConn(t *testing.T, dsn string) (*sql.Conn, error) {
+func openConn(t testing.TB, dsn string) (*sql.Conn, error) {
 	t.Helper()
 	db, err := sql.Open("odbc", dsn)
 	if err != nil {
@@ -411,5 +411,47 @@ func TestODBCReplicationOverTCP(t *testing.T) {
 	}
 	if n := count(t, ca, "T1"); n != 5 {
 		t.Fatalf("origin has %d rows, want 5", n)
+	}
+}
+
+// BenchmarkODBCStatement measures one statement's round trip through
+// alexbrainman/odbc, unixODBC, psqlODBC and the wire server.
+func BenchmarkODBCStatement(b *testing.B) {
+	odbcEnv(b)
+	w := startWire(b, newEngine(b, altisim.Options{}))
+	c, err := openConn(b, normalDSN(w.port))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.ExecContext(context.Background(), "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, I2 INTEGER)"); err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	for b.Loop() {
+		if err := c.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM T1").Scan(&n); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkODBCConnect measures opening and closing a session through
+// psqlODBC, connect-time housekeeping included. It uses a normal session:
+// the PostgreSQL protocol does not acknowledge Terminate, so a SYSDBA
+// connect right after a SYSDBA disconnect may still find the slot taken.
+func BenchmarkODBCConnect(b *testing.B) {
+	odbcEnv(b)
+	w := startWire(b, newEngine(b, altisim.Options{}))
+	dsn := normalDSN(w.port)
+	for b.Loop() {
+		db, err := sql.Open("odbc", dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, err := db.Conn(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+		db.Close()
 	}
 }
