@@ -17,7 +17,7 @@ func (s *Session) createTable(x *createTableStmt) error {
 	if owner == "" {
 		owner = s.user
 	}
-	t := &table{Owner: owner, Name: x.name.name, rows: map[string][]Value{}}
+	t := &table{Owner: owner, Name: x.name.name, Partitions: x.partitions, rows: map[string][]Value{}}
 	seen := map[string]bool{}
 	for i, c := range x.cols {
 		if seen[c.name] {

@@ -166,6 +166,9 @@ func (ss *Session) createRepl(st *createReplStmt) error {
 		if len(t.PK) == 0 {
 			return errNoPK(t.full())
 		}
+		if err := t.checkPartition(it.localPart); err != nil {
+			return err
+		}
 		r.Items = append(r.Items, replItemState{
 			LocalUser: it.localUser, LocalTable: it.localTable, LocalPart: it.localPart,
 			RemoteUser: it.remoteUser, RemoteTable: it.remoteTable, RemotePart: it.remotePart,
@@ -175,6 +178,21 @@ func (ss *Session) createRepl(st *createReplStmt) error {
 	s.repls[st.name] = r
 	rs := r.replState
 	return s.persistLocked(walEntry{T: "repl", Repl: &rs})
+}
+
+// checkPartition accepts a replication item's partition: any name for a
+// table created without partitions (the lenient model of docs/altisim.md,
+// "Partitions"), one of its partitions otherwise.
+func (t *table) checkPartition(part string) error {
+	if part == "" || len(t.Partitions) == 0 {
+		return nil
+	}
+	for _, p := range t.Partitions {
+		if p == part {
+			return nil
+		}
+	}
+	return &Error{Code: 0x31154, Message: fmt.Sprintf("Partition not found : %s.%s PARTITION %s", t.Owner, t.Name, part)} // [I] code
 }
 
 func (s *Server) persistReplLocked(r *replObj) error {
@@ -474,6 +492,9 @@ func (s *Server) alterItems(r *replObj, st *alterReplStmt) error {
 		}
 		if len(t.PK) == 0 {
 			return errNoPK(t.full())
+		}
+		if err := t.checkPartition(it.localPart); err != nil {
+			return err
 		}
 		r.Items = append(r.Items, replItemState{
 			LocalUser: it.localUser, LocalTable: it.localTable, LocalPart: it.localPart,

@@ -20,9 +20,10 @@ type colDef struct {
 
 type (
 	createTableStmt struct {
-		name qname
-		cols []colDef
-		pk   []string
+		name       qname
+		cols       []colDef
+		pk         []string
+		partitions []string
 	}
 	dropTableStmt     struct{ name qname }
 	truncateTableStmt struct{ name qname }
@@ -301,10 +302,66 @@ func (p *parser) createTable() (any, error) {
 			st.cols = append(st.cols, c)
 		}
 		if p.accept(")") {
-			return st, nil
+			return st, p.tableOptions(st)
 		}
 		if err := p.expect(","); err != nil {
 			return nil, err
+		}
+	}
+}
+
+// tableOptions parses what may follow a CREATE TABLE column list:
+// TABLESPACE name, and PARTITION BY RANGE|LIST|HASH (cols) (PARTITION p
+// ..., ...), of which only the partition names are kept (docs/altisim.md,
+// "Partitions").
+func (p *parser) tableOptions(st *createTableStmt) error {
+	for {
+		switch {
+		case p.accept("TABLESPACE"):
+			if _, err := p.ident(); err != nil {
+				return err
+			}
+		case p.accept("PARTITION"):
+			if err := p.expect("BY"); err != nil {
+				return err
+			}
+			if _, err := p.ident(); err != nil {
+				return err
+			}
+			if _, err := p.identList(); err != nil {
+				return err
+			}
+			if err := p.expect("("); err != nil {
+				return err
+			}
+			for {
+				if err := p.expect("PARTITION"); err != nil {
+					return err
+				}
+				name, err := p.ident()
+				if err != nil {
+					return err
+				}
+				st.partitions = append(st.partitions, name)
+				// Skip the bounds: VALUES LESS THAN (...), VALUES (...), VALUES DEFAULT.
+				depth := 0
+				for depth > 0 || !p.isWord(",") && !p.isWord(")") {
+					switch t := p.next(); {
+					case t.kind == tokEOF:
+						return p.errf(") expected")
+					case t.kind == tokPunct && t.text == "(":
+						depth++
+					case t.kind == tokPunct && t.text == ")":
+						depth--
+					}
+				}
+				if p.accept(")") {
+					break
+				}
+				p.next()
+			}
+		default:
+			return nil
 		}
 	}
 }

@@ -20,12 +20,15 @@ type column struct {
 // encoded primary key (a table without a primary key keys rows by an
 // internal row number).
 type table struct {
-	OID       int64    `json:"oid"`
-	Owner     string   `json:"owner"`
-	Name      string   `json:"name"`
-	Cols      []column `json:"cols"`
-	PK        []int    `json:"pk,omitempty"`
-	NextRowID int64    `json:"next_row_id,omitempty"`
+	OID   int64    `json:"oid"`
+	Owner string   `json:"owner"`
+	Name  string   `json:"name"`
+	Cols  []column `json:"cols"`
+	PK    []int    `json:"pk,omitempty"`
+	// Partitions are the names of a partitioned table's partitions; rows
+	// are not divided among them (docs/altisim.md, "Partitions").
+	Partitions []string `json:"partitions,omitempty"`
+	NextRowID  int64    `json:"next_row_id,omitempty"`
 
 	rows map[string][]Value
 }
