@@ -89,8 +89,9 @@ type Cluster struct {
 // added with (kept so it can be restarted on the same data directory) and
 // the running server, nil while crashed or stopped.
 type clusterHost struct {
-	opts Options
-	srv  *Server
+	opts     Options
+	srv      *Server
+	starting bool
 }
 
 var (
@@ -132,21 +133,54 @@ func (c *Cluster) Transport() Transport { return clusterTransport{c} }
 // the cluster's transport. A host that was added before (and removed, or
 // crashed) may be added again: with the same DataDir it is a restarted pod.
 func (c *Cluster) AddServer(host string, o Options) (*Server, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil, fmt.Errorf("adding server %s to cluster %s: cluster closed", host, c.name)
-	}
-	if h := c.hosts[host]; h != nil && h.srv != nil {
-		return nil, fmt.Errorf("adding server %s to cluster %s: a server is already running there", host, c.name)
-	}
 	o.Name = host
 	o.Transport = c.Transport()
-	srv, err := NewServer(o)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, fmt.Errorf("adding server %s to cluster %s: cluster closed", host, c.name)
+	}
+	prev := c.hosts[host]
+	if prev != nil && (prev.srv != nil || prev.starting) {
+		c.mu.Unlock()
+		return nil, fmt.Errorf("adding server %s to cluster %s: a server is already running there", host, c.name)
+	}
+	h := &clusterHost{opts: o, starting: true}
+	c.hosts[host] = h
+	c.mu.Unlock()
+	srv, err := c.startHost(h)
 	if err != nil {
+		c.mu.Lock()
+		if c.hosts[host] == h {
+			if prev != nil {
+				c.hosts[host] = prev
+			} else {
+				delete(c.hosts, host)
+			}
+		}
+		c.mu.Unlock()
 		return nil, fmt.Errorf("adding server %s to cluster %s: %w", host, c.name, err)
 	}
-	c.hosts[host] = &clusterHost{opts: o, srv: srv}
+	return srv, nil
+}
+
+// startHost starts h's server without holding the cluster's lock: a
+// restarted server auto-starts its replications (altibase.md §3.3
+// REPLICATION_SENDER_AUTO_START), which dial peers through the cluster.
+// Connects to h are refused while it starts.
+func (c *Cluster) startHost(h *clusterHost) (*Server, error) {
+	srv, err := NewServer(h.opts)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h.starting = false
+	if err != nil {
+		return nil, err
+	}
+	if c.closed {
+		srv.Close()
+		return nil, fmt.Errorf("cluster %s closed while the server started", c.name)
+	}
+	h.srv = srv
 	return srv, nil
 }
 
@@ -237,19 +271,21 @@ func (c *Cluster) Crash(host string) error {
 // it was added with (same data directory), like a restarted pod.
 func (c *Cluster) Start(host string) (*Server, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	h := c.hosts[host]
-	if h == nil {
+	switch {
+	case h == nil:
+		c.mu.Unlock()
 		return nil, fmt.Errorf("starting server %s of cluster %s: %w", host, c.name, ErrNoSuchHost)
-	}
-	if h.srv != nil {
+	case h.srv != nil || h.starting:
+		c.mu.Unlock()
 		return nil, fmt.Errorf("starting server %s of cluster %s: already running", host, c.name)
 	}
-	srv, err := NewServer(h.opts)
+	h.starting = true
+	c.mu.Unlock()
+	srv, err := c.startHost(h)
 	if err != nil {
 		return nil, fmt.Errorf("starting server %s of cluster %s: %w", host, c.name, err)
 	}
-	h.srv = srv
 	return srv, nil
 }
 

@@ -274,7 +274,23 @@ func TestClusterReplication(t *testing.T) {
 	if _, err := c.Start("sts-1"); err != nil {
 		t.Fatal(err)
 	}
-	if n := rowCount(t, sysConn(t, c, "sts-1")); n != 2 {
+	b = sysConn(t, c, "sts-1")
+	if n := rowCount(t, b); n != 2 {
 		t.Fatalf("peer rows after crash and restart = %d, want 2", n)
+	}
+	// The origin restarts too: its started replication starts again on its
+	// own (REPLICATION_SENDER_AUTO_START, altibase.md §3.3), dialling the
+	// peer through the cluster while the cluster starts it.
+	if err := c.Crash("sts-0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Start("sts-0"); err != nil {
+		t.Fatal(err)
+	}
+	a = sysConn(t, c, "sts-0")
+	run(t, a, "INSERT INTO T1 VALUES (3, 3)")
+	run(t, a, "ALTER REPLICATION R1 FLUSH")
+	if n := rowCount(t, b); n != 3 {
+		t.Fatalf("peer rows after the origin's restart and FLUSH = %d, want 3", n)
 	}
 }
