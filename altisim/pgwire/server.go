@@ -21,9 +21,9 @@ import (
 // PsqlODBCTemplate is aku's connection-string template (with {host},
 // {port}, {user}, {password}) that reaches a pgwire server through
 // Debian's psqlODBC as SYSDBA. UseServerSidePrepare=0 makes psqlODBC send
-// every statement as one plain Query message; connect_timeout bounds a
-// hanging connect (testing guide, gotcha 3); options carries the SYSDBA
-// privilege. The two spaces-free pqopt values are libpq keywords.
+// every statement as one plain Query message. pqopt hands libpq keywords
+// over: connect_timeout bounds a hanging connect (testing guide, gotcha
+// 3), options carries the SYSDBA privilege (altibase.md §4).
 const PsqlODBCTemplate = "DRIVER=/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so;SERVER={host};PORT={port};DATABASE=aku;UID={user};PWD={password};UseServerSidePrepare=0;pqopt={connect_timeout=3 options='-c privilege=sysdba'}"
 
 // PsqlODBCTemplateNormal is PsqlODBCTemplate without SYSDBA privilege.
