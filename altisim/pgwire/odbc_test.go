@@ -5,6 +5,7 @@ package pgwire_test
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"net"
 	"os"
@@ -452,5 +453,32 @@ func BenchmarkODBCConnect(b *testing.B) {
 		}
 		c.Close()
 		db.Close()
+	}
+}
+
+// TestODBCDroppedConnection: a connection the server drops reaches Go as
+// driver.ErrBadConn (psqlODBC reports SQLSTATE 08S01; testing guide,
+// gotcha 2), on a pinned connection without a retry.
+func TestODBCDroppedConnection(t *testing.T) {
+	odbcEnv(t)
+	w := startWire(t, newEngine(t, altisim.Options{}))
+	c, err := openConn(t, normalDSN(w.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, c, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, I2 INTEGER)")
+	if err := w.engine.Faults().Add(altisim.Fault{Pattern: "^INSERT", Action: altisim.FaultDrop, After: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ExecContext(context.Background(), "INSERT INTO T1 VALUES (1, 1)"); !errors.Is(err, driver.ErrBadConn) {
+		t.Fatalf("error = %v, want driver.ErrBadConn", err)
+	}
+	w.engine.Faults().Clear()
+	c2, err := openConn(t, normalDSN(w.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, c2, "T1"); n != 1 {
+		t.Fatalf("%d rows, want 1: the INSERT ran once before the drop, and was not retried", n)
 	}
 }
