@@ -167,6 +167,7 @@ func (c *Cluster) readSpec() error {
 }
 
 func (c *Cluster) setUp(ctx context.Context) error {
+	sweepStale(ctx, c.logf)
 	var err error
 	if c.dir, err = os.MkdirTemp("/var/tmp", "aku-e2e-"); err != nil {
 		return fmt.Errorf("creating the work directory: %w", err)
@@ -221,6 +222,9 @@ func (c *Cluster) setUp(ctx context.Context) error {
 	os.Setenv("ODBCINI", filepath.Join(odbc, "odbc.ini"))
 
 	if c.net, err = newNetwork(ctx); err != nil {
+		return err
+	}
+	if err := writeOwner(c.dir, c.net.suffix); err != nil {
 		return err
 	}
 	c.resolvConf = filepath.Join(c.dir, "dns", "resolv.conf")

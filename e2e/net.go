@@ -179,7 +179,9 @@ func startDNS(ctx context.Context, dir, listenIP, domain string, logTo *os.File)
 		"--listen-address="+listenIP, "--bind-interfaces", "--pid-file="+filepath.Join(dir, "dnsmasq.pid"),
 		"--user=root", "--local-ttl=0", "--log-facility=-", "--log-queries")
 	d.cmd.Stdout, d.cmd.Stderr = logTo, logTo
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// It dies with the tests even when they are killed (a go test timeout
+	// runs no cleanup).
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := d.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting dnsmasq: %w", err)
 	}

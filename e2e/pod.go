@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,7 +26,8 @@ type Pod struct {
 	env []string // the container's environment, paths translated
 
 	mu        sync.Mutex
-	main      *exec.Cmd // the container's entry point (PID 1 in Kubernetes)
+	main      *exec.Cmd // unshare, the parent of the container's PID 1
+	initPid   int       // the container's PID 1 (the entry point), as the host sees it
 	mainDone  chan struct{}
 	mainErr   error
 	hookProcs map[*exec.Cmd]struct{}
@@ -47,9 +49,10 @@ func (r ExecResult) String() string {
 }
 
 // podInit is the start of every container: it runs in the pod's network
-// namespace, unshares the mount and UTS namespaces, gives the container an
+// namespace and in new mount, UTS and PID namespaces, gives the container an
 // empty /tmp (the marker lives there: spec §2), the pod's resolv.conf and
-// host name, and then executes the container's command.
+// host name, and then executes the container's command as PID 1. When PID 1
+// dies the kernel kills every process of the container, as for a real one.
 const podInit = `mount -t tmpfs -o mode=1777,size=64m tmpfs /tmp &&
 mount --bind "$1" /etc/resolv.conf &&
 hostname "$2" &&
@@ -65,7 +68,11 @@ func (p *Pod) startContainer(ctx context.Context) error {
 	if err := p.c.projectVolumes(p); err != nil {
 		return err
 	}
-	argv := append([]string{"nsenter", "--net=/run/netns/" + p.netns, "unshare", "--mount", "--uts", "--propagation", "private",
+	// --kill-child and the parent-death signal chain the container's life to
+	// this process: if the tests die (a go test timeout runs no cleanup),
+	// unshare is killed, and with it the container's PID 1 and namespace.
+	argv := append([]string{"nsenter", "--net=/run/netns/" + p.netns,
+		"unshare", "--mount", "--uts", "--pid", "--fork", "--kill-child", "--propagation", "private",
 		"/bin/sh", "-c", podInit, "pod-init", p.c.resolvConf, p.Name}, p.c.containerCommand()...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = p.env
@@ -74,12 +81,12 @@ func (p *Pod) startContainer(ctx context.Context) error {
 	off, _ := p.logFile.Seek(0, io.SeekEnd)
 	p.logStart = off
 	cmd.Stdout, cmd.Stderr = p.logFile, p.logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		p.mu.Unlock()
 		return fmt.Errorf("starting the container of %s: %w", p.Name, err)
 	}
-	p.main, p.mainDone, p.mainErr = cmd, make(chan struct{}), nil
+	p.main, p.initPid, p.mainDone, p.mainErr = cmd, 0, make(chan struct{}), nil
 	done := p.mainDone
 	p.mu.Unlock()
 	go func() {
@@ -98,14 +105,24 @@ func (p *Pod) startContainer(ctx context.Context) error {
 			return false, fmt.Errorf("the container of %s exited at once: %v\n%s", p.Name, p.exitErr(), p.Logs())
 		default:
 		}
-		// pod-init has set up the namespaces once it has executed the
-		// container's command.
-		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
+		// pod-init has set up the namespaces once unshare's child (PID 1)
+		// has executed the container's command.
+		children, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
+		if err != nil || len(strings.Fields(string(children))) == 0 {
+			return false, nil
+		}
+		pid, err := strconv.Atoi(strings.Fields(string(children))[0])
 		if err != nil {
 			return false, nil
 		}
-		// (Right after the fork, cmdline is still this process's.)
-		return strings.HasPrefix(string(cmdline), want), nil
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil || !strings.HasPrefix(string(cmdline), want) {
+			return false, nil
+		}
+		p.mu.Lock()
+		p.initPid = pid
+		p.mu.Unlock()
+		return true, nil
 	})
 	if err != nil {
 		return fmt.Errorf("starting the container of %s: %w", p.Name, err)
@@ -131,13 +148,16 @@ func (p *Pod) exitErr() error {
 // running reports whether the container's entry point still runs.
 func (p *Pod) running() bool {
 	p.mu.Lock()
-	done := p.mainDone
-	p.mu.Unlock()
-	if done == nil {
+	defer p.mu.Unlock()
+	return p.runningLocked()
+}
+
+func (p *Pod) runningLocked() bool {
+	if p.mainDone == nil {
 		return false
 	}
 	select {
-	case <-done:
+	case <-p.mainDone:
 		return false
 	default:
 		return true
@@ -149,16 +169,18 @@ func (p *Pod) running() bool {
 // not nil, also receives the output as it comes.
 func (p *Pod) inContainerTo(ctx context.Context, timeout time.Duration, out io.Writer, argv ...string) ExecResult {
 	p.mu.Lock()
-	main := p.main
+	initPid := p.initPid
 	p.mu.Unlock()
 	r := ExecResult{Argv: argv, ExitCode: -1}
-	if main == nil || main.Process == nil {
+	if initPid == 0 {
 		r.Output = "no container"
 		return r
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	full := append([]string{"nsenter", "-t", fmt.Sprint(main.Process.Pid), "--net", "--mount", "--uts", "--"}, argv...)
+	// nsenter forks into the container's PID namespace: what the command
+	// starts dies with the container.
+	full := append([]string{"nsenter", "-t", strconv.Itoa(initPid), "--net", "--mount", "--uts", "--pid", "--"}, argv...)
 	cmd := exec.Command(full[0], full[1:]...)
 	cmd.Env = p.env
 	cmd.Dir = "/"
@@ -168,7 +190,7 @@ func (p *Pod) inContainerTo(ctx context.Context, timeout time.Duration, out io.W
 		w = io.MultiWriter(w, out)
 	}
 	cmd.Stdout, cmd.Stderr = w, w
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		r.Output = err.Error()
@@ -229,22 +251,26 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
-// signalMain sends sig to the container's entry point only, as the kubelet
-// does (PID 1 of the container).
+// signalMain sends sig to the container's entry point only (its PID 1), as
+// the kubelet does.
 func (p *Pod) signalMain(sig syscall.Signal) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.main != nil && p.main.Process != nil {
-		_ = p.main.Process.Signal(sig)
+	if p.initPid != 0 && p.runningLocked() {
+		_ = syscall.Kill(p.initPid, sig)
 	}
 }
 
-// killContainer kills every process of the container with SIGKILL: the
-// entry point's process group (the server and aku started from it) and
-// every hook or exec still running, and waits for the entry point.
+// killContainer kills every process of the container with SIGKILL: its
+// PID 1, which takes the whole PID namespace with it (the server and aku
+// started from the entry point), and every hook or exec still running, and
+// waits for the entry point.
 func (p *Pod) killContainer() {
 	p.mu.Lock()
 	var pids []int
+	if p.initPid != 0 && p.runningLocked() {
+		_ = syscall.Kill(p.initPid, syscall.SIGKILL)
+	}
 	if p.main != nil && p.main.Process != nil {
 		pids = append(pids, p.main.Process.Pid)
 	}
@@ -261,11 +287,6 @@ func (p *Pod) killContainer() {
 		case <-done:
 		case <-time.After(10 * time.Second):
 		}
-	}
-	// A process of the group that outlived the entry point (a server shim's
-	// background altisim) is killed too: a container's processes end with it.
-	for _, pid := range pids {
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
 	}
 }
 
