@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"regexp"
 	"strconv"
@@ -129,7 +130,22 @@ type backend struct {
 
 // serveConn runs one client connection to its end.
 func (s *Server) serveConn(ctx context.Context, c net.Conn) {
-	be := pgproto3.NewBackend(c, c)
+	// The client's bytes reach the Backend through a pipe fed by a
+	// goroutine, so that a client that goes away while its statement runs
+	// cancels the statement: a hang fault would otherwise keep the session,
+	// and its SYSDBA slot, forever after the client (aku) was killed.
+	ctx, gone := context.WithCancel(ctx)
+	defer gone()
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := io.Copy(pw, c)
+		if err == nil {
+			err = io.EOF
+		}
+		pw.CloseWithError(err)
+		gone()
+	}()
+	be := pgproto3.NewBackend(pr, c)
 	c.SetDeadline(time.Now().Add(startupTimeout))
 	startup, ok := s.startup(be, c)
 	if !ok {

@@ -285,3 +285,34 @@ func TestWireDroppedConnection(t *testing.T) {
 		t.Fatalf("got %s, want the connection closed", render(m))
 	}
 }
+
+// TestWireClientGoneCancelsStatement: a client that disconnects while its
+// statement hangs frees its session and the SYSDBA slot.
+func TestWireClientGoneCancelsStatement(t *testing.T) {
+	engine, addr := serveEngine(t, altisim.Options{})
+	c := dial(t, addr)
+	c.login("SYS", "manager", "-c privilege=sysdba")
+	if err := engine.Faults().Add(altisim.Fault{Pattern: "FLUSH", Action: altisim.FaultHang}); err != nil {
+		t.Fatal(err)
+	}
+	c.send(&pgproto3.Query{String: "ALTER REPLICATION R1 FLUSH"})
+	time.Sleep(50 * time.Millisecond)
+	c.c.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c2 := dial(t, addr)
+		got := c2.login("SYS", "manager", "-c privilege=sysdba")
+		if got[len(got)-1] == "ReadyForQuery I" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("SYSDBA login after the client left: %q", got)
+		}
+		c2.c.Close()
+		time.Sleep(50 * time.Millisecond)
+	}
+	log := engine.StatementLog()
+	if len(log) != 1 || log[0].SQL != "ALTER REPLICATION R1 FLUSH" || log[0].Err == "" {
+		t.Fatalf("statement log %+v, want the FLUSH ended with an error", log)
+	}
+}
