@@ -24,6 +24,7 @@
 // PsqlODBCTemplate. A SYSDBA connect waits up to 100 ms for a busy SYSDBA
 // slot before ERR-41041, because the protocol does not acknowledge a
 // client's Terminate: a client reconnecting at once could otherwise find
-// its own previous session still holding the slot. A client is remote (REMOTE_SYSDBA_ENABLE) when its
+// its own previous session still holding the slot. A client that
+// disconnects while its statement runs cancels it. A client is remote (REMOTE_SYSDBA_ENABLE) when its
 // address is not a loopback address.
 package pgwire
