@@ -5,8 +5,8 @@
 //
 //	altisim serve --listen HOST:PORT --replication-listen HOST:PORT --data DIR
 //	              [--sys-password PW] [--admin-mode 0|1] [--property NAME=VALUE]...
-//	              [--replication-lag D] [--name HOST] [--control ADDR]
-//	altisim fault add|list|clear|latency|hold-sysdba|release-sysdba|log --control ADDR ...
+//	              [--replication-lag D] [--statement-latency D] [--name HOST] [--control ADDR]
+//	altisim fault add|list|clear|latency|hold-sysdba|release-sysdba|log|shutdown --control ADDR ...
 //
 // serve prints one line starting "altisim ready" once it accepts clients.
 // State lives in DIR: a graceful stop (SIGTERM, SIGINT) and kill -9 both
