@@ -59,9 +59,15 @@ const (
 // CodeOf returns the Altibase error code carried by err. The real Altibase
 // ODBC driver puts it in the diagnostic record's NativeError; psqlODBC in
 // front of the altisim simulator carries it as a 5-hex-digit SQLSTATE
-// (guides/testing.md). So a NativeError greater than 1 wins, else a
-// SQLSTATE of 5 hex digits not starting with '0' (ODBC's own states such
-// as 08001 or 01000 are not Altibase codes; 08S01 and HY000 are not hex).
+// (guides/testing.md). So a NativeError that can be an Altibase code wins,
+// else a SQLSTATE of 5 hex digits not starting with '0' (ODBC's own states
+// such as 08001 or 01000 are not Altibase codes; 08S01 and HY000 are not
+// hex), else an "ERR-xxxxx" in the message.
+//
+// The message is the last resort because a refused connect loses both
+// fields on the way through libpq and psqlODBC (SQLSTATE 08001, NativeError
+// 101, whatever the server sent): only the text keeps the code there, as
+// in "ERR-41041 : Another SYSDBA session is already running.".
 //
 // diagnose extracts (SQLSTATE, NativeError) from a driver error, as
 // cmd/aku does for *odbc.Error; when it is nil or does not recognise err,
@@ -73,17 +79,50 @@ func CodeOf(err error, diagnose func(error) (state string, native int, ok bool))
 	}
 	if diagnose != nil {
 		if state, native, ok := diagnose(err); ok {
-			if native > 1 {
+			if native >= minAltibaseCode {
 				return uint32(native), true
 			}
-			return codeOfState(state)
+			if code, ok := codeOfState(state); ok {
+				return code, true
+			}
+			return codeOfMessage(err.Error())
 		}
 	}
 	var st interface{ SQLState() string }
 	if errors.As(err, &st) {
-		return codeOfState(st.SQLState())
+		if code, ok := codeOfState(st.SQLState()); ok {
+			return code, true
+		}
+	}
+	return codeOfMessage(err.Error())
+}
+
+// minAltibaseCode is the smallest Altibase error code: every code is five
+// hex digits with a non-zero module digit (altibase.md §3.4), while other
+// drivers' native errors (psqlODBC's 101, 108 ...) are small numbers.
+const minAltibaseCode = 0x10000
+
+// codeOfMessage finds "ERR-xxxxx" (five hex digits, then a non-hex
+// character or the end) in an error message.
+func codeOfMessage(msg string) (uint32, bool) {
+	for i := strings.Index(msg, "ERR-"); i >= 0; {
+		rest := msg[i+4:]
+		if len(rest) >= 5 && (len(rest) == 5 || !isHex(rest[5])) {
+			if code, ok := codeOfState(rest[:5]); ok {
+				return code, true
+			}
+		}
+		j := strings.Index(rest, "ERR-")
+		if j < 0 {
+			break
+		}
+		i += 4 + j
 	}
 	return 0, false
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 func codeOfState(state string) (uint32, bool) {

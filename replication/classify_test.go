@@ -51,6 +51,12 @@ func TestCodeOf(t *testing.T) {
 		{"native 0 and a non-hex state", &diagErr{"HY000", 0, ""}, diagnose, 0, false},
 		{"diagnose does not know it: SQLState()", &stateErr{"11075", ""}, diagnose, 0x11075, true},
 		{"plain error", errors.New("boom"), diagnose, 0, false},
+		{"psqlODBC refused connect: code only in the message", &diagErr{"08001", 101, "FATAL:  ERR-41041 : Another SYSDBA session is already running."}, diagnose, 0x41041, true},
+		{"native below any Altibase code is not one", &diagErr{"HY000", 108, "no code here"}, diagnose, 0, false},
+		{"message code without diagnostics", errors.New("connect: ERR-4106E : admin mode"), nil, 0x4106E, true},
+		{"ERR- followed by six hex digits is not a code", errors.New("ERR-6100DA"), nil, 0, false},
+		{"second ERR- in the message", errors.New("ERR-xyz then ERR-6111B : undefined"), nil, 0x6111B, true},
+		{"SQLState wins over the message", &stateErr{"6100D", "ERR-41041 : x"}, nil, 0x6100D, true},
 		{"nil", nil, diagnose, 0, false},
 	}
 	for _, tt := range tests {
