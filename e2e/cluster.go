@@ -555,6 +555,18 @@ func (c *Cluster) Partition(ctx context.Context, ordinal int, partitioned bool) 
 	return c.net.setLink(ctx, ordinal, !partitioned)
 }
 
+// Fault runs `altisim fault ARGS...` against the pod's server through its
+// control socket (in its data directory, $ALTIBASE_HOME/dbs), as an
+// operator of the simulator would: see docs/altisim.md.
+func (c *Cluster) Fault(ctx context.Context, ordinal int, args ...string) (string, error) {
+	home, _ := manifest.EnvValue(c.container, "ALTIBASE_HOME")
+	sock := filepath.Join(c.translate(home, c.PodName(ordinal)), "dbs", "control.sock")
+	full := append([]string{"fault"}, args...)
+	full = append(full, "--control", sock)
+	c.logf("%s: altisim %s", c.PodName(ordinal), strings.Join(full, " "))
+	return run(ctx, filepath.Join(c.binDir, "altisim"), full...)
+}
+
 // VolumeDir is the host directory of the pod's persistent volume claim.
 func (c *Cluster) VolumeDir(ordinal int) string {
 	return filepath.Join(c.dir, "pvc", c.claimName()+"-"+c.PodName(ordinal))

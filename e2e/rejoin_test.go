@@ -87,3 +87,55 @@ func TestResetAtEndOff(t *testing.T) {
 	waitKeys(t, ctx, c, "T1", span(1, 30))
 	checkMesh(t, ctx, c)
 }
+
+// TestKilledDuringStart kills a new slave's container (server and aku, with
+// SIGKILL) while aku -p start waits for the master's SYNC, and lets the
+// kubelet restart it: the second start finishes the job (spec: a run killed
+// at any point is finished by running it again), and every pod ends with
+// every row once.
+func TestKilledDuringStart(t *testing.T) {
+	c := newCluster(t, testOptions("statefulset-entrypoint"))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	mustScale(t, ctx, c, 2)
+	insertRows(t, ctx, c, 0, "T1", 1, 10)
+	insertRows(t, ctx, c, 1, "T1", 11, 20)
+	waitKeys(t, ctx, c, "T1", span(1, 20))
+
+	if out, err := c.Fault(ctx, 0, "add", "--pattern", "SYNC", "--action", "delay", "--delay", "2s"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if _, err := c.CreatePod(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, ctx, c, 2, "Sync tables from MASTER Server.", 30*time.Second)
+	if err := c.KillContainer(2); err != nil {
+		t.Fatal(err)
+	}
+	checkNoLog(t, "killed start of pod 2", c.Pod(2).Logs(), "AKU run successfully.", "exited with")
+	// The master still runs the killed run's SYNC: let it end (against a
+	// dead peer) before the kubelet's restart, so that the outcome does not
+	// depend on timing.
+	time.Sleep(2500 * time.Millisecond)
+	if out, err := c.Fault(ctx, 0, "clear"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	insertRows(t, ctx, c, 0, "T1", 21, 30)
+
+	if err := c.RestartContainer(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitStarted(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	log := c.Pod(2).Logs()
+	checkExits(t, "restarted start of pod 2", log, "start=0")
+	// Its replication was never started: the fresh slave path again.
+	checkLog(t, "restarted start of pod 2", log, "Start as SLAVE Pod.", "AKU run successfully.")
+	checkHas(t, "restarted start of pod 2", log, "Truncate tables for replications.", "Replication sync has ended.")
+	checkNoLog(t, "restarted start of pod 2", log, "creating the schema")
+	waitKeys(t, ctx, c, "T1", span(1, 30))
+	checkMesh(t, ctx, c)
+	insertRows(t, ctx, c, 2, "T1", 31, 40)
+	waitKeys(t, ctx, c, "T1", span(1, 40))
+}
