@@ -773,3 +773,36 @@ func TestPeerSysdbaBusy(t *testing.T) {
 		}
 	}
 }
+
+// A peer that accepts the connection but drops it while aku reads its
+// state is as absent as one that refuses it (spec §7 step 2: peers that
+// are gone are not an error): end does its own side and the reachable
+// peers' and succeeds, rather than leaving this pod's replication running.
+func TestPeerLostWhileObserved(t *testing.T) {
+	tc := newTestCluster(t, flowConfig(3))
+	tc.startAll(t, 3)
+	if err := tc.c.Server(tc.host(2)).Faults().Add(altisim.Fault{Pattern: "SYS_REPLICATIONS_", Action: altisim.FaultDrop, Nth: 1}); err != nil {
+		t.Fatal(err)
+	}
+	p := tc.mustRun(t, 1, ActionEnd)
+	if p.Path != PathEnd {
+		t.Errorf("path = %q", p.Path)
+	}
+	found := false
+	for _, n := range p.Notes {
+		if strings.HasPrefix(n, tc.host(2)+" is not reachable") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no note says %s is not reachable: %q", tc.host(2), p.Notes)
+	}
+	for _, o := range tc.state(t, 1).Objects {
+		if o.Started || o.HasXSN {
+			t.Errorf("pod 1: %s started %v, restart point %v after end", o.Name, o.Started, o.HasXSN)
+		}
+	}
+	if tc.markerExists(1) {
+		t.Error("pod 1: marker left after end")
+	}
+}

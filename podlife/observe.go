@@ -2,6 +2,7 @@ package podlife
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -59,7 +60,9 @@ const addressCheckInterval = time.Second
 // open for the execute phase; the caller closes them.
 //
 // Each peer connect is bounded by the connection template's connect
-// timeout and by ctx; an unreachable peer is recorded, not an error.
+// timeout and by ctx; an unreachable peer is recorded, not an error, and so
+// is a peer whose connection is lost or whose reads time out while it is
+// read. Any other failure to read a server is an error.
 func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, tries int, clock Clock, marker Marker) (Observation, sessions, error) {
 	obs := Observation{Servers: make([]ServerView, cfg.ServerCount)}
 	for q := range obs.Servers {
@@ -119,16 +122,26 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 				v.Err = err
 				return
 			}
-			mu.Lock()
-			open[v.Ordinal] = s
-			mu.Unlock()
 			if err := read(ctx, s, v); err != nil {
+				s.Close()
+				if ctx.Err() == nil && (errors.Is(err, replication.ErrUnreachable) || errors.Is(err, replication.ErrTimeout)) {
+					// A peer that drops its connection or stops answering
+					// while being read is as gone as one that refuses the
+					// connect (spec §6.1 step 3, §7 step 2): its side is
+					// skipped, not the whole run failed.
+					*v = ServerView{Ordinal: v.Ordinal, Host: v.Host, Err: err, AdminMode: -1, DDLEnable: -1}
+					return
+				}
 				mu.Lock()
 				if firstErr == nil {
 					firstErr = err
 				}
 				mu.Unlock()
+				return
 			}
+			mu.Lock()
+			open[v.Ordinal] = s
+			mu.Unlock()
 		}(&obs.Servers[q])
 	}
 	wg.Wait()
