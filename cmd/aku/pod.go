@@ -64,12 +64,18 @@ func (o *options) podInput(action podlife.Action) (podlife.Input, error) {
 		}
 		return podlife.Input{}, err
 	}
+	template := connectionTemplate(o.env, cfg)
+	if o.env.AltibaseHome == "" && template == replication.DefaultTemplate("") {
+		// spec §2: with --config aku.conf is found without ALTIBASE_HOME,
+		// but the default driver path would then be relative.
+		return podlife.Input{}, fmt.Errorf("%w: ALTIBASE_HOME is not set: the default connection string uses the Altibase ODBC driver in $ALTIBASE_HOME/lib (set ALTIBASE_HOME, or AKU_CONNECTION_STRING)", errEnvironment)
+	}
 	if odbcDriverName == "" {
 		return podlife.Input{}, fmt.Errorf("%w: this aku binary was built without ODBC support (cgo off or -tags noodbc), so it cannot reach Altibase; use a build with cgo", errEnvironment)
 	}
 	dialer := &replication.Dialer{
 		Driver:   odbcDriverName,
-		Template: connectionTemplate(o.env, cfg),
+		Template: template,
 		Port:     cfg.PortNo,
 		User:     cfg.SysUser,
 		Password: cfg.SysPassword,

@@ -165,3 +165,22 @@ func TestPodBannersAndLogLines(t *testing.T) {
 		t.Errorf("the dry run of end removed the marker: %v", err)
 	}
 }
+
+// With --config, aku.conf is found without ALTIBASE_HOME; but the default
+// connection string names the Altibase ODBC driver under $ALTIBASE_HOME/lib,
+// so -p without AKU_CONNECTION_STRING still needs it (spec §2), and says so
+// instead of loading a driver at a relative path.
+func TestPodDefaultDriverNeedsAltibaseHome(t *testing.T) {
+	home := writeConf(t, podTestConf)
+	env := environment{PodName: "altibase-sts-0", MarkerPath: filepath.Join(t.TempDir(), "marker")}
+	code, stdout, stderr := runCLI(t, env, "--config", filepath.Join(home, "conf", "aku.conf"), "-p", "start")
+	if code != exitEnvironment {
+		t.Errorf("exit code = %d, want %d (stderr %q)", code, exitEnvironment, stderr)
+	}
+	if want := "aku: environment: ALTIBASE_HOME is not set: the default connection string uses the Altibase ODBC driver in $ALTIBASE_HOME/lib (set ALTIBASE_HOME, or AKU_CONNECTION_STRING)\n"; stderr != want {
+		t.Errorf("stderr = %q, want %q", stderr, want)
+	}
+	if stdout != "" {
+		t.Errorf("stdout = %q", stdout)
+	}
+}
