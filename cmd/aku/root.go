@@ -35,7 +35,10 @@ var podActions = []string{"start", "end", "clean"}
 // run executes aku with args and returns its exit code. Errors are printed
 // once, here, to stderr.
 func run(args []string, stdout, stderr io.Writer, env environment) int {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT)
+	// SIGTERM as well as SIGINT cancels the run rather than killing it, so
+	// that a failed run still restores what it changed (podlife's guards,
+	// e.g. REPLICATION_DDL_ENABLE) before aku exits.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	cmd := newRootCommand(&options{stdout: stdout, stderr: stderr, env: env})
 	cmd.SetArgs(args)
