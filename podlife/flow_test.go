@@ -806,3 +806,30 @@ func TestPeerLostWhileObserved(t *testing.T) {
 		t.Error("pod 1: marker left after end")
 	}
 }
+
+// guides/testing.md gotcha 3: a connect to a peer whose SYNs are dropped
+// lasts as long as the driver's connect timeout, and forever without one.
+// An AKU_CONNECTION_STRING without a timeout keyword must still leave every
+// wait bounded: observe gives each connect connectWait at most.
+func TestConnectBoundedWithoutTemplateTimeout(t *testing.T) {
+	defer func(d time.Duration) { connectWait = d }(connectWait)
+	connectWait = 300 * time.Millisecond
+	tc := newTestCluster(t, flowConfig(3))
+	tc.startAll(t, 3)
+	tc.c.SetHostFault(tc.host(2), altisim.HostBlackhole)
+	in := tc.input(t, 1, ActionEnd)
+	d := in.Connector.(DialerConnector).Dialer
+	d.Template = strings.Replace(d.Template, ";CONNECT_TIMEOUT=0.2", "", 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	begin := time.Now()
+	if _, err := Run(ctx, in); err != nil {
+		t.Fatalf("end with pod 2 blackholed: %v", err)
+	}
+	if elapsed := time.Since(begin); elapsed > 5*time.Second {
+		t.Errorf("end took %s with a blackholed peer, want about connectWait (%s)", elapsed, connectWait)
+	}
+	if tc.markerExists(1) {
+		t.Error("pod 1: marker left after end")
+	}
+}

@@ -54,6 +54,22 @@ func (s sessions) close() {
 // server through its DNS name (AKU_ADDRESS_CHECK_COUNT tries, spec §3.2).
 const addressCheckInterval = time.Second
 
+// connectWait bounds each connect of observe whatever the connection
+// string says: the driver's connect ignores contexts (guides/testing.md
+// gotcha 3), and an AKU_CONNECTION_STRING without a connect-timeout keyword
+// would otherwise let a peer whose SYNs are dropped hold the run forever.
+// replication.Dialer.Connect gives up waiting when its context ends. It is
+// far above the default template's login timeout, which normally bounds a
+// connect first.
+var connectWait = 30 * time.Second
+
+// connect opens the session to host, waiting connectWait at most.
+func connect(ctx context.Context, conn Connector, host string) (Session, error) {
+	cctx, cancel := context.WithTimeout(ctx, connectWait)
+	defer cancel()
+	return conn.Connect(cctx, host)
+}
+
 // observe connects to this pod's server (tries times, one a second, since
 // its DNS record may not be published yet), then to every peer in parallel,
 // and reads what each reachable server holds. The returned sessions stay
@@ -81,7 +97,7 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 	}
 	var sess Session
 	for try := 1; ; try++ {
-		sess, err = conn.Connect(ctx, self.Host)
+		sess, err = connect(ctx, conn, self.Host)
 		if err == nil || try >= tries || ctx.Err() != nil {
 			break
 		}
@@ -117,7 +133,7 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 		wg.Add(1)
 		go func(v *ServerView) {
 			defer wg.Done()
-			s, err := conn.Connect(ctx, v.Host)
+			s, err := connect(ctx, conn, v.Host)
 			if err != nil {
 				v.Err = err
 				return
