@@ -38,6 +38,9 @@ type Options struct {
 	// ProbePeriod replaces the startup probe's periodSeconds when not zero
 	// (the manifests' 10 s would make every scale step take 10 s).
 	ProbePeriod time.Duration
+	// GracePeriod replaces terminationGracePeriodSeconds when not zero (to
+	// see what happens when end overruns it without waiting 120 s).
+	GracePeriod time.Duration
 	// ReplicationLag is altisim's --replication-lag (default 100ms).
 	ReplicationLag time.Duration
 	// Logf receives the harness's narration (pod created, probe passed,
@@ -153,6 +156,9 @@ func (c *Cluster) readSpec() error {
 	c.grace = 30 * time.Second // the Kubernetes default
 	if g := c.sts.Spec.Template.Spec.TerminationGracePeriodSeconds; g != nil {
 		c.grace = time.Duration(*g) * time.Second
+	}
+	if c.opts.GracePeriod != 0 {
+		c.grace = c.opts.GracePeriod
 	}
 	key := ""
 	if f, ok := manifest.EnvValue(c.container, "AKU_SYS_PASSWORD_FILE"); ok {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -104,6 +105,50 @@ func TestPartitionDuringEnd(t *testing.T) {
 
 	insertRows(t, ctx, c, 1, "T1", 11, 20)
 	mustScale(t, ctx, c, 4)
+	waitKeys(t, ctx, c, "T1", span(1, 20))
+	checkMesh(t, ctx, c)
+}
+
+// TestEndPastGracePeriod makes aku -p end overrun the grace period (a STOP
+// on the master hangs; the grace period is cut to 3 s for the test): the
+// kubelet's SIGKILL ends the pod mid-end, without aku's success banner, and
+// the master keeps a stale replication towards it (spec §8). When the pod
+// comes back, aku's start deals with the leftovers and nothing is lost.
+func TestEndPastGracePeriod(t *testing.T) {
+	o := testOptions("statefulset-entrypoint")
+	o.GracePeriod = 3 * time.Second
+	c := newCluster(t, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	mustScale(t, ctx, c, 3)
+	insertRows(t, ctx, c, 0, "T1", 1, 10)
+	waitKeys(t, ctx, c, "T1", span(1, 10))
+
+	if out, err := c.Fault(ctx, 0, "add", "--pattern", "AKU_REP_02 STOP", "--action", "delay", "--delay", "30s"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	term, err := c.DeletePod(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if term.Graceful || term.Duration < c.Grace() || term.Duration > c.Grace()+3*time.Second {
+		t.Errorf("end past the grace period: graceful %v after %v, want a kill at %v", term.Graceful, term.Duration, c.Grace())
+	}
+	i := strings.Index(term.Log, "AKU started with END option.")
+	if i < 0 {
+		t.Fatalf("end of pod 2 did not run; log:\n%s", term.Log)
+	}
+	checkNoLog(t, "end of pod 2", term.Log[i:], "AKU run successfully.", "aku -p end exited with")
+	if out, err := c.Fault(ctx, 0, "clear"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	// The master's object towards pod 2 was never stopped: stale (spec §8).
+	checkReplications(t, ctx, c, 0, meshState(0, 4, map[int]bool{0: true, 1: true, 2: true}))
+
+	insertRows(t, ctx, c, 0, "T1", 11, 20)
+	mustScale(t, ctx, c, 3)
+	log := c.Pod(2).Logs()
+	checkExits(t, "restart of pod 2", log, "start=0")
 	waitKeys(t, ctx, c, "T1", span(1, 20))
 	checkMesh(t, ctx, c)
 }
