@@ -21,6 +21,8 @@ type Error struct {
 	Msg string
 }
 
+// Error reads "<file>:<line>:<col>: <message>", or only the message when
+// the error is not about a place in a file.
 func (e *Error) Error() string {
 	if p := e.Pos.String(); p != "" {
 		return p + ": " + e.Msg

@@ -15,6 +15,7 @@ type Error struct {
 	Msg string
 }
 
+// Error reads "<file>:<line>:<col>: <message>".
 func (e *Error) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.Pos.Filename, e.Pos.Line, e.Pos.Column, e.Msg)
 }
