@@ -354,6 +354,21 @@ func (b *planner) startPair(pr pair, mine replication.State, mineExists bool, th
 	return selfID, peerID
 }
 
+// peerSide returns the peer's object of pair pr, or false when the peer's
+// side is skipped: the peer is not reachable, or it runs without the object
+// yet (a note says so; that pod's own start creates and starts it).
+func (b *planner) peerSide(pr pair) (replication.State, bool) {
+	peer := b.obs.Servers[pr.peer]
+	if !peer.Reachable {
+		return replication.State{}, false
+	}
+	theirs, ok := peer.object(pr.name)
+	if !ok {
+		b.note("%s has no %s yet: that pod's own start creates and starts it", peer.Host, pr.name)
+	}
+	return theirs, ok
+}
+
 func (b *planner) startMaster(pairs []pair) error {
 	p := b.plan
 	self := b.obs.Servers[0]
@@ -387,13 +402,8 @@ func (b *planner) startMaster(pairs []pair) error {
 	first := b.restoreSavedDDL()
 	created := b.createMissing(pairs, []int{first})
 	for _, pr := range pairs {
-		peer := b.obs.Servers[pr.peer]
-		if !peer.Reachable {
-			continue
-		}
-		theirs, ok := peer.object(pr.name)
+		theirs, ok := b.peerSide(pr)
 		if !ok {
-			b.note("%s has no %s yet: that pod's own start creates and starts it", peer.Host, pr.name)
 			continue
 		}
 		mine, mineOK := self.Objects[pr.name]
@@ -509,13 +519,12 @@ func (b *planner) startFresh(pairs []pair) error {
 	// its SYNC.
 	var beforeSync []int
 	for _, pr := range pairs {
-		peer := b.obs.Servers[pr.peer]
-		if pr.peer == 0 || !peer.Reachable {
+		if pr.peer == 0 {
 			continue
 		}
-		theirs, ok := peer.object(pr.name)
+		peer := b.obs.Servers[pr.peer]
+		theirs, ok := b.peerSide(pr)
 		if !ok {
-			b.note("%s has no %s yet: that pod's own start creates and starts it", peer.Host, pr.name)
 			continue
 		}
 		deps := append([]int{created[pr.name]}, truncs...)
@@ -578,13 +587,8 @@ func (b *planner) startRejoin(pairs []pair) {
 	first := b.restoreSavedDDL()
 	created := b.createMissing(pairs, []int{first})
 	for _, pr := range pairs {
-		peer := b.obs.Servers[pr.peer]
-		if !peer.Reachable {
-			continue
-		}
-		theirs, ok := peer.object(pr.name)
+		theirs, ok := b.peerSide(pr)
 		if !ok {
-			b.note("%s has no %s yet: that pod's own start creates and starts it", peer.Host, pr.name)
 			continue
 		}
 		mine, mineOK := self.Objects[pr.name]
