@@ -404,13 +404,22 @@ func (s *Server) sync(ctx context.Context, r *replObj, st *alterReplStmt) error 
 		}
 		recs = recs[n:]
 	}
+	if st.only {
+		// The goodbye travels without the server's lock: a peer doing the
+		// same toward this server would otherwise deadlock (docs/altisim.md:
+		// the lock is never held while a message travels). Its answer does
+		// not matter; a peer that misses it drops the receiver after
+		// receiverTimeout.
+		bctx, cancel := context.WithTimeout(ctx, time.Second)
+		link.Send(bctx, &ReplMessage{Kind: "stop", Replication: r.Name, From: s.opts.Name})
+		cancel()
+		link.Close()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r.XSN = pos
 	r.LastUsedHostNo = no
 	if st.only {
-		link.Send(ctx, &ReplMessage{Kind: "stop", Replication: r.Name, From: s.opts.Name})
-		link.Close()
 		s.trimLogLocked()
 		return s.persistReplLocked(r)
 	}
@@ -795,15 +804,19 @@ func (s *Server) Receive(ctx context.Context, m *ReplMessage) (*ReplMessage, err
 	case "ping":
 		return ok, nil
 	case "apply", "sync":
+		// Refuse a malformed message before applying any of it: rows changed
+		// here must also reach the log and the data directory below.
+		for _, in := range m.Records {
+			if len(in.Op) != 1 || !strings.Contains("IUD", in.Op) {
+				return refuse(&Error{Code: 0x6100D, Message: "unknown record op " + in.Op})
+			}
+		}
 		var committed []logRecord
 		for _, in := range m.Records {
 			rec := logRecord{Origin: m.From, Table: in.Table, Op: in.Op, Key: in.Key, Row: in.Row}
 			var u undoLog
 			err := s.applyLocked(&rec, &u)
 			kind := strings.Index("IUD", in.Op)
-			if kind < 0 {
-				return refuse(&Error{Code: 0x6100D, Message: "unknown record op " + in.Op})
-			}
 			if err != nil {
 				// Conflicts (duplicate key, missing row) are skipped and
 				// counted, Altibase's default conflict handling (docs/altisim.md).

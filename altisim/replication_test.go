@@ -16,6 +16,12 @@ type testNet struct {
 	mu      sync.Mutex
 	servers map[string]*Server
 	down    map[string]bool
+	// checkLocks makes Send record a message sent while the sending
+	// server's lock is held (lockedSends), which could deadlock two servers
+	// replicating to each other. Only for tests where nothing else takes
+	// that lock meanwhile.
+	checkLocks  bool
+	lockedSends []string
 }
 
 func newTestNet() *testNet {
@@ -66,6 +72,15 @@ func roundTrip[T any](v *T) *T {
 }
 
 func (l *testLink) Send(ctx context.Context, m *ReplMessage) (*ReplMessage, error) {
+	l.n.mu.Lock()
+	if src := l.n.servers[m.From]; l.n.checkLocks && src != nil {
+		if src.mu.TryLock() {
+			src.mu.Unlock()
+		} else {
+			l.n.lockedSends = append(l.n.lockedSends, m.Kind)
+		}
+	}
+	l.n.mu.Unlock()
 	s, err := l.n.lookup(l.host, 0)
 	if err != nil {
 		return nil, err
@@ -246,6 +261,23 @@ func TestSyncOnlyDoesNotStart(t *testing.T) {
 	mustExec(t, p.sa, "ALTER REPLICATION REP1 SYNC ONLY TABLE SYS.T1")
 	wantRows(t, p.sb, "SELECT COUNT(*) FROM T1", [][]Value{{int64(1)}})
 	wantRows(t, p.sa, "SELECT IS_STARTED FROM SYS_REPLICATIONS_", [][]Value{{int64(0)}})
+}
+
+// TestSyncOnlySendsWithoutHoldingTheLock: SYNC ONLY says goodbye to the
+// peer without holding the server's lock, so that two servers syncing
+// toward each other cannot deadlock.
+func TestSyncOnlySendsWithoutHoldingTheLock(t *testing.T) {
+	p := newPair(t, 0)
+	mustExec(t, p.sa, "INSERT INTO T1 VALUES (1, 10)")
+	p.net.mu.Lock()
+	p.net.checkLocks = true
+	p.net.mu.Unlock()
+	mustExec(t, p.sa, "ALTER REPLICATION REP1 SYNC ONLY")
+	p.net.mu.Lock()
+	defer p.net.mu.Unlock()
+	if len(p.net.lockedSends) > 0 {
+		t.Fatalf("messages sent while holding the sender's lock: %v", p.net.lockedSends)
+	}
 }
 
 func TestFlushWaitsForTheReplicationLag(t *testing.T) {
@@ -613,4 +645,26 @@ func TestBigintValuesKeepTheirPrecisionAcrossReplication(t *testing.T) {
 	mustExec(t, p.sa, "UPDATE B SET V = '9007199254740993' WHERE K = 9223372036854775807")
 	mustExec(t, p.sa, "ALTER REPLICATION REPB FLUSH")
 	wantRows(t, p.sb, "SELECT * FROM B", [][]Value{{int64(9223372036854775807), "9007199254740993"}})
+}
+
+// TestReceiveRefusesAMalformedApplyWhole: an apply with an unknown record
+// op is refused before any of its records changes a row, since rows changed
+// by a receiver must also reach the log and the data directory.
+func TestReceiveRefusesAMalformedApplyWhole(t *testing.T) {
+	p := newPair(t, 0)
+	ctx := context.Background()
+	if _, err := p.b.Receive(ctx, &ReplMessage{Kind: "handshake", Replication: "REP1", From: "host-a", Tables: []string{"SYS.T1"}}); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := p.b.Receive(ctx, &ReplMessage{Kind: "apply", Replication: "REP1", From: "host-a", Records: []ReplRecord{
+		{LSN: 1, Table: "SYS.T1", Op: "I", Row: []any{"1", "1"}},
+		{LSN: 2, Table: "SYS.T1", Op: "X"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reply.Error == nil || reply.Error.Code != 0x6100D {
+		t.Fatalf("reply error = %v, want ERR-6100D", reply.Error)
+	}
+	wantRows(t, p.sb, "SELECT COUNT(*) FROM T1", [][]Value{{int64(0)}})
 }
