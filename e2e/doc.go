@@ -1,9 +1,9 @@
 // Package e2e simulates a Kubernetes StatefulSet of Altibase pods on one
 // Linux host, so that the real aku binary is tested as it runs in a pod: each
-// pod is a network namespace with its own IP on a bridge, its own /tmp and
-// host name (a mount and UTS namespace), a simulated Altibase server
-// (altisim serve) on the real ports 20300/20301 with a data directory that
-// outlives the pod (its PersistentVolumeClaim), and DNS names
+// pod is a network namespace with its own IP on a bridge, its own /tmp, host
+// name and process tree (mount, UTS and PID namespaces), a simulated
+// Altibase server (altisim serve) on the real ports 20300/20301 with a data
+// directory that outlives the pod (its PersistentVolumeClaim), and DNS names
 // <sts>-<ordinal>.<svc> served by a dnsmasq of its own. aku reaches every
 // server through unixODBC and psqlODBC, as it would reach Altibase.
 //
