@@ -412,3 +412,35 @@ func TestPartitionedTablesRecordTheirPartitions(t *testing.T) {
 	mustExec(t, ss, "CREATE REPLICATION R1 WITH 'h', 1 FROM SYS.T2 PARTITION P1 TO SYS.T2 PARTITION P1, FROM SYS.T3 PARTITION ANY TO SYS.T3")
 	wantRows(t, ss, "SELECT LOCAL_TABLE_NAME, LOCAL_PARTITION_NAME FROM SYS_REPL_ITEMS_", [][]Value{{"T2", "P1"}, {"T3", "ANY"}})
 }
+
+// TestCrashEndsRunningStatements: a statement waiting when its server
+// crashes or closes (a FLUSH toward an unreachable peer, a hang fault)
+// ends at once with ErrConnectionDropped, as its connection would.
+func TestCrashEndsRunningStatements(t *testing.T) {
+	for _, stop := range []string{"close", "crash"} {
+		t.Run(stop, func(t *testing.T) {
+			s := newTestServer(t, Options{})
+			ss := connect(t, s, true)
+			s.Faults().Add(Fault{Pattern: "DUAL", Action: FaultHang, Nth: 1})
+			done := make(chan error, 1)
+			go func() {
+				_, err := ss.Exec(context.Background(), "SELECT * FROM DUAL")
+				done <- err
+			}()
+			eventually(t, "the statement to hang", func() bool { return len(s.Faults().List()) == 0 })
+			if stop == "close" {
+				s.Close()
+			} else {
+				s.Crash()
+			}
+			select {
+			case err := <-done:
+				if err != ErrConnectionDropped {
+					t.Fatalf("statement running at %s: err = %v, want ErrConnectionDropped", stop, err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("statement still running 5 s after %s", stop)
+			}
+		})
+	}
+}

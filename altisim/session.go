@@ -37,8 +37,8 @@ func (s *Session) SysDBA() bool { return s.sysdba }
 // cancels the statement: Exec then returns ctx.Err(). A statement running
 // longer than QUERY_TIMEOUT seconds is cancelled with an *Error (0x01044).
 // Errors of the statement itself are *Error values with Altibase codes. A
-// fault may drop the connection: Exec returns ErrConnectionDropped and the
-// session is closed.
+// fault, or the server's Close or Crash while the statement runs, drops the
+// connection: Exec returns ErrConnectionDropped and the session is closed.
 func (s *Session) Exec(ctx context.Context, sql string) (*Result, error) {
 	s.runMu.Lock()
 	defer s.runMu.Unlock()
@@ -49,8 +49,18 @@ func (s *Session) Exec(ctx context.Context, sql string) (*Result, error) {
 		s.Close()
 		return nil, ErrConnectionDropped
 	}
+	// A statement still running when the server closes or crashes ends as
+	// its connection would: dropped (a FLUSH or a hang fault would
+	// otherwise wait for its context, up to QUERY_TIMEOUT).
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := context.AfterFunc(s.srv.ctx, func() { cancel(ErrConnectionDropped) })
+	defer stop()
 	start := time.Now()
-	res, err := s.exec(ctx, sql)
+	res, err := s.exec(sctx, sql)
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(sctx), ErrConnectionDropped) {
+		err = ErrConnectionDropped
+	}
 	e := LoggedStatement{Start: start, Duration: time.Since(start), Session: s.id, SQL: sql}
 	if err != nil {
 		e.Err = err.Error()
