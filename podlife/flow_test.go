@@ -833,3 +833,43 @@ func TestConnectBoundedWithoutTemplateTimeout(t *testing.T) {
 		t.Error("pod 1: marker left after end")
 	}
 }
+
+// An end killed after the peers reset their side toward this pod but before
+// this pod reset its own leaves restart points here only. A rejoin would
+// start the peers' sides from now and never bring the rows written on them
+// meanwhile: start refuses (ErrUnsafe), and the advised end + start SYNCs
+// the pod afresh with every row.
+func TestRejoinRefusedWhenPeersLostRestartPoint(t *testing.T) {
+	tc := newTestCluster(t, flowConfig(3))
+	tc.startAll(t, 3)
+	// The end dies after the peers' STOP and RESET of their side toward
+	// pod 2, before pod 2's own: pod 2 goes down with its restart points.
+	for _, q := range []int{0, 1} {
+		name := replication.ObjectName("AKU_REP", q, 2)
+		tc.mustSQL(t, q, "ALTER REPLICATION "+name+" STOP")
+		tc.mustSQL(t, q, "ALTER REPLICATION "+name+" RESET")
+	}
+	tc.c.Stop(tc.host(2))
+	tc.insert(t, 0, 60, 63)
+	tc.insert(t, 1, 70, 73)
+	tc.boot(t, 2)
+	p, err := tc.run(t, 2, ActionStart)
+	if !errors.Is(err, ErrUnsafe) {
+		t.Fatalf("start: %v, want ErrUnsafe", err)
+	}
+	if p.Path != PathRejoinSlave || len(p.Steps) != 0 {
+		t.Errorf("refused start planned %d steps on path %q", len(p.Steps), p.Path)
+	}
+	if st := tc.state(t, 2); st.AdminMode != 1 || st.Marker {
+		t.Errorf("refused start opened pod 2: %+v", st)
+	}
+	tc.mustRun(t, 2, ActionEnd)
+	if p := tc.mustRun(t, 2, ActionStart); p.Path != PathFreshSlave {
+		t.Errorf("start after end: path %q, want %q", p.Path, PathFreshSlave)
+	}
+	want := expectRows([3]int{0, 0, 10}, [3]int{0, 60, 63}, [3]int{1, 70, 73})
+	for q := 0; q < 3; q++ {
+		tc.waitRows(t, q, want)
+		tc.checkStarted(t, q, 0, 1, 2)
+	}
+}

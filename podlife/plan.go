@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/aku-project/aku/conf"
@@ -304,8 +305,7 @@ func (b *planner) start() error {
 	if fresh {
 		return b.startFresh(pairs)
 	}
-	b.startRejoin(pairs)
-	return nil
+	return b.startRejoin(pairs)
 }
 
 // createMissing adds CREATE REPLICATION for this pod's missing objects
@@ -578,12 +578,30 @@ func (b *planner) startFresh(pairs []pair) error {
 	return nil
 }
 
-func (b *planner) startRejoin(pairs []pair) {
+func (b *planner) startRejoin(pairs []pair) error {
 	p := b.plan
 	me := b.me
 	self := b.obs.Servers[me]
 	p.Path = PathRejoinSlave
 	p.Why = "this SLAVE's replication kept its restart points (XSN ≠ -1): no truncate or SYNC; start the pairs and flush the gap (spec §6.3)"
+	// A rejoin catches up by flushing from the restart points (spec §6.3).
+	// A peer that is open to users but holds no restart point toward this
+	// pod (an end killed between the peer's RESET and this pod's, or a peer
+	// that started afresh while this pod was away) would start its side from
+	// now: what users wrote there meanwhile would never reach this pod.
+	var lost []string
+	for _, pr := range pairs {
+		peer := b.obs.Servers[pr.peer]
+		theirs, ok := peer.object(pr.name)
+		if mine, mineOK := self.Objects[pr.name]; ok && mineOK && hasState(mine) && !hasState(theirs) && peer.AdminMode == 0 {
+			lost = append(lost, fmt.Sprintf("%s (XSN %d here, XSN -1 on %s, which is open to users)", pr.name, mine.XSN, peer.Host))
+		}
+	}
+	if len(lost) > 0 {
+		return fmt.Errorf("%w: a rejoin would miss the rows written on the peers meanwhile, which hold no restart point for this pod: %s; "+
+			"run aku -p end with AKU_REPLICATION_RESET_AT_END = 1 on this pod, then aku -p start, which truncates it and SYNCs it from the MASTER (spec §6.2)",
+			ErrUnsafe, strings.Join(lost, "; "))
+	}
 	first := b.restoreSavedDDL()
 	created := b.createMissing(pairs, []int{first})
 	for _, pr := range pairs {
@@ -606,6 +624,7 @@ func (b *planner) startRejoin(pairs []pair) {
 		b.sql(pr.peer, pr.name, PhaseFlush, why, []int{peerStart}, false, stmt, err)
 	}
 	b.finishStart()
+	return nil
 }
 
 func (b *planner) end() {
