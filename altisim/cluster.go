@@ -176,9 +176,9 @@ func (c *Cluster) startHost(h *clusterHost) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.closed {
+	if c.closed || c.hosts[h.opts.Name] != h {
 		srv.Close()
-		return nil, fmt.Errorf("cluster %s closed while the server started", c.name)
+		return nil, fmt.Errorf("cluster %s closed or host removed while the server started", c.name)
 	}
 	h.srv = srv
 	return srv, nil
@@ -210,15 +210,21 @@ func (c *Cluster) Hosts() []string {
 // pod whose DNS record is gone: connects then fail with ErrNoSuchHost. The
 // data directory is left alone (a PVC outlives its pod).
 func (c *Cluster) RemoveServer(host string) error {
+	// A server still starting is closed by startHost when it finds its
+	// host gone.
 	c.mu.Lock()
 	h := c.hosts[host]
 	delete(c.hosts, host)
+	var srv *Server
+	if h != nil {
+		srv, h.srv = h.srv, nil
+	}
 	c.mu.Unlock()
 	if h == nil {
 		return fmt.Errorf("removing server %s from cluster %s: %w", host, c.name, ErrNoSuchHost)
 	}
-	if h.srv != nil {
-		if err := h.srv.Close(); err != nil {
+	if srv != nil {
+		if err := srv.Close(); err != nil {
 			return fmt.Errorf("removing server %s from cluster %s: %w", host, c.name, err)
 		}
 	}
@@ -228,15 +234,9 @@ func (c *Cluster) RemoveServer(host string) error {
 // Stop closes host's server gracefully (SIGTERM) but keeps the host name:
 // connects are refused until Start.
 func (c *Cluster) Stop(host string) error {
-	c.mu.Lock()
-	h := c.hosts[host]
-	var srv *Server
-	if h != nil {
-		srv, h.srv = h.srv, nil
-	}
-	c.mu.Unlock()
-	if h == nil {
-		return fmt.Errorf("stopping server %s of cluster %s: %w", host, c.name, ErrNoSuchHost)
+	srv, err := c.takeServer(host)
+	if err != nil {
+		return fmt.Errorf("stopping server %s of cluster %s: %w", host, c.name, err)
 	}
 	if srv == nil {
 		return nil
@@ -251,20 +251,32 @@ func (c *Cluster) Stop(host string) error {
 // acknowledged survives in its data directory, the rest is lost. The host
 // name stays: connects are refused until Start.
 func (c *Cluster) Crash(host string) error {
-	c.mu.Lock()
-	h := c.hosts[host]
-	var srv *Server
-	if h != nil {
-		srv, h.srv = h.srv, nil
-	}
-	c.mu.Unlock()
-	if h == nil {
-		return fmt.Errorf("crashing server %s of cluster %s: %w", host, c.name, ErrNoSuchHost)
+	srv, err := c.takeServer(host)
+	if err != nil {
+		return fmt.Errorf("crashing server %s of cluster %s: %w", host, c.name, err)
 	}
 	if srv != nil {
 		srv.Crash()
 	}
 	return nil
+}
+
+// takeServer detaches host's running server (nil when none runs) so that
+// connects are refused from now on; the caller stops it. A server still
+// starting cannot be taken: it would come up after the Stop or Crash.
+func (c *Cluster) takeServer(host string) (*Server, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h := c.hosts[host]
+	switch {
+	case h == nil:
+		return nil, ErrNoSuchHost
+	case h.starting:
+		return nil, errors.New("the server is still starting")
+	}
+	srv := h.srv
+	h.srv = nil
+	return srv, nil
 }
 
 // Start starts a stopped or crashed host's server again with the options
