@@ -661,9 +661,10 @@ func (b *planner) end() {
 			stmt, err := replication.StopStmt(pr.name)
 			last = b.sql(me, pr.name, PhaseNone, "stop this side", []int{last}, false, stmt, err)
 		}
+		selfReset := 0
 		if ok && reset && hasState(mine) {
 			stmt, err := replication.ResetStmt(pr.name)
-			b.sql(me, pr.name, PhaseReset, "forget the restart point", []int{last}, false, stmt, err)
+			selfReset = b.sql(me, pr.name, PhaseReset, "forget the restart point", []int{last}, false, stmt, err)
 		}
 		if !theirsOK {
 			continue
@@ -677,7 +678,11 @@ func (b *planner) end() {
 		}
 		if reset && hasState(theirs) {
 			stmt, err := replication.ResetStmt(pr.name)
-			b.sql(pr.peer, pr.name, PhaseReset, "the peer forgets its restart point for this pod, and its logs for it", []int{peerLast}, true, stmt, err)
+			// After this pod's own RESET: an end killed in between then
+			// leaves this pod without a restart point, so its next start
+			// SYNCs afresh; the other order would leave a restart point
+			// here only, which a rejoin cannot use (see startRejoin).
+			b.sql(pr.peer, pr.name, PhaseReset, "the peer forgets its restart point for this pod, and its logs for it", []int{peerLast, selfReset}, true, stmt, err)
 		}
 	}
 	b.add(Step{Kind: StepRemoveMarker, Server: Local, After: b.all(), Why: "this pod is no longer started"})
