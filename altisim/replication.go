@@ -158,26 +158,36 @@ func (ss *Session) createRepl(st *createReplStmt) error {
 		XSN: -1, RemoteXSN: -1,
 	}}
 	for _, it := range st.items {
-		t := s.tables[it.localUser+"."+it.localTable]
-		if t == nil {
-			return errNoTable(it.localUser + "." + it.localTable)
-		}
-		// altibase.md §3.1: replicated tables need a primary key.
-		if len(t.PK) == 0 {
-			return errNoPK(t.full())
-		}
-		if err := t.checkPartition(it.localPart); err != nil {
+		item, err := s.newItemLocked(it)
+		if err != nil {
 			return err
 		}
-		r.Items = append(r.Items, replItemState{
-			LocalUser: it.localUser, LocalTable: it.localTable, LocalPart: it.localPart,
-			RemoteUser: it.remoteUser, RemoteTable: it.remoteTable, RemotePart: it.remotePart,
-			TableOID: t.OID,
-		})
+		r.Items = append(r.Items, item)
 	}
 	s.repls[st.name] = r
 	rs := r.replState
 	return s.persistLocked(walEntry{T: "repl", Repl: &rs})
+}
+
+// newItemLocked checks a FROM ... TO ... item of CREATE REPLICATION or ADD
+// TABLE: the local table must exist and, altibase.md §3.1, have a primary
+// key; a named partition must be one of the table's.
+func (s *Server) newItemLocked(it replItem) (replItemState, error) {
+	t := s.tables[it.localUser+"."+it.localTable]
+	if t == nil {
+		return replItemState{}, errNoTable(it.localUser + "." + it.localTable)
+	}
+	if len(t.PK) == 0 {
+		return replItemState{}, errNoPK(t.full())
+	}
+	if err := t.checkPartition(it.localPart); err != nil {
+		return replItemState{}, err
+	}
+	return replItemState{
+		LocalUser: it.localUser, LocalTable: it.localTable, LocalPart: it.localPart,
+		RemoteUser: it.remoteUser, RemoteTable: it.remoteTable, RemotePart: it.remotePart,
+		TableOID: t.OID,
+	}, nil
 }
 
 // checkPartition accepts a replication item's partition: any name for a
@@ -471,6 +481,7 @@ func (s *Server) flush(ctx context.Context, r *replObj, st *alterReplStmt) error
 	}
 }
 
+// alterItems runs ADD TABLE / DROP TABLE FROM ... TO ... .
 func (s *Server) alterItems(r *replObj, st *alterReplStmt) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -478,9 +489,12 @@ func (s *Server) alterItems(r *replObj, st *alterReplStmt) error {
 	if r.Started {
 		return errReplStarted
 	}
+	// The statement is atomic: the items change only if every named table
+	// is accepted.
+	items := append([]replItemState(nil), r.Items...)
 	for _, it := range st.tables {
 		idx := -1
-		for i, have := range r.Items {
+		for i, have := range items {
 			if have.LocalUser == it.localUser && have.LocalTable == it.localTable && have.LocalPart == it.localPart {
 				idx = i
 			}
@@ -489,27 +503,19 @@ func (s *Server) alterItems(r *replObj, st *alterReplStmt) error {
 			if idx < 0 {
 				return errReplItem(fmt.Sprintf("%s.%s is not an item of replication %s", it.localUser, it.localTable, r.Name))
 			}
-			r.Items = append(r.Items[:idx], r.Items[idx+1:]...)
+			items = append(items[:idx], items[idx+1:]...)
 			continue
 		}
 		if idx >= 0 {
 			return errReplItem(fmt.Sprintf("%s.%s is already an item of replication %s", it.localUser, it.localTable, r.Name))
 		}
-		t := s.tables[it.localUser+"."+it.localTable]
-		if t == nil {
-			return errNoTable(it.localUser + "." + it.localTable)
-		}
-		if len(t.PK) == 0 {
-			return errNoPK(t.full())
-		}
-		if err := t.checkPartition(it.localPart); err != nil {
+		item, err := s.newItemLocked(it)
+		if err != nil {
 			return err
 		}
-		r.Items = append(r.Items, replItemState{
-			LocalUser: it.localUser, LocalTable: it.localTable, LocalPart: it.localPart,
-			RemoteUser: it.remoteUser, RemoteTable: it.remoteTable, RemotePart: it.remotePart, TableOID: t.OID,
-		})
+		items = append(items, item)
 	}
+	r.Items = items
 	return s.persistReplLocked(r)
 }
 

@@ -668,3 +668,33 @@ func TestReceiveRefusesAMalformedApplyWhole(t *testing.T) {
 	}
 	wantRows(t, p.sb, "SELECT COUNT(*) FROM T1", [][]Value{{int64(0)}})
 }
+
+// TestAddAndDropTableOnlyWhenStoppedAndAtomic: ALTER REPLICATION ADD/DROP
+// TABLE only while stopped (altibase.md §3.1, ERR-610FE); a statement
+// naming one unacceptable table changes no item.
+func TestAddAndDropTableOnlyWhenStoppedAndAtomic(t *testing.T) {
+	p := newPair(t, 0)
+	for _, ss := range []*Session{p.sa, p.sb} {
+		mustExec(t, ss, "CREATE TABLE T2 (I1 INTEGER PRIMARY KEY)")
+	}
+	items := func() [][]Value {
+		return rows(t, p.sa, "SELECT LOCAL_TABLE_NAME FROM SYS_REPL_ITEMS_ ORDER BY LOCAL_TABLE_NAME")
+	}
+	mustExec(t, p.sa, "ALTER REPLICATION REP1 START")
+	_, err := p.sa.Exec(context.Background(), "ALTER REPLICATION REP1 ADD TABLE FROM SYS.T2 TO SYS.T2")
+	wantCode(t, err, 0x610FE)
+	mustExec(t, p.sa, "ALTER REPLICATION REP1 STOP")
+	_, err = p.sa.Exec(context.Background(), "ALTER REPLICATION REP1 ADD TABLE FROM SYS.T2 TO SYS.T2, FROM SYS.NOPE TO SYS.NOPE")
+	wantCode(t, err, 0x31031)
+	if got := items(); !reflect.DeepEqual(got, [][]Value{{"T1"}}) {
+		t.Fatalf("items after a failed ADD TABLE = %v, want only T1", got)
+	}
+	mustExec(t, p.sa, "ALTER REPLICATION REP1 ADD TABLE FROM SYS.T2 TO SYS.T2")
+	if got := items(); !reflect.DeepEqual(got, [][]Value{{"T1"}, {"T2"}}) {
+		t.Fatalf("items after ADD TABLE = %v", got)
+	}
+	mustExec(t, p.sa, "ALTER REPLICATION REP1 DROP TABLE FROM SYS.T1 TO SYS.T1")
+	if got := items(); !reflect.DeepEqual(got, [][]Value{{"T2"}}) {
+		t.Fatalf("items after DROP TABLE = %v", got)
+	}
+}
