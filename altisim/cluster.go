@@ -359,7 +359,7 @@ func (c *Cluster) Close() error {
 // waits the connect latency, applies the host's fault and returns the
 // running server. timeout bounds a blackholed connect (0 = only ctx).
 func (c *Cluster) resolve(ctx context.Context, host string, timeout time.Duration) (*clusterHost, *Server, error) {
-	if err := clusterSleep(ctx, c.opts.ConnectLatency); err != nil {
+	if err := sleepCtx(ctx, c.opts.ConnectLatency); err != nil {
 		return nil, nil, err
 	}
 	c.mu.Lock()
@@ -496,21 +496,6 @@ func replJSONCopy(m *ReplMessage) (*ReplMessage, error) {
 		return nil, fmt.Errorf("decoding replication message: %w", err)
 	}
 	return &out, nil
-}
-
-// clusterSleep waits d or until ctx ends.
-func clusterSleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // IsLoopback reports whether host names this machine's loopback, the test

@@ -751,15 +751,6 @@ func wireValues(vals []Value) []any {
 	return out
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-}
-
 // Receive is the receiver side of the replication protocol (see
 // ReplMessage): it handles one message from a peer's sender and returns the
 // reply. A refusal is a reply with Error; a returned error means the server

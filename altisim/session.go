@@ -106,7 +106,7 @@ func (s *Session) exec(ctx context.Context, sql string) (*Result, error) {
 
 func (s *Session) execFaulted(ctx context.Context, sql string, faults []Fault, latency time.Duration) (*Result, error) {
 	if latency > 0 {
-		if err := wait(ctx, latency); err != nil {
+		if err := sleepCtx(ctx, latency); err != nil {
 			return nil, err
 		}
 	}
@@ -114,7 +114,7 @@ func (s *Session) execFaulted(ctx context.Context, sql string, faults []Fault, l
 	for _, f := range faults {
 		switch f.Action {
 		case FaultDelay:
-			if err := wait(ctx, f.Delay); err != nil {
+			if err := sleepCtx(ctx, f.Delay); err != nil {
 				return nil, err
 			}
 		case FaultHang:
@@ -143,7 +143,12 @@ func (s *Session) execFaulted(ctx context.Context, sql string, faults []Fault, l
 	return res, err
 }
 
-func wait(ctx context.Context, d time.Duration) error {
+// sleepCtx waits d, or less if ctx ends first: then it returns ctx.Err().
+// A d of 0 or less does not wait.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
