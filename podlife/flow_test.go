@@ -873,3 +873,27 @@ func TestRejoinRefusedWhenPeersLostRestartPoint(t *testing.T) {
 		tc.checkStarted(t, q, 0, 1, 2)
 	}
 }
+
+// A fresh slave is truncated and then SYNCed from the MASTER: not before
+// the MASTER's own start has opened it, since until then it may be the
+// failed MASTER of spec §8 with its data gone.
+func TestFreshSlaveWaitsForOpenMaster(t *testing.T) {
+	tc := newTestCluster(t, flowConfig(2))
+	tc.boot(t, 0)
+	tc.insert(t, 0, 0, 10)
+	tc.boot(t, 1)
+	tc.insert(t, 1, 0, 3)
+	_, err := tc.run(t, 1, ActionStart)
+	if !errors.Is(err, ErrUnsafe) {
+		t.Fatalf("start of pod 1 before pod 0's: %v, want ErrUnsafe", err)
+	}
+	if st := tc.state(t, 1); len(st.Objects) != 0 || st.AdminMode != 1 || st.DDLEnable != 0 || st.Marker || len(st.Rows) != 6 {
+		t.Errorf("refused start changed pod 1: %+v", st)
+	}
+	tc.mustRun(t, 0, ActionStart)
+	tc.mustRun(t, 1, ActionStart)
+	for q := 0; q < 2; q++ {
+		tc.waitRows(t, q, expectRows([3]int{0, 0, 10}))
+		tc.checkStarted(t, q, 0, 1)
+	}
+}

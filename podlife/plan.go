@@ -424,6 +424,14 @@ func (b *planner) startFresh(pairs []pair) error {
 		// Truncating without a SYNC source would empty this pod for good.
 		return fmt.Errorf("%w: the MASTER server %s, which must SYNC this pod after its tables are truncated: %w", ErrNeededServerUnreachable, master.Host, master.Err)
 	}
+	if master.AdminMode != 0 {
+		// The MASTER opens itself (ADMIN_MODE = 0) only at the end of a
+		// successful start (spec §6.1 step 6). Until then it may be the
+		// MASTER of spec §8, which lost its data: a SYNC from it would
+		// replace this pod's rows with what it has left.
+		return fmt.Errorf("%w: the MASTER server %s is still in ADMIN_MODE = %d, so its aku -p start has not completed (or found a failure): this pod is not truncated and SYNCed from it until it has",
+			ErrUnsafe, master.Host, master.AdminMode)
+	}
 	created := b.createMissing(pairs, nil)
 
 	// Master side of PREFIX_0<me>: create if missing, and stop + reset it

@@ -149,6 +149,8 @@ func TestBuildPlan(t *testing.T) {
 			}(), PathFreshSlave, nil},
 		{"fresh-slave-delay", ActionStart, delay, 1,
 			observation(delay, up(0, all(delay, 0, -1, false)...), up(1), down()), PathFreshSlave, nil},
+		{"fresh-slave-master-not-open", ActionStart, c3, 1,
+			observation(c3, up(1, all(c3, 0, -1, false)...), up(1), down()), PathFreshSlave, ErrUnsafe},
 		{"fresh-slave-master-unreachable", ActionStart, c3, 1,
 			observation(c3, down(), up(1), down()), PathFreshSlave, ErrNeededServerUnreachable},
 		{"rejoin-slave-flush-wait", ActionStart, c4, 3,
