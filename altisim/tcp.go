@@ -4,12 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/aku-project/aku/altisim/internal/netserve"
 )
 
 // The TCP replication protocol is one JSON object per line in each
@@ -29,53 +30,11 @@ const maxReplLine = 256 << 20
 // ServeReplication accepts replication connections on ln and answers
 // every message with s.Receive, until ctx ends; then it closes ln and the
 // open connections, waits for their handlers and returns nil. Any other
-// accept error is returned.
+// accept error is returned (after the open connections are closed).
 func ServeReplication(ctx context.Context, ln net.Listener, s *Server) error {
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns = map[net.Conn]struct{}{}
-	)
-	stop := context.AfterFunc(ctx, func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
+	return netserve.Serve(ctx, ln, "accepting replication connections for "+s.Name(), func(ctx context.Context, c net.Conn) {
+		serveReplicationConn(ctx, c, s)
 	})
-	defer stop()
-	defer wg.Wait()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return fmt.Errorf("accepting replication connections for %s: %w", s.Name(), err)
-		}
-		mu.Lock()
-		if ctx.Err() != nil {
-			mu.Unlock()
-			c.Close()
-			return nil
-		}
-		conns[c] = struct{}{}
-		mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			serveReplicationConn(ctx, c, s)
-			mu.Lock()
-			delete(conns, c)
-			mu.Unlock()
-			c.Close()
-		}()
-	}
 }
 
 // serveReplicationConn answers the messages of one connection until it

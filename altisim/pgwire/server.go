@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/aku-project/aku/altisim"
+	"github.com/aku-project/aku/altisim/internal/netserve"
 )
 
 // PsqlODBCTemplate is aku's connection-string template (with {host},
@@ -63,53 +64,10 @@ func Serve(ctx context.Context, ln net.Listener, engine *altisim.Server) error {
 
 // Serve accepts client connections on ln until ctx ends; then it closes ln
 // and every client connection, waits for their handlers and returns nil.
-// Any other accept error is returned.
+// Any other accept error is returned (after the client connections are
+// closed).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns = map[net.Conn]struct{}{}
-	)
-	stop := context.AfterFunc(ctx, func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	defer stop()
-	defer wg.Wait()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return fmt.Errorf("accepting clients for %s: %w", s.Engine.Name(), err)
-		}
-		mu.Lock()
-		if ctx.Err() != nil {
-			mu.Unlock()
-			c.Close()
-			return nil
-		}
-		conns[c] = struct{}{}
-		mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.serveConn(ctx, c)
-			mu.Lock()
-			delete(conns, c)
-			mu.Unlock()
-			c.Close()
-		}()
-	}
+	return netserve.Serve(ctx, ln, "accepting clients for "+s.Engine.Name(), s.serveConn)
 }
 
 // backend is one client connection after a successful startup.
