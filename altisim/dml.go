@@ -155,6 +155,18 @@ func (s *Session) insert(x *insertStmt) (int64, error) {
 	return int64(len(recs)), nil
 }
 
+// targetLocked resolves the table of an UPDATE or DELETE and returns its
+// USER.TABLE name and the keys of its rows that satisfy where.
+func (s *Session) targetLocked(tn qname, where expr) (string, *table, []string, error) {
+	name := s.resolve(tn)
+	t := s.srv.tables[name]
+	if t == nil {
+		return "", nil, nil, errNoTable(name)
+	}
+	keys, err := matchingKeys(t, where)
+	return name, t, keys, err
+}
+
 // matchingKeys returns the keys of t's rows that satisfy where.
 func matchingKeys(t *table, where expr) ([]string, error) {
 	rel, keys := t.relation()
@@ -171,16 +183,13 @@ func matchingKeys(t *table, where expr) ([]string, error) {
 	return out, nil
 }
 
+// update runs UPDATE t SET c = expr[, ...] [WHERE cond]; the statement is
+// atomic.
 func (s *Session) update(x *updateStmt) (int64, error) {
 	srv := s.srv
-	name := s.resolve(x.table)
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	t := srv.tables[name]
-	if t == nil {
-		return 0, errNoTable(name)
-	}
-	keys, err := matchingKeys(t, x.where)
+	name, t, keys, err := s.targetLocked(x.table, x.where)
 	if err != nil {
 		return 0, err
 	}
@@ -255,16 +264,12 @@ func (s *Session) update(x *updateStmt) (int64, error) {
 	return int64(len(changes)), nil
 }
 
+// delete runs DELETE FROM t [WHERE cond].
 func (s *Session) delete(x *deleteStmt) (int64, error) {
 	srv := s.srv
-	name := s.resolve(x.table)
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	t := srv.tables[name]
-	if t == nil {
-		return 0, errNoTable(name)
-	}
-	keys, err := matchingKeys(t, x.where)
+	name, t, keys, err := s.targetLocked(x.table, x.where)
 	if err != nil {
 		return 0, err
 	}
