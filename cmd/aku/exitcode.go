@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 
 	"github.com/aku-project/aku/conf"
@@ -25,6 +26,7 @@ const (
 	exitMasterFailure  = 11 // spec §8: the master lost its replication state
 	exitSlaveFailure   = 12 // spec §8: a slave lost its replication state
 	exitUnsafe         = 13 // aku refused a step that could lose data
+	exitInterrupted    = 14 // SIGINT or SIGTERM stopped the run: run the same command again to finish it
 )
 
 // errUsage marks command-line errors; errEnvironment marks a process
@@ -43,6 +45,9 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.Is(err, errUsage):
 		return exitUsage
+	case errors.Is(err, context.Canceled):
+		// Only a signal cancels the command's context (root.go).
+		return exitInterrupted
 	case errors.Is(err, conf.ErrInvalid):
 		return exitConfig
 	case errors.Is(err, errEnvironment), errors.Is(err, podlife.ErrIdentity):

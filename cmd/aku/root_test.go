@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -161,6 +162,8 @@ func TestExitCodes(t *testing.T) {
 		{fmt.Errorf("%w: %w", podlife.ErrMasterFailure, replication.ErrStatement), exitMasterFailure},
 		{wrap(podlife.ErrSlaveFailure), exitSlaveFailure},
 		{wrap(podlife.ErrUnsafe), exitUnsafe},
+		{wrap(context.Canceled), exitInterrupted},
+		{fmt.Errorf("%w: %w", replication.ErrStatement, context.Canceled), exitInterrupted},
 	}
 	seen := map[int]bool{}
 	for _, tt := range tests {
@@ -169,7 +172,7 @@ func TestExitCodes(t *testing.T) {
 		}
 		seen[tt.want] = true
 	}
-	for code := exitOK; code <= exitUnsafe; code++ {
+	for code := exitOK; code <= exitInterrupted; code++ {
 		if !seen[code] {
 			t.Errorf("exit code %d is not covered by this table", code)
 		}
