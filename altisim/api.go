@@ -28,6 +28,7 @@ type Error struct {
 	Message string
 }
 
+// Error prints the error as Altibase clients do: "ERR-6100D : message".
 func (e *Error) Error() string { return fmt.Sprintf("ERR-%05X : %s", e.Code, e.Message) }
 
 // SQLState is the code as 5 upper-case hex digits, e.g. "6100D".

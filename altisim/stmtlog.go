@@ -16,5 +16,6 @@ type LoggedStatement struct {
 	Code uint32 `json:"code,omitempty"`
 }
 
-// maxStatementLog bounds the log; older entries are discarded first.
+// maxStatementLog bounds the log; when it is full the older half is
+// discarded (one copy per 50 000 statements, not one per statement).
 const maxStatementLog = 100000

@@ -48,6 +48,7 @@ type ConnectError struct {
 	Err  error
 }
 
+// Error names the host and the network failure.
 func (e *ConnectError) Error() string {
 	return fmt.Sprintf("connecting to %s: %v", e.Host, e.Err)
 }
