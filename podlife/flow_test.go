@@ -897,3 +897,62 @@ func TestFreshSlaveWaitsForOpenMaster(t *testing.T) {
 		tc.checkStarted(t, q, 0, 1)
 	}
 }
+
+// The address check waits for this pod's DNS record; a server that answers
+// and refuses (a wrong password) is reported at once, not after
+// AKU_ADDRESS_CHECK_COUNT seconds, and a running peer that refuses is not
+// taken for an absent one.
+func TestRefusedSessionFailsFast(t *testing.T) {
+	cfg := flowConfig(2)
+	cfg.AddressCheckCount = 30
+	tc := newTestCluster(t, cfg)
+	tc.boot(t, 0)
+	clock := &hookClock{fakeClock: fakeClock{now: time.Unix(0, 0)}}
+	in := tc.input(t, 0, ActionStart)
+	in.Clock = clock
+	in.Connector.(DialerConnector).Dialer.Password = "wrong"
+	_, err := Run(context.Background(), in)
+	if !errors.Is(err, replication.ErrRefused) || errors.Is(err, replication.ErrUnreachable) {
+		t.Fatalf("start with a wrong password: %v, want ErrRefused only", err)
+	}
+	if clock.sleeps != 0 {
+		t.Errorf("slept %d times before reporting a refused session, want 0", clock.sleeps)
+	}
+	if want := "after 1 of 30 tries"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+
+	tc.mustRun(t, 0, ActionStart)
+	tc.boot(t, 1)
+	tc.mustRun(t, 1, ActionStart)
+	// Pod 0 now refuses (its password changed under aku): pod 1's end does
+	// its own side, then fails naming pod 0.
+	in = tc.input(t, 1, ActionEnd)
+	in.Connector = refuseHost{Connector: in.Connector, host: tc.host(0)}
+	_, err = Run(context.Background(), in)
+	if !errors.Is(err, replication.ErrRefused) {
+		t.Fatalf("end with pod 0 refusing: %v, want ErrRefused", err)
+	}
+	if want := "did everything but the side of " + tc.host(0); !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+	if tc.markerExists(1) {
+		t.Error("pod 1: marker left after end")
+	}
+}
+
+// refuseHost connects as c does, except to host, which refuses the session
+// as a server with another SYS password would.
+type refuseHost struct {
+	Connector
+	host string
+}
+
+func (r refuseHost) Connect(ctx context.Context, host string) (Session, error) {
+	if host == r.host {
+		d := *r.Connector.(DialerConnector).Dialer
+		d.Password = "wrong"
+		return DialerConnector{Dialer: &d}.Connect(ctx, host)
+	}
+	return r.Connector.Connect(ctx, host)
+}

@@ -96,9 +96,12 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 		tries = 1
 	}
 	var sess Session
-	for try := 1; ; try++ {
+	try := 1
+	for ; ; try++ {
 		sess, err = connect(ctx, conn, self.Host)
-		if err == nil || try >= tries || ctx.Err() != nil {
+		// The address check waits for this pod's DNS record (spec §3.2):
+		// a server that answered and refused will not change its mind.
+		if err == nil || try >= tries || ctx.Err() != nil || answered(err) {
 			break
 		}
 		if serr := clock.Sleep(ctx, addressCheckInterval); serr != nil {
@@ -106,7 +109,7 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 		}
 	}
 	if err != nil {
-		self.Err = fmt.Errorf("after %d tries: %w", tries, err)
+		self.Err = fmt.Errorf("after %d of %d tries: %w", try, tries, err)
 		return obs, open, nil
 	}
 	open[me] = sess
@@ -183,4 +186,11 @@ func read(ctx context.Context, s Session, v *ServerView) error {
 	}
 	v.Reachable = true
 	return nil
+}
+
+// answered reports a connect error that the server itself gave: it is
+// running and reachable, but will not let aku in (another SYSDBA session,
+// a wrong password, remote SYSDBA disabled).
+func answered(err error) bool {
+	return errors.Is(err, replication.ErrSysdbaBusy) || errors.Is(err, replication.ErrRefused)
 }

@@ -1,7 +1,6 @@
 package podlife
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -128,8 +127,9 @@ type Plan struct {
 	Steps   []Step
 	Guards  []Guard
 	Notes   []string
-	// Busy are running peers whose SYSDBA session was taken (spec §10):
-	// end and clean skip their side and then fail with ErrSysdbaBusy.
+	// Busy are running peers that would not let aku in: their SYSDBA
+	// session was taken (spec §10), or they refused the session. end and
+	// clean skip their side and then fail with that peer's error.
 	Busy []string
 }
 
@@ -226,16 +226,17 @@ func BuildPlan(action Action, cfg *conf.Config, id Identity, obs Observation) (*
 		if q == me || v.Reachable {
 			continue
 		}
-		if errors.Is(v.Err, replication.ErrSysdbaBusy) {
-			// spec §10: a running pod whose SYSDBA slot is taken is not an
-			// absent pod. A start without it would leave that pair
-			// unreplicated, so start refuses; end and clean do the rest and
-			// then fail, naming what is left (see Run).
+		if answered(v.Err) {
+			// spec §10: a running pod whose SYSDBA slot is taken (or that
+			// refuses aku's session) is not an absent pod. A start without
+			// it would leave that pair unreplicated, so start refuses; end
+			// and clean do the rest and then fail, naming what is left
+			// (see Run).
 			if action == ActionStart {
 				return p, fmt.Errorf("%s is running but aku cannot open its session: %w", v.Host, v.Err)
 			}
 			p.Busy = append(p.Busy, v.Host)
-			b.note("%s has another SYSDBA session open: its side is skipped, and the run will fail once the rest is done", v.Host)
+			b.note("%s is running but refused aku's session (%v): its side is skipped, and the run will fail once the rest is done", v.Host, v.Err)
 			continue
 		}
 		b.note("%s is not reachable (%v): its side is skipped", v.Host, v.Err)

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aku-project/aku/conf"
-	"github.com/aku-project/aku/replication"
 )
 
 // DefaultLockWait is how long end and clean wait for another aku run on the
@@ -138,8 +138,14 @@ func Run(ctx context.Context, in Input) (*Plan, error) {
 		return plan, fmt.Errorf("%s on %s (%s): %w", in.Action, id.PodName, plan.Path, err)
 	}
 	if len(plan.Busy) > 0 {
-		return plan, fmt.Errorf("%s on %s did everything but the side of %s, whose SYSDBA session is taken: close that session and run aku -p %s again: %w",
-			in.Action, id.PodName, strings.Join(plan.Busy, ", "), in.Action, replication.ErrSysdbaBusy)
+		var causes []error
+		for _, v := range obs.Servers {
+			if slices.Contains(plan.Busy, v.Host) {
+				causes = append(causes, v.Err)
+			}
+		}
+		return plan, fmt.Errorf("%s on %s did everything but the side of %s, which refused aku's session: fix that and run aku -p %s again: %w",
+			in.Action, id.PodName, strings.Join(plan.Busy, ", "), in.Action, errors.Join(causes...))
 	}
 	return plan, nil
 }

@@ -42,8 +42,9 @@ type Dialer struct {
 // caller gave up is closed at once.
 //
 // A server that already has a SYSDBA session gives an error wrapping
-// ErrSysdbaBusy with advice; any other failure wraps ErrUnreachable and
-// names host:port.
+// ErrSysdbaBusy with advice; a server that answers with another Altibase
+// error (a wrong password, remote SYSDBA disabled) one wrapping ErrRefused;
+// any other failure wraps ErrUnreachable. Each names host:port.
 func (d *Dialer) Connect(ctx context.Context, host string) (*Session, error) {
 	addr := fmt.Sprintf("%s:%d", host, d.Port)
 	dsn, err := ExpandTemplate(d.Template, host, d.Port, d.User, d.Password)
@@ -87,6 +88,10 @@ func (d *Dialer) Connect(ctx context.Context, host string) (*Session, error) {
 		if sysdbaBusy(r.err, d.Diagnose) {
 			return nil, fmt.Errorf("connecting to %s as SYSDBA: %w (ERR-41041): close the other SYSDBA session, e.g. an operator's isql -sysdba, and run aku again",
 				addr, ErrSysdbaBusy)
+		}
+		if code, ok := CodeOf(r.err, d.Diagnose); ok {
+			// The server answered: it is reachable, and said no.
+			return nil, fmt.Errorf("connecting to %s as %s: %w (ERR-%05X): %w", addr, d.User, ErrRefused, code, r.err)
 		}
 		return nil, fmt.Errorf("connecting to %s: %w: %w", addr, ErrUnreachable, r.err)
 	}

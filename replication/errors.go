@@ -10,6 +10,10 @@ var (
 	ErrUnreachable = errors.New("server unreachable")
 	// ErrSysdbaBusy: the server already has a SYSDBA session (ERR-41041).
 	ErrSysdbaBusy = errors.New("another SYSDBA session is already running")
+	// ErrRefused: the server answered and refused the session with an
+	// Altibase error (a wrong SYS password, REMOTE_SYSDBA_ENABLE = 0 ...).
+	// Trying again does not help; the configuration must change.
+	ErrRefused = errors.New("server refused the session")
 	// ErrStatement: the server rejected a statement, after any retries.
 	ErrStatement = errors.New("statement failed")
 	// ErrTimeout: a statement ran past AKU_QUERY_TIMEOUT and was cancelled.

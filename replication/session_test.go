@@ -150,6 +150,25 @@ func TestConnectSysdbaBusy(t *testing.T) {
 	connect(t, d, host0)
 }
 
+// A server that answers and says no is reachable: a wrong password is
+// ErrRefused with the server's code, not ErrUnreachable.
+func TestConnectRefused(t *testing.T) {
+	_, d := newCluster(t, replication.Policy{})
+	d.Password = "wrong"
+	_, err := d.Connect(context.Background(), host0)
+	if !errors.Is(err, replication.ErrRefused) || errors.Is(err, replication.ErrUnreachable) {
+		t.Fatalf("error %v: want ErrRefused and not ErrUnreachable", err)
+	}
+	code, ok := replication.CodeOf(err, nil)
+	if !ok {
+		t.Fatalf("error %v carries no Altibase code", err)
+	}
+	want := fmt.Sprintf("connecting to %s:20300 as SYS: server refused the session (ERR-%05X): ", host0, code)
+	if !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error\n%s\nwant prefix\n%s", err, want)
+	}
+}
+
 func TestExecTimeout(t *testing.T) {
 	c, d := newCluster(t, replication.Policy{QueryTimeout: 300 * time.Millisecond, RetryCount: 3})
 	s := connect(t, d, host0)

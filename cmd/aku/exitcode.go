@@ -27,6 +27,7 @@ const (
 	exitSlaveFailure   = 12 // spec §8: a slave lost its replication state
 	exitUnsafe         = 13 // aku refused a step that could lose data
 	exitInterrupted    = 14 // SIGINT or SIGTERM stopped the run: run the same command again to finish it
+	exitRefused        = 15 // a server refused aku's session: wrong SYS password, REMOTE_SYSDBA_ENABLE = 0 ...
 )
 
 // errUsage marks command-line errors; errEnvironment marks a process
@@ -64,6 +65,8 @@ func exitCode(err error) int {
 		return exitUnsafe
 	case errors.Is(err, replication.ErrSysdbaBusy):
 		return exitSysdbaBusy
+	case errors.Is(err, replication.ErrRefused):
+		return exitRefused
 	case errors.Is(err, podlife.ErrNeededServerUnreachable), errors.Is(err, replication.ErrUnreachable):
 		return exitUnreachable
 	case errors.Is(err, replication.ErrTimeout):

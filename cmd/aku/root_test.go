@@ -163,6 +163,7 @@ func TestExitCodes(t *testing.T) {
 		{wrap(podlife.ErrSlaveFailure), exitSlaveFailure},
 		{wrap(podlife.ErrUnsafe), exitUnsafe},
 		{wrap(context.Canceled), exitInterrupted},
+		{wrap(replication.ErrRefused), exitRefused},
 		{fmt.Errorf("%w: %w", replication.ErrStatement, context.Canceled), exitInterrupted},
 	}
 	seen := map[int]bool{}
@@ -172,7 +173,7 @@ func TestExitCodes(t *testing.T) {
 		}
 		seen[tt.want] = true
 	}
-	for code := exitOK; code <= exitInterrupted; code++ {
+	for code := exitOK; code <= exitRefused; code++ {
 		if !seen[code] {
 			t.Errorf("exit code %d is not covered by this table", code)
 		}
