@@ -103,6 +103,9 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 		pw.CloseWithError(err)
 		gone()
 	}()
+	// Unblock the copier if it still holds client bytes nobody will read
+	// (a client that sent more after Terminate or before a drop).
+	defer pr.Close()
 	be := pgproto3.NewBackend(pr, c)
 	c.SetDeadline(time.Now().Add(startupTimeout))
 	startup, ok := s.startup(be, c)
@@ -353,8 +356,20 @@ func (b *backend) query(ctx context.Context, q string) bool {
 	if len(stmts) == 0 {
 		b.be.Send(&pgproto3.EmptyQueryResponse{})
 	}
+	// A CancelRequest cancels the whole Query message, as in PostgreSQL:
+	// also one arriving between two of its statements.
+	qctx, cancel := context.WithCancelCause(ctx)
+	b.cancelMu.Lock()
+	b.cancel = func() { cancel(errCanceled) }
+	b.cancelMu.Unlock()
+	defer func() {
+		b.cancelMu.Lock()
+		b.cancel = nil
+		b.cancelMu.Unlock()
+		cancel(nil)
+	}()
 	for _, st := range stmts {
-		res, err := b.statement(ctx, st)
+		res, err := b.statement(qctx, st)
 		if errors.Is(err, altisim.ErrConnectionDropped) {
 			return false
 		}
@@ -450,7 +465,7 @@ type pgError struct{ code, message string }
 func (e *pgError) Error() string { return e.message }
 
 // statement runs one statement: housekeeping here, the rest on the engine
-// with a context a CancelRequest cancels.
+// with ctx, the Query message's context that a CancelRequest cancels.
 func (b *backend) statement(ctx context.Context, st string) (*result, error) {
 	if res, ok := b.housekeeping(st); ok {
 		return res, nil
@@ -458,18 +473,13 @@ func (b *backend) statement(ctx context.Context, st string) (*result, error) {
 	if b.txFailed {
 		return nil, &pgError{"25P02", "current transaction is aborted, commands ignored until end of transaction block"}
 	}
-	sctx, cancel := context.WithCancelCause(ctx)
-	b.cancelMu.Lock()
-	b.cancel = func() { cancel(errCanceled) }
-	b.cancelMu.Unlock()
-	res, err := b.sess.Exec(sctx, st)
-	b.cancelMu.Lock()
-	b.cancel = nil
-	b.cancelMu.Unlock()
-	if err != nil && errors.Is(context.Cause(sctx), errCanceled) {
-		err = fmt.Errorf("%w", errCanceled)
+	if errors.Is(context.Cause(ctx), errCanceled) {
+		return nil, errCanceled
 	}
-	cancel(nil)
+	res, err := b.sess.Exec(ctx, st)
+	if err != nil && errors.Is(context.Cause(ctx), errCanceled) {
+		err = errCanceled
+	}
 	if err != nil {
 		return nil, err
 	}
