@@ -247,3 +247,21 @@ func TestBinaryControlPath(t *testing.T) {
 		t.Fatalf("altisim serve after shutdown: %v, want exit status 0", err)
 	}
 }
+
+// TestBinarySecondServerOnADataDirectoryLeavesTheFirstAlone: a second
+// `altisim serve` on a data directory in use fails (the directory is
+// locked) without replacing the first server's control socket.
+func TestBinarySecondServerOnADataDirectoryLeavesTheFirstAlone(t *testing.T) {
+	bin := buildBinary(t)
+	data := filepath.Join(t.TempDir(), "data")
+	p := startServe(t, bin, data)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "serve", "--listen", "127.0.0.1:0", "--data", data, "--name", "sts-0").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "in use by another server") {
+		t.Fatalf("second serve on %s: %v\n%s\nwant a failure naming the directory in use", data, err, out)
+	}
+	if out, err := exec.CommandContext(ctx, bin, "fault", "list", "--control", p.ctl).CombinedOutput(); err != nil {
+		t.Fatalf("control path of the first server after the second failed: %v\n%s", err, out)
+	}
+}

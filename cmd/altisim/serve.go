@@ -144,16 +144,19 @@ func serve(ctx context.Context, stdout io.Writer, f serveFlags, o altisim.Option
 		timeout = time.Duration(v) * time.Second
 	}
 	o.Transport = altisim.TCPTransport{DialTimeout: timeout}
-	ctlLn, err := listenControl(ctx, f.control, f.data)
-	if err != nil {
-		return err
-	}
-	defer ctlLn.Close()
-
+	// The engine locks the data directory first: a second server started
+	// on a directory in use must fail before it replaces the first one's
+	// control socket.
 	engine, err := altisim.NewServer(o)
 	if err != nil {
 		return fmt.Errorf("starting server %s: %w", o.Name, err)
 	}
+	ctlLn, err := listenControl(ctx, f.control, f.data)
+	if err != nil {
+		engine.Close()
+		return err
+	}
+	defer ctlLn.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 3)
