@@ -669,6 +669,9 @@ func (s *Server) runSender(ctx context.Context, r *replObj, snd *sender, link Li
 			if err != nil {
 				link.Close()
 				link = nil
+				s.mu.Lock()
+				snd.status, snd.netErr = senderRetry, true
+				s.mu.Unlock()
 				continue
 			}
 			lastSent = time.Now()
