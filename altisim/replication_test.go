@@ -120,15 +120,22 @@ func (p *pair) add(t *testing.T, name string, o Options) *Server {
 
 func newPair(t *testing.T, lag time.Duration) *pair {
 	t.Helper()
+	return newPairWith(t, Options{ReplicationLag: lag}, Options{ReplicationLag: lag}, "I2 INTEGER")
+}
+
+// newPairWith is newPair with each server's options and T1's second
+// column.
+func newPairWith(t *testing.T, a, b Options, col2 string) *pair {
+	t.Helper()
 	p := &pair{net: newTestNet()}
-	p.a = p.add(t, "host-a", Options{ReplicationLag: lag})
-	p.b = p.add(t, "host-b", Options{ReplicationLag: lag})
+	p.a = p.add(t, "host-a", a)
+	p.b = p.add(t, "host-b", b)
 	p.sa, p.sb = connect(t, p.a, false), connect(t, p.b, false)
 	for _, x := range []struct {
 		ss   *Session
 		peer string
 	}{{p.sa, "host-b"}, {p.sb, "host-a"}} {
-		mustExec(t, x.ss, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, I2 INTEGER)")
+		mustExec(t, x.ss, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, "+col2+")")
 		mustExec(t, x.ss, "CREATE REPLICATION REP1 WITH '"+x.peer+"', 20301 FROM SYS.T1 TO SYS.T1")
 	}
 	return p
@@ -426,18 +433,8 @@ func TestConflictsOnApplyAreSkippedAndCounted(t *testing.T) {
 }
 
 func TestPeerDownKeepsChangesAndCatchesUpAfterRestart(t *testing.T) {
-	p := &pair{net: newTestNet()}
 	dirB := t.TempDir()
-	p.a = p.add(t, "host-a", Options{})
-	p.b = p.add(t, "host-b", Options{DataDir: dirB})
-	p.sa, p.sb = connect(t, p.a, false), connect(t, p.b, false)
-	for _, x := range []struct {
-		ss   *Session
-		peer string
-	}{{p.sa, "host-b"}, {p.sb, "host-a"}} {
-		mustExec(t, x.ss, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, I2 INTEGER)")
-		mustExec(t, x.ss, "CREATE REPLICATION REP1 WITH '"+x.peer+"', 20301 FROM SYS.T1 TO SYS.T1")
-	}
+	p := newPairWith(t, Options{}, Options{DataDir: dirB}, "I2 INTEGER")
 	mustExec(t, p.sa, "ALTER REPLICATION REP1 START")
 	mustExec(t, p.sa, "INSERT INTO T1 VALUES (1, 1)")
 	mustExec(t, p.sa, "ALTER REPLICATION REP1 FLUSH")
@@ -517,18 +514,8 @@ func TestConcurrentSessionsAndSendersAreRaceFree(t *testing.T) {
 }
 
 func TestStartedReplicationAutoStartsAfterCrash(t *testing.T) {
-	p := &pair{net: newTestNet()}
 	dirA := t.TempDir()
-	p.a = p.add(t, "host-a", Options{DataDir: dirA})
-	p.b = p.add(t, "host-b", Options{})
-	p.sa, p.sb = connect(t, p.a, false), connect(t, p.b, false)
-	for _, x := range []struct {
-		ss   *Session
-		peer string
-	}{{p.sa, "host-b"}, {p.sb, "host-a"}} {
-		mustExec(t, x.ss, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, I2 VARCHAR(5))")
-		mustExec(t, x.ss, "CREATE REPLICATION REP1 WITH '"+x.peer+"', 20301 FROM SYS.T1 TO SYS.T1")
-	}
+	p := newPairWith(t, Options{DataDir: dirA}, Options{}, "I2 VARCHAR(5)")
 	mustExec(t, p.sa, "ALTER REPLICATION REP1 START")
 	p.net.setDown("host-b", true)
 	mustExec(t, p.sa, "INSERT INTO T1 VALUES (1, 'x')")
