@@ -621,15 +621,8 @@ func (s *Server) runSender(ctx context.Context, r *replObj, snd *sender, link Li
 		var ackXSN int64 = -1
 		if len(recs) > 0 {
 			reply, err := s.send(ctx, link, &ReplMessage{Kind: "apply", Replication: r.Name, From: s.opts.Name, Records: recs})
-			if err == nil && reply.Error != nil {
-				err = reply.Error
-			}
 			if err != nil {
-				link.Close()
-				link = nil
-				s.mu.Lock()
-				snd.status, snd.netErr = senderRetry, true
-				s.mu.Unlock()
+				link = s.dropLink(link, snd)
 				continue
 			}
 			ackXSN = reply.XSN
@@ -662,16 +655,8 @@ func (s *Server) runSender(ctx context.Context, r *replObj, snd *sender, link Li
 			wait = next
 		}
 		if wait <= 0 {
-			reply, err := s.send(ctx, link, &ReplMessage{Kind: "ping", Replication: r.Name, From: s.opts.Name})
-			if err == nil && reply.Error != nil {
-				err = reply.Error
-			}
-			if err != nil {
-				link.Close()
-				link = nil
-				s.mu.Lock()
-				snd.status, snd.netErr = senderRetry, true
-				s.mu.Unlock()
+			if _, err := s.send(ctx, link, &ReplMessage{Kind: "ping", Replication: r.Name, From: s.opts.Name}); err != nil {
+				link = s.dropLink(link, snd)
 				continue
 			}
 			lastSent = time.Now()
@@ -729,11 +714,26 @@ func (s *Server) collectLocked(r *replObj) ([]ReplRecord, int64, time.Duration, 
 
 // send sends one message of a running sender, bounded by
 // REPLICATION_CONNECT_TIMEOUT so that a peer that stopped answering is
-// treated as a broken connection.
+// treated as a broken connection. The peer's refusal is the error.
 func (s *Server) send(ctx context.Context, link Link, m *ReplMessage) (*ReplMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(s.prop("REPLICATION_CONNECT_TIMEOUT"))*time.Second)
 	defer cancel()
-	return link.Send(ctx, m)
+	reply, err := link.Send(ctx, m)
+	if err == nil && reply.Error != nil {
+		err = reply.Error
+	}
+	return reply, err
+}
+
+// dropLink closes a running sender's broken link and shows the sender
+// retrying (V$REPSENDER STATUS 2, NET_ERROR_FLAG 1). It returns the
+// sender's link from now on: none, until it connects again.
+func (s *Server) dropLink(link Link, snd *sender) Link {
+	link.Close()
+	s.mu.Lock()
+	snd.status, snd.netErr = senderRetry, true
+	s.mu.Unlock()
+	return nil
 }
 
 // wireValues copies values for a ReplRecord with integers as decimal
