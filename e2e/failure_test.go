@@ -12,10 +12,18 @@ const masterFailed = "The MASTER server is detected to have failed. Check and pe
 // TestMasterFailure has the master pod restart after losing its replication
 // state (XSN = -1 on the master) while a slave still has its own: the
 // master's start reports the original's exact words with exit code 11 and
-// leaves the pod unstarted (spec §8). The documented manual recovery then
-// brings the slave's data back to the master, and start succeeds.
+// leaves the pod unstarted but its server up (spec §8), in both variants (a
+// failing postStart hook would have the container killed). The documented
+// manual recovery then brings the slave's data back to the master, and
+// start succeeds.
 func TestMasterFailure(t *testing.T) {
-	c := newCluster(t, testOptions("statefulset-entrypoint"))
+	for _, variant := range []string{"statefulset-entrypoint", "statefulset-hooks"} {
+		t.Run(variant, func(t *testing.T) { testMasterFailure(t, variant) })
+	}
+}
+
+func testMasterFailure(t *testing.T, variant string) {
+	c := newCluster(t, testOptions(variant))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	mustScale(t, ctx, c, 2)

@@ -129,7 +129,8 @@ func TestAkuExits(t *testing.T) {
 	log := strings.Join([]string{
 		"entrypoint: aku -p start exited with 0",
 		"AKU run successfully.",
-		"harness: postStart hook exited with 8",
+		"harness: postStart hook exited with 0",
+		"entrypoint: aku -p start exited with 8",
 		"entrypoint: aku -p end exited with 11",
 		"harness: preStop hook exited with -1",
 		"not entrypoint: aku -p start exited with 3",
