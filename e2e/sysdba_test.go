@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 )
@@ -11,14 +10,7 @@ import (
 // pod while the next pod starts: aku cannot connect to it as SYSDBA
 // (Altibase allows one: spec §10) and must fail with exit code 8 and advice,
 // writing no marker; once the operator leaves, aku -p start succeeds.
-//
-// Pending: aku currently treats the busy peer like an absent one ("is not
-// reachable ...: its side is skipped"), exits 0 and leaves the replication
-// between the two pods unstarted. The test runs with AKU_E2E_PENDING=1.
 func TestSysdbaSessionHeld(t *testing.T) {
-	if os.Getenv("AKU_E2E_PENDING") != "1" {
-		t.Skip("pending aku fix: a peer whose SYSDBA session is busy is skipped like an absent one (set AKU_E2E_PENDING=1 to run)")
-	}
 	c := newCluster(t, testOptions("statefulset-entrypoint"))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
