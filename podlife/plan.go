@@ -127,6 +127,9 @@ type Plan struct {
 	Steps   []Step
 	Guards  []Guard
 	Notes   []string
+	// Failure, when set, is the failure of spec §8 the run reports after
+	// its steps (which prepare the manual recovery) have run.
+	Failure *FailureError
 	// Busy are running peers that would not let aku in: their SYSDBA
 	// session was taken (spec §10), or they refused the session. end and
 	// clean skip their side and then fail with that peer's error.
@@ -258,7 +261,7 @@ func BuildPlan(action Action, cfg *conf.Config, id Identity, obs Observation) (*
 	if b.err != nil {
 		return p, b.err
 	}
-	if p.Statements() == 0 {
+	if p.Statements() == 0 && p.Failure == nil {
 		p.Why = fmt.Sprintf("%s, already done on the servers: %s", p.Path, p.Why)
 		p.Path = PathNothing
 	}
@@ -391,9 +394,16 @@ func (b *planner) startMaster(pairs []pair) error {
 		}
 	}
 	if len(masterLost) > 0 {
+		// The failure is reported after this MASTER's missing objects are
+		// created, as the original does (it creates, spec §6.1 step 4,
+		// before it detects): the manual recovery of spec §8 SYNCs from
+		// the chosen slave into them and STARTs them here. Creating an
+		// object starts nothing and moves no data.
 		p.Path = PathMasterFailure
-		p.Why = "this MASTER lost the replication state that running slaves still hold (spec §8)"
-		return &FailureError{Class: ErrMasterFailure, Message: MasterFailureMessage, Objects: masterLost}
+		p.Why = "this MASTER lost the replication state that running slaves still hold (spec §8): its missing objects are created for the manual recovery, then the start fails"
+		b.createMissing(pairs, []int{b.restoreSavedDDL()})
+		p.Failure = &FailureError{Class: ErrMasterFailure, Message: MasterFailureMessage, Objects: masterLost}
+		return nil
 	}
 	if len(slaveLost) > 0 {
 		p.Path = PathSlaveFailure

@@ -137,6 +137,12 @@ func Run(ctx context.Context, in Input) (*Plan, error) {
 	if err := x.run(ctx); err != nil {
 		return plan, fmt.Errorf("%s on %s (%s): %w", in.Action, id.PodName, plan.Path, err)
 	}
+	if plan.Failure != nil {
+		// The original prints this exact line (spec §8); the error
+		// returned carries the evidence.
+		podLog.Error(plan.Failure.Message)
+		return plan, plan.Failure
+	}
 	if len(plan.Busy) > 0 {
 		var causes []error
 		for _, v := range obs.Servers {
@@ -198,6 +204,9 @@ func (p *Plan) Format(w io.Writer) error {
 	}
 	for _, n := range p.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
+	}
+	if p.Failure != nil {
+		fmt.Fprintf(&b, "then the run fails: %s\n", p.Failure)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
