@@ -127,6 +127,8 @@ type Plan struct {
 	Steps   []Step
 	Guards  []Guard
 	Notes   []string
+	// Warnings are notes the operator should act on (logged at WARNING).
+	Warnings []string
 	// Failure, when set, is the failure of spec §8 the run reports after
 	// its steps (which prepare the manual recovery) have run.
 	Failure *FailureError
@@ -185,6 +187,12 @@ func (b *planner) note(format string, args ...any) {
 	b.plan.Notes = append(b.plan.Notes, fmt.Sprintf(format, args...))
 }
 
+// warn records something the operator should act on; the run logs it at
+// WARNING level.
+func (b *planner) warn(format string, args ...any) {
+	b.plan.Warnings = append(b.plan.Warnings, fmt.Sprintf(format, args...))
+}
+
 func uniqueIDs(ids []int) []int {
 	seen := map[int]bool{}
 	var out []int
@@ -240,6 +248,15 @@ func BuildPlan(action Action, cfg *conf.Config, id Identity, obs Observation) (*
 			}
 			p.Busy = append(p.Busy, v.Host)
 			b.note("%s is running but refused aku's session (%v): its side is skipped, and the run will fail once the rest is done", v.Host, v.Err)
+			continue
+		}
+		if action != ActionStart && q < me {
+			// spec §7: at end, pods with a higher ordinal are normally gone
+			// already (scale-down goes from the top), but a lower one is
+			// expected to run: its side of the pair keeps its restart
+			// point and its logs for this pod (the stale replication of
+			// spec §8).
+			b.warn("%s is not reachable (%v): its side is skipped; once it is back, run ALTER REPLICATION ... STOP and RESET there for its objects toward this pod (spec §8, stale replication)", v.Host, v.Err)
 			continue
 		}
 		b.note("%s is not reachable (%v): its side is skipped", v.Host, v.Err)

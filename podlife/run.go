@@ -123,6 +123,9 @@ func Run(ctx context.Context, in Input) (*Plan, error) {
 	for _, n := range plan.Notes {
 		podLog.Info(n)
 	}
+	for _, w := range plan.Warnings {
+		podLog.Warn(w)
+	}
 	x := &executor{
 		plan:     plan,
 		sessions: open,
@@ -204,6 +207,9 @@ func (p *Plan) Format(w io.Writer) error {
 	}
 	for _, n := range p.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
+	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", w)
 	}
 	if p.Failure != nil {
 		fmt.Fprintf(&b, "then the run fails: %s\n", p.Failure)

@@ -109,7 +109,7 @@ func (h *akuHandler) Handle(_ context.Context, r slog.Record) error {
 		t = time.Now()
 	}
 	fmt.Fprintf(&b, "[AKU][%s][%d] [%s][%s][%s][%s] %s",
-		t.Format("2006/01/02 15:04:05.000000"), h.tid, levelName(r.Level), location(r.PC), pod, repl, r.Message)
+		t.Format("2006/01/02 15:04:05.000000"), h.tid, levelName(r.Level), location(r.PC), oneLine(pod), oneLine(repl), oneLine(r.Message))
 	for _, a := range extra {
 		appendAttr(&b, a)
 	}
@@ -127,7 +127,7 @@ func appendAttr(b *bytes.Buffer, a slog.Attr) {
 		}
 		return
 	}
-	v := a.Value.String()
+	v := oneLine(a.Value.String())
 	if v == "" || strings.ContainsAny(v, " \t\"=") {
 		v = fmt.Sprintf("%q", v)
 	}
@@ -167,4 +167,20 @@ func location(pc uintptr) string {
 		name = "-"
 	}
 	return fmt.Sprintf("%s:%d", name, f.Line)
+}
+
+// oneLine joins the lines of s with single spaces: a log entry is one line
+// (spec §9), but driver messages can span several (psqlODBC ends its error
+// texts with a newline).
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	var parts []string
+	for _, l := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, " ")
 }

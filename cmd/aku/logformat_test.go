@@ -58,6 +58,19 @@ func TestAkuHandler(t *testing.T) {
 	}
 }
 
+// A driver message that spans lines (psqlODBC ends its error texts with a
+// newline) still makes one log line.
+func TestAkuHandlerOneLine(t *testing.T) {
+	var b bytes.Buffer
+	h := newAkuHandler(&b, 1)
+	loc := logAt(t, h, slog.LevelWarn, "host-2 is not reachable (could not translate host name\n): its side is skipped",
+		"err", "08001\r\n  second line\n")
+	want := "[AKU][2024/03/18 14:01:59.604647][1] [WARNING][" + loc + "][-][-] host-2 is not reachable (could not translate host name ): its side is skipped err=\"08001 second line\"\n"
+	if b.String() != want {
+		t.Errorf("line = %q, want %q", b.String(), want)
+	}
+}
+
 func TestAkuHandlerDebugDropped(t *testing.T) {
 	var b bytes.Buffer
 	slog.New(newAkuHandler(&b, 1)).Debug("not shown")
