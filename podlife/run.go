@@ -120,11 +120,11 @@ func Run(ctx context.Context, in Input) (*Plan, error) {
 		return plan, nil
 	}
 	podLog.Info("Start as "+role+" Pod.", "path", string(plan.Path))
-	for _, n := range plan.Notes {
-		podLog.Info(n)
-	}
 	for _, w := range plan.Warnings {
 		podLog.Warn(w)
+	}
+	for _, n := range plan.Notes {
+		podLog.Info(n)
 	}
 	x := &executor{
 		plan:     plan,
@@ -205,11 +205,11 @@ func (p *Plan) Format(w io.Writer) error {
 			}
 		}
 	}
-	for _, n := range p.Notes {
-		fmt.Fprintf(&b, "note: %s\n", n)
-	}
 	for _, w := range p.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
 	}
 	if p.Failure != nil {
 		fmt.Fprintf(&b, "then the run fails: %s\n", p.Failure)
