@@ -36,8 +36,8 @@ build: ## build bin/aku and bin/altisim
 .PHONY: test
 test: deps ## install what is needed, then run the whole suite (unit, in-process, ODBC, e2e, short fuzz)
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 15m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+	$(GO) test -count=1 -timeout 15m ./...
 
 .PHONY: test-e2e
 test-e2e: deps ## run only the end-to-end StatefulSet tests (root)
