@@ -139,6 +139,14 @@ func BenchmarkEndPod5Of6(b *testing.B) {
 	})
 }
 
+// BenchmarkCleanPod5Of6 is the clean (stop, drop here; stop the
+// counterparts) of the sixth pod while all six run.
+func BenchmarkCleanPod5Of6(b *testing.B) {
+	benchLifecycle(b, ActionClean, func(b *testing.B, tc *testCluster) {
+		tc.startAll(b, 6)
+	})
+}
+
 // benchConnectTimeout is the connect timeout of the benchmark's
 // connection template (CONNECT_TIMEOUT=0.2 in testCluster.input).
 const benchConnectTimeout = 200 * time.Millisecond
