@@ -53,8 +53,13 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
 	done
 
 .PHONY: bench
-bench: deps ## run the benchmarks (lifecycle critical path, absent peers, aku -i)
+bench: deps build ## run the benchmarks (lifecycle critical path, absent peers, aku -i)
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+	@# aku -i on the 7.3 sample, as a user runs it (target: median <= 10 ms)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	install -m 600 examples/aku.conf.sample "$$tmp/aku.conf" && \
+	POD_NAME=altibase-sts-0 hyperfine -N --warmup 5 --runs 200 --style basic --export-json "$$tmp/hf.json" "$(BIN)/aku -i --config $$tmp/aku.conf" && \
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("aku -i median: %.2f ms (target <= 10 ms)" % (r["median"]*1e3))' "$$tmp/hf.json"
 
 .PHONY: lint
 lint: ## gofmt and go vet
