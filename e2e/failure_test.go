@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -33,16 +34,7 @@ func testMasterFailure(t *testing.T, variant string) {
 
 	// The master loses its restart point towards the slave, and its
 	// container dies.
-	master, err := c.Connect(ctx, 0, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range []string{"ALTER REPLICATION AKU_REP_01 STOP", "ALTER REPLICATION AKU_REP_01 RESET"} {
-		if err := master.Exec(ctx, stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	master.Close()
+	sysdbaExec(t, ctx, c, 0, "ALTER REPLICATION AKU_REP_01 STOP", "ALTER REPLICATION AKU_REP_01 RESET")
 	if err := c.KillContainer(0); err != nil {
 		t.Fatal(err)
 	}
@@ -56,78 +48,35 @@ func testMasterFailure(t *testing.T, variant string) {
 	if markerExists(t, ctx, c, 0) {
 		t.Fatal("the failed master start wrote the marker: the startup probe would pass")
 	}
-	// The slave keeps its data and its state.
-	if got, err := keys(ctx, c, 1, "T1"); err != nil || len(got) != 20 {
-		t.Fatalf("slave rows after the master failure: %v, %v", got, err)
-	}
-	checkReplications(t, ctx, c, 1, meshState(1, 4, map[int]bool{0: true, 1: true}))
+	// The master started nothing; the slave keeps its data and its state.
+	checkReplicationsAs(t, ctx, c, 0, true, meshState(0, 4, map[int]bool{0: true}))
+	checkSlaveKept(t, ctx, c, span(1, 20))
 
-	// The manual recovery of spec §8, with pod 1 as the source of truth
-	// (the only slave, so no other slave needs aku -p end).
-	master, err = c.Connect(ctx, 0, true) // ADMIN_MODE is still 1: SYSDBA only
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range []string{
-		"ALTER SYSTEM SET REPLICATION_DDL_ENABLE = 1",
-		"TRUNCATE TABLE T1",
-		"TRUNCATE TABLE T2",
-		"ALTER SYSTEM SET REPLICATION_DDL_ENABLE = 0",
-	} {
-		if err := master.Exec(ctx, stmt); err != nil {
-			t.Fatalf("recovery on the master: %v", err)
-		}
-	}
-	slave, err := c.Connect(ctx, 1, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range []string{
-		"ALTER REPLICATION AKU_REP_01 STOP",
-		"ALTER REPLICATION AKU_REP_01 RESET",
-		"ALTER REPLICATION AKU_REP_01 SYNC",
-	} {
-		if err := slave.Exec(ctx, stmt); err != nil {
-			t.Fatalf("recovery on the slave: %v", err)
-		}
-	}
-	slave.Close()
-	if err := master.Exec(ctx, "ALTER REPLICATION AKU_REP_01 START"); err != nil {
-		t.Fatalf("recovery on the master: %v", err)
-	}
-	master.Close()
-
-	// aku -p start on the master again (kubectl exec), then the probe passes.
-	r, err := c.Exec(ctx, 0, time.Minute, "aku", "-p", "start")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.ExitCode != 0 {
-		t.Fatalf("aku -p start after the recovery: %s", r)
-	}
-	checkLog(t, "master start after recovery", r.Output, "AKU started with START option.", "Start as MASTER Pod.", "AKU run successfully.")
-	checkNoLog(t, "master start after recovery", r.Output, masterFailed)
-	if err := c.WaitStarted(ctx, 0); err != nil {
-		t.Fatal(err)
-	}
-	waitKeys(t, ctx, c, "T1", span(1, 20))
-	checkMesh(t, ctx, c)
-	insertRows(t, ctx, c, 0, "T1", 21, 30)
-	insertRows(t, ctx, c, 1, "T1", 31, 40)
-	waitKeys(t, ctx, c, "T1", span(1, 40))
+	recoverMaster(t, ctx, c, 1)
+	out := execStart(t, ctx, c, 0)
+	checkLog(t, "master start after recovery", out, "AKU started with START option.", "Start as MASTER Pod.", "AKU run successfully.")
+	checkNoLog(t, "master start after recovery", out, masterFailed)
+	checkRecovered(t, ctx, c, span(1, 20))
 }
 
 // TestMasterVolumeLost restarts the master pod on an empty volume while a
 // slave runs: its start must not open the master (it would replicate an
-// empty database) and reports the master failure (spec §8, §11: aku cannot
-// repair a master whose storage is gone).
+// empty database), creates the master's missing replication objects without
+// starting them, and reports the master failure (spec §8, §11: aku cannot
+// repair a master whose storage is gone). The documented manual recovery
+// then copies the slave's rows to the master through those objects, and
+// start succeeds: a running pair again, as podlife's TestMasterFailure
+// does in-process.
 func TestMasterVolumeLost(t *testing.T) {
 	c := newCluster(t, testOptions("statefulset-entrypoint"))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	mustScale(t, ctx, c, 2)
 	insertRows(t, ctx, c, 0, "T1", 1, 10)
-	waitKeys(t, ctx, c, "T1", span(1, 10))
+	insertRows(t, ctx, c, 1, "T1", 11, 20)
+	insertRows(t, ctx, c, 1, "T2", 1, 5)
+	waitKeys(t, ctx, c, "T1", span(1, 20))
+	waitKeys(t, ctx, c, "T2", span(1, 5))
 	if err := c.KillContainer(0); err != nil {
 		t.Fatal(err)
 	}
@@ -139,15 +88,53 @@ func TestMasterVolumeLost(t *testing.T) {
 	}
 	waitLog(t, ctx, c, 0, "entrypoint: aku -p start exited with", 30*time.Second)
 	log := c.Pod(0).Logs()
-	checkLog(t, "master start", log, "entrypoint: creating the database", "Start as MASTER Pod.", masterFailed, "AKU failed to run.")
+	checkLog(t, "master start", log, "entrypoint: creating the database", "entrypoint: creating the schema",
+		"Start as MASTER Pod.", masterFailed, "AKU failed to run.")
 	checkExits(t, "master start", log, "start=11")
 	if markerExists(t, ctx, c, 0) {
 		t.Fatal("the failed master start wrote the marker")
 	}
-	if got, err := keys(ctx, c, 1, "T1"); err != nil || len(got) != 10 {
-		t.Fatalf("slave rows after the master failure: %v, %v", got, err)
+	// The master's objects exist again, none started, no restart point: the
+	// recovery's SYNC has a target. Its tables are the new, empty schema's.
+	checkReplicationsAs(t, ctx, c, 0, true, meshState(0, 4, map[int]bool{0: true}))
+	for _, table := range []string{"T1", "T2"} {
+		rows, err := c.Query(ctx, 0, true, "SELECT I1 FROM "+table)
+		if err != nil || len(rows) != 0 {
+			t.Fatalf("%s on the master after its volume was lost: %v, %v; want no rows", table, rows, err)
+		}
+	}
+	checkSlaveKept(t, ctx, c, span(1, 20))
+
+	recoverMaster(t, ctx, c, 1)
+	out := execStart(t, ctx, c, 0)
+	checkLog(t, "master start after recovery", out, "AKU started with START option.", "Start as MASTER Pod.", "AKU run successfully.")
+	checkNoLog(t, "master start after recovery", out, masterFailed)
+	waitKeys(t, ctx, c, "T2", span(1, 5))
+	checkRecovered(t, ctx, c, span(1, 20))
+}
+
+// checkSlaveKept checks that after a master failure pod 1 still holds
+// exactly want in T1 and its started replication with a restart point
+// towards the master.
+func checkSlaveKept(t *testing.T, ctx context.Context, c *Cluster, want []int) {
+	t.Helper()
+	if got, err := c.Keys(ctx, 1, "T1"); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("T1 on the slave after the master failure: %v, %v; want %v", got, err, want)
 	}
 	checkReplications(t, ctx, c, 1, meshState(1, 4, map[int]bool{0: true, 1: true}))
+}
+
+// checkRecovered checks a recovered pair (pods 0 and 1): both hold want in
+// T1, replicate to each other (started, restart points on both sides), and
+// carry new writes from either side.
+func checkRecovered(t *testing.T, ctx context.Context, c *Cluster, want []int) {
+	t.Helper()
+	waitKeys(t, ctx, c, "T1", want)
+	checkMesh(t, ctx, c)
+	next := want[len(want)-1] + 1
+	insertRows(t, ctx, c, 0, "T1", next, next+9)
+	insertRows(t, ctx, c, 1, "T1", next+10, next+19)
+	waitKeys(t, ctx, c, "T1", union(want, span(next, next+19)))
 }
 
 // TestLateDNSRecord starts a pod whose DNS record is published only after

@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,25 +26,6 @@ func insertRows(t *testing.T, ctx context.Context, c *Cluster, ordinal int, tabl
 			t.Fatalf("writing to pod %d: %v", ordinal, err)
 		}
 	}
-}
-
-// keys returns the primary keys of table on the pod, sorted (duplicates
-// would show twice).
-func keys(ctx context.Context, c *Cluster, ordinal int, table string) ([]int, error) {
-	rows, err := c.Query(ctx, ordinal, false, "SELECT I1 FROM "+table)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]int, 0, len(rows))
-	for _, r := range rows {
-		k, err := strconv.Atoi(r[0])
-		if err != nil {
-			return nil, fmt.Errorf("key %q: %w", r[0], err)
-		}
-		out = append(out, k)
-	}
-	sort.Ints(out)
-	return out, nil
 }
 
 // span is the keys from..to.
@@ -78,7 +58,7 @@ func waitKeys(t *testing.T, ctx context.Context, c *Cluster, table string, want 
 			if c.Pod(i) == nil {
 				continue
 			}
-			got, err := keys(ctx, c, i, table)
+			got, err := c.Keys(ctx, i, table)
 			if err != nil {
 				bad = append(bad, fmt.Sprintf("pod %d: %v", i, err))
 			} else if !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
@@ -106,9 +86,16 @@ type wantRepl struct {
 // started) or a restart point (>= 0).
 func checkReplications(t *testing.T, ctx context.Context, c *Cluster, ordinal int, want map[string]wantRepl) {
 	t.Helper()
-	got, err := c.Replications(ctx, ordinal)
+	checkReplicationsAs(t, ctx, c, ordinal, false, want)
+}
+
+// checkReplicationsAs is checkReplications through a SYSDBA session when
+// sysdba is true: the only way into a server still in ADMIN_MODE = 1.
+func checkReplicationsAs(t *testing.T, ctx context.Context, c *Cluster, ordinal int, sysdba bool, want map[string]wantRepl) {
+	t.Helper()
+	got, err := c.Replications(ctx, ordinal, sysdba)
 	if err != nil {
-		t.Fatalf("reading the replications of pod %d: %v", ordinal, err)
+		t.Fatal(err)
 	}
 	gotStates := map[string]wantRepl{}
 	for n, r := range got {
@@ -258,4 +245,61 @@ func waitLog(t *testing.T, ctx context.Context, c *Cluster, ordinal int, substr 
 	if err != nil {
 		t.Fatalf("pod %d: waiting for %q in its log: %v; log:\n%s", ordinal, substr, err, c.Pod(ordinal).Logs())
 	}
+}
+
+// sysdbaExec runs stmts in order in one SYSDBA session on the pod's server,
+// as an operator following a documented procedure would (SYSDBA is the only
+// way in while the server is in ADMIN_MODE = 1).
+func sysdbaExec(t *testing.T, ctx context.Context, c *Cluster, ordinal int, stmts ...string) {
+	t.Helper()
+	s, err := c.Connect(ctx, ordinal, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, stmt := range stmts {
+		if err := s.Exec(ctx, stmt); err != nil {
+			t.Fatalf("on %s: %v", c.PodName(ordinal), err)
+		}
+	}
+}
+
+// execStart runs aku -p start in the pod as an operator does by kubectl
+// exec after fixing what made the container's own start fail; it must
+// succeed and the startup probe must then pass. It returns aku's output.
+func execStart(t *testing.T, ctx context.Context, c *Cluster, ordinal int) string {
+	t.Helper()
+	r, err := c.Exec(ctx, ordinal, time.Minute, "aku", "-p", "start")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ExitCode != 0 {
+		t.Fatalf("aku -p start by kubectl exec in pod %d: %s", ordinal, r)
+	}
+	if err := c.WaitStarted(ctx, ordinal); err != nil {
+		t.Fatal(err)
+	}
+	return r.Output
+}
+
+// recoverMaster follows the documented manual recovery of a master failure
+// (spec §8, altibase.md §1.6) with slave as the source of truth, when it is
+// the only running slave (step 1, aku -p end on the other slaves, has
+// nothing to do): on the master, truncate the replicated tables with
+// REPLICATION_DDL_ENABLE = 1; on the slave, STOP, RESET and SYNC the
+// replication to the master (data flows slave -> master); on the master,
+// START it. Step 5, aku -p start on the master, is the caller's.
+func recoverMaster(t *testing.T, ctx context.Context, c *Cluster, slave int) {
+	t.Helper()
+	name := fmt.Sprintf("AKU_REP_0%d", slave)
+	sysdbaExec(t, ctx, c, 0,
+		"ALTER SYSTEM SET REPLICATION_DDL_ENABLE = 1",
+		"TRUNCATE TABLE T1",
+		"TRUNCATE TABLE T2",
+		"ALTER SYSTEM SET REPLICATION_DDL_ENABLE = 0")
+	sysdbaExec(t, ctx, c, slave,
+		"ALTER REPLICATION "+name+" STOP",
+		"ALTER REPLICATION "+name+" RESET",
+		"ALTER REPLICATION "+name+" SYNC")
+	sysdbaExec(t, ctx, c, 0, "ALTER REPLICATION "+name+" START")
 }

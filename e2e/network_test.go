@@ -91,16 +91,7 @@ func TestPartitionDuringEnd(t *testing.T) {
 	// restart point: stale, keeping logs for it.
 	stale := meshState(1, 4, map[int]bool{0: true, 1: true, 2: true, 3: true})
 	checkReplications(t, ctx, c, 1, stale)
-	s, err := c.Connect(ctx, 1, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range []string{"ALTER REPLICATION AKU_REP_13 STOP", "ALTER REPLICATION AKU_REP_13 RESET"} {
-		if err := s.Exec(ctx, stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.Close()
+	sysdbaExec(t, ctx, c, 1, "ALTER REPLICATION AKU_REP_13 STOP", "ALTER REPLICATION AKU_REP_13 RESET")
 	checkMesh(t, ctx, c)
 
 	insertRows(t, ctx, c, 1, "T1", 11, 20)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -129,22 +131,45 @@ type Replication struct {
 	Started bool
 }
 
-// Replications reads the pod's replication objects, by name.
-func (c *Cluster) Replications(ctx context.Context, ordinal int) (map[string]Replication, error) {
-	rows, err := c.Query(ctx, ordinal, false, "SELECT REPLICATION_NAME, XSN, IS_STARTED FROM SYSTEM_.SYS_REPLICATIONS_")
+// Replications reads the pod's replication objects, by name, through an
+// ordinary session, or a SYSDBA one when sysdba is true (the only way in
+// while the server is in ADMIN_MODE = 1, as after a failed start; it must
+// not run while aku does, which needs the one SYSDBA slot: spec §10).
+func (c *Cluster) Replications(ctx context.Context, ordinal int, sysdba bool) (map[string]Replication, error) {
+	rows, err := c.Query(ctx, ordinal, sysdba, "SELECT REPLICATION_NAME, XSN, IS_STARTED FROM SYSTEM_.SYS_REPLICATIONS_")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading the replications of %s: %w", c.PodName(ordinal), err)
 	}
 	out := map[string]Replication{}
 	for _, r := range rows {
 		var xsn, started int64
 		if _, err := fmt.Sscan(r[1], &xsn); err != nil {
-			return nil, fmt.Errorf("XSN %q of %s: %w", r[1], r[0], err)
+			return nil, fmt.Errorf("reading the replications of %s: XSN %q of %s: %w", c.PodName(ordinal), r[1], r[0], err)
 		}
 		if _, err := fmt.Sscan(r[2], &started); err != nil {
-			return nil, fmt.Errorf("IS_STARTED %q of %s: %w", r[2], r[0], err)
+			return nil, fmt.Errorf("reading the replications of %s: IS_STARTED %q of %s: %w", c.PodName(ordinal), r[2], r[0], err)
 		}
 		out[r[0]] = Replication{Name: r[0], XSN: xsn, Started: started == 1}
 	}
+	return out, nil
+}
+
+// Keys returns the integer first column (the primary key I1 of the example
+// schema) of every row of table on the pod, sorted: a row held twice shows
+// twice.
+func (c *Cluster) Keys(ctx context.Context, ordinal int, table string) ([]int, error) {
+	rows, err := c.Query(ctx, ordinal, false, "SELECT I1 FROM "+table)
+	if err != nil {
+		return nil, fmt.Errorf("reading the keys of %s on %s: %w", table, c.PodName(ordinal), err)
+	}
+	out := make([]int, 0, len(rows))
+	for _, r := range rows {
+		k, err := strconv.Atoi(r[0])
+		if err != nil {
+			return nil, fmt.Errorf("reading the keys of %s on %s: key %q: %w", table, c.PodName(ordinal), r[0], err)
+		}
+		out = append(out, k)
+	}
+	sort.Ints(out)
 	return out, nil
 }

@@ -36,16 +36,8 @@ func TestSysdbaSessionHeld(t *testing.T) {
 	}
 
 	operator.Close()
-	r, err := c.Exec(ctx, 2, time.Minute, "aku", "-p", "start")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.ExitCode != 0 {
-		t.Fatalf("aku -p start once the operator left: %s", r)
-	}
-	if err := c.WaitStarted(ctx, 2); err != nil {
-		t.Fatal(err)
-	}
+	out := execStart(t, ctx, c, 2)
+	checkLog(t, "start of pod 2 once the operator left", out, "AKU started with START option.", "Start as SLAVE Pod.", "AKU run successfully.")
 	waitKeys(t, ctx, c, "T1", span(1, 10))
 	checkMesh(t, ctx, c)
 }

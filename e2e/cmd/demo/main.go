@@ -146,14 +146,9 @@ func (d *demo) run() error {
 		return err
 	}
 	for i := 0; i < replicas; i++ {
-		rows, err := d.c.Query(ctx, i, false, "SELECT I1 FROM T1")
+		ks, err := d.c.Keys(ctx, i, "T1")
 		if err != nil {
 			return err
-		}
-		var ks []int
-		for _, r := range rows {
-			k, _ := strconv.Atoi(r[0])
-			ks = append(ks, k)
 		}
 		if got := ranges(ks); got != "1..15 (15 rows)" {
 			return fmt.Errorf("%s holds %s, want rows 1..15", d.c.PodName(i), got)
@@ -250,16 +245,11 @@ func (d *demo) show(ctx context.Context) error {
 		if d.c.Pod(i) == nil {
 			continue
 		}
-		rows, err := d.c.Query(ctx, i, false, "SELECT I1 FROM T1")
+		ks, err := d.c.Keys(ctx, i, "T1")
 		if err != nil {
 			return err
 		}
-		var ks []int
-		for _, r := range rows {
-			k, _ := strconv.Atoi(r[0])
-			ks = append(ks, k)
-		}
-		repl, err := d.c.Replications(ctx, i)
+		repl, err := d.c.Replications(ctx, i, false)
 		if err != nil {
 			return err
 		}
