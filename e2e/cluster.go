@@ -178,8 +178,14 @@ func (c *Cluster) setUp(ctx context.Context) error {
 	if c.dir, err = os.MkdirTemp("/var/tmp", "aku-e2e-"); err != nil {
 		return fmt.Errorf("creating the work directory: %w", err)
 	}
+	// The owner first: whatever follows, a later run can remove it if this
+	// process is killed.
+	suffix := randomSuffix()
+	if err := writeOwner(c.dir, suffix); err != nil {
+		return fmt.Errorf("creating the work directory: %w", err)
+	}
 	if err := os.Chmod(c.dir, 0o755); err != nil {
-		return err
+		return fmt.Errorf("creating the work directory: %w", err)
 	}
 	c.binDir = filepath.Join(c.dir, "bin")
 	for _, d := range []string{"bin", "logs", "odbc", "pvc", "configmap", "secret", "dns"} {
@@ -227,10 +233,7 @@ func (c *Cluster) setUp(ctx context.Context) error {
 	os.Setenv("ODBCSYSINI", odbc)
 	os.Setenv("ODBCINI", filepath.Join(odbc, "odbc.ini"))
 
-	if c.net, err = newNetwork(ctx); err != nil {
-		return err
-	}
-	if err := writeOwner(c.dir, c.net.suffix); err != nil {
+	if c.net, err = newNetwork(ctx, suffix); err != nil {
 		return err
 	}
 	c.resolvConf = filepath.Join(c.dir, "dns", "resolv.conf")

@@ -31,7 +31,7 @@ func testMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "e2e scenarios %s: %s\n", verdict, skipReason)
 		return m.Run()
 	}
-	dir, err := os.MkdirTemp("", "aku-e2e-bin-")
+	dir, err := NewBinDir()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

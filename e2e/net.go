@@ -46,8 +46,9 @@ func randomSuffix() string {
 	return hex.EncodeToString(b)
 }
 
-// newNetwork creates the bridge on a /24 that is free on this host.
-func newNetwork(ctx context.Context) (*network, error) {
+// newNetwork creates the bridge on a /24 that is free on this host; suffix
+// (randomSuffix) names the bridge, the namespaces and the veths.
+func newNetwork(ctx context.Context, suffix string) (*network, error) {
 	used, err := run(ctx, "ip", "-4", "-o", "addr")
 	if err != nil {
 		return nil, err
@@ -63,7 +64,7 @@ func newNetwork(ctx context.Context) (*network, error) {
 		if strings.Contains(used, " "+prefix) || strings.Contains(routes, prefix) {
 			continue
 		}
-		n := &network{suffix: randomSuffix(), prefix: prefix}
+		n := &network{suffix: suffix, prefix: prefix}
 		n.bridge = "akb" + n.suffix
 		if _, err := run(ctx, "ip", "link", "add", n.bridge, "type", "bridge"); err != nil {
 			return nil, err

@@ -38,13 +38,33 @@ func processStart(pid int) (string, error) {
 	return f[19], nil
 }
 
-// writeOwner records this process and the run's network suffix.
+// writeOwner records this process and the run's network suffix ("-" for
+// a directory without a network, such as NewBinDir's).
 func writeOwner(dir, suffix string) error {
 	start, err := processStart(os.Getpid())
 	if err != nil {
-		return err
+		return fmt.Errorf("recording the owner of %s: %w", dir, err)
 	}
-	return os.WriteFile(filepath.Join(dir, ownerFile), []byte(fmt.Sprintf("%d %s %s\n", os.Getpid(), start, suffix)), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(fmt.Sprintf("%d %s %s\n", os.Getpid(), start, suffix)), 0o644); err != nil {
+		return fmt.Errorf("recording the owner of %s: %w", dir, err)
+	}
+	return nil
+}
+
+// NewBinDir creates a directory for Build's binaries, owned by this
+// process like a cluster's work directory: when the process is killed
+// before it removes the directory itself (kill -9, a go test timeout, a
+// signal that ends it through os.Exit), the next Start removes it.
+func NewBinDir() (string, error) {
+	dir, err := os.MkdirTemp("/var/tmp", "aku-e2e-bin-")
+	if err != nil {
+		return "", fmt.Errorf("creating the binaries' directory: %w", err)
+	}
+	if err := writeOwner(dir, "-"); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
 }
 
 // sweepStale removes the leftovers of runs whose owner is gone.
@@ -73,15 +93,17 @@ func sweepStale(ctx context.Context, logf func(string, ...any)) {
 				}
 			}
 		}
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		entries, _ := os.ReadDir("/run/netns")
-		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), "aku-"+suffix+"-") {
-				_, _ = run(sctx, "ip", "netns", "del", e.Name())
+		if suffix != "-" {
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			entries, _ := os.ReadDir("/run/netns")
+			for _, e := range entries {
+				if strings.HasPrefix(e.Name(), "aku-"+suffix+"-") {
+					_, _ = run(sctx, "ip", "netns", "del", e.Name())
+				}
 			}
+			_, _ = run(sctx, "ip", "link", "del", "akb"+suffix)
+			cancel()
 		}
-		_, _ = run(sctx, "ip", "link", "del", "akb"+suffix)
-		cancel()
 		os.RemoveAll(dir)
 		logf("removed the leftovers of a killed run (owner pid %s, network %s)", strconv.Itoa(pid), suffix)
 	}

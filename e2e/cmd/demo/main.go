@@ -57,7 +57,7 @@ func (d *demo) run() error {
 	if err != nil {
 		return err
 	}
-	bin, err := os.MkdirTemp("", "aku-demo-bin-")
+	bin, err := e2e.NewBinDir()
 	if err != nil {
 		return err
 	}
