@@ -17,6 +17,11 @@ func watchSignals() {
 		sig := <-ch
 		fmt.Fprintf(os.Stderr, "\n%v: removing the simulated StatefulSet (pods, DNS, network)\n", sig)
 		CloseAll()
+		liveMu.Lock()
+		for _, dir := range binDirs {
+			os.RemoveAll(dir)
+		}
+		liveMu.Unlock()
 		os.Exit(130)
 	}()
 }

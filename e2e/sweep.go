@@ -64,8 +64,14 @@ func NewBinDir() (string, error) {
 		os.RemoveAll(dir)
 		return "", err
 	}
+	liveMu.Lock()
+	binDirs = append(binDirs, dir)
+	liveMu.Unlock()
 	return dir, nil
 }
+
+// binDirs are NewBinDir's directories, removed on SIGINT or SIGTERM too.
+var binDirs []string
 
 // sweepStale removes the leftovers of runs whose owner is gone.
 func sweepStale(ctx context.Context, logf func(string, ...any)) {
