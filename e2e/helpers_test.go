@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -302,4 +303,37 @@ func recoverMaster(t *testing.T, ctx context.Context, c *Cluster, slave int) {
 		"ALTER REPLICATION "+name+" RESET",
 		"ALTER REPLICATION "+name+" SYNC")
 	sysdbaExec(t, ctx, c, 0, "ALTER REPLICATION "+name+" START")
+}
+
+// waitStatementDone waits until the statement log of the pod's server
+// (altisim's control path: docs/altisim.md) holds a finished statement
+// containing substr: an entry is logged when its statement ends.
+func waitStatementDone(t *testing.T, ctx context.Context, c *Cluster, ordinal int, substr string, limit time.Duration) {
+	t.Helper()
+	var last string
+	err := waitFor(ctx, limit, func() (bool, error) {
+		out, err := c.Fault(ctx, ordinal, "log")
+		if err != nil {
+			return false, err
+		}
+		last = out
+		var entries []struct {
+			SQL      string        `json:"sql"`
+			Duration time.Duration `json:"duration"`
+			Err      string        `json:"err"`
+		}
+		if err := json.Unmarshal([]byte(out), &entries); err != nil {
+			return false, fmt.Errorf("reading the statement log of pod %d: %w", ordinal, err)
+		}
+		for _, e := range entries {
+			if strings.Contains(e.SQL, substr) {
+				t.Logf("pod %d ran %q in %v (error: %q)", ordinal, e.SQL, e.Duration.Round(time.Millisecond), e.Err)
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatalf("pod %d: waiting for a finished statement with %q: %v; statement log:\n%s", ordinal, substr, err, last)
+	}
 }

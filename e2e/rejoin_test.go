@@ -116,7 +116,7 @@ func TestKilledDuringStart(t *testing.T) {
 	// The master still runs the killed run's SYNC: let it end (against a
 	// dead peer) before the kubelet's restart, so that the outcome does not
 	// depend on timing.
-	time.Sleep(2500 * time.Millisecond)
+	waitStatementDone(t, ctx, c, 0, "AKU_REP_02 SYNC", 30*time.Second)
 	if out, err := c.Fault(ctx, 0, "clear"); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
