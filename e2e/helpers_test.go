@@ -229,14 +229,24 @@ func checkNoLog(t *testing.T, what, log string, unwanted ...string) {
 	}
 }
 
-// markerExists runs the startup probe's command in the pod.
+// markerExists runs the startup probe's command in the pod: cat exits 0
+// when the marker exists and 1 when it does not; anything else (no
+// container to run it in, a timeout) fails the test rather than passing
+// for "no marker".
 func markerExists(t *testing.T, ctx context.Context, c *Cluster, ordinal int) bool {
 	t.Helper()
 	r, err := c.Exec(ctx, ordinal, 5*time.Second, "cat", "/tmp/aku_start_completed")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r.ExitCode == 0
+	switch r.ExitCode {
+	case 0:
+		return true
+	case 1:
+		return false
+	}
+	t.Fatalf("pod %d: the startup probe's command did not run: %s", ordinal, r)
+	return false
 }
 
 // waitLog waits until the pod's log contains substr.

@@ -43,6 +43,7 @@ func TestBlackholedPeer(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkExits(t, "end of pod 2", term.Log, "start=0", "end=0")
+	checkLog(t, "end of pod 2", term.Log, "AKU started with END option.", c.Host(3)+" is not reachable", "AKU run successfully.")
 	if !term.Graceful || term.Duration > connectTimeout+7*time.Second {
 		t.Errorf("end of pod 2 with a black-holed peer: graceful %v after %v", term.Graceful, term.Duration)
 	}

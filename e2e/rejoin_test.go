@@ -84,6 +84,7 @@ func TestResetAtEndOff(t *testing.T) {
 	log := c.Pod(2).Logs()
 	checkHas(t, "restart of pod 2", log, "Start as SLAVE Pod.", "Flush replications.", "AKU run successfully.")
 	checkNoLog(t, "restart of pod 2", log, "Truncate tables for replications.", "Sync tables from MASTER Server.")
+	checkExits(t, "restart of pod 2", log, "start=0")
 	waitKeys(t, ctx, c, "T1", span(1, 30))
 	checkMesh(t, ctx, c)
 }

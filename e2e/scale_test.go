@@ -85,6 +85,7 @@ func TestScaleDownAndUp(t *testing.T) {
 		what := fmt.Sprintf("restart of pod %d", i)
 		checkLog(t, what, c.Pod(i).Logs(), "Start as SLAVE Pod.", "AKU run successfully.")
 		checkHas(t, what, c.Pod(i).Logs(), "Truncate tables for replications.", "Sync tables from MASTER Server.")
+		checkExits(t, what, c.Pod(i).Logs(), "start=0")
 	}
 	// And the restored mesh carries new writes from every side.
 	for i := 0; i < 4; i++ {
