@@ -190,7 +190,7 @@ func (c *Cluster) setUp(ctx context.Context) error {
 	c.binDir = filepath.Join(c.dir, "bin")
 	for _, d := range []string{"bin", "logs", "odbc", "pvc", "configmap", "secret", "dns"} {
 		if err := os.MkdirAll(filepath.Join(c.dir, d), 0o755); err != nil {
-			return err
+			return fmt.Errorf("creating the work directory: %w", err)
 		}
 	}
 	for _, name := range []string{"aku", "altisim"} {
@@ -208,18 +208,18 @@ func (c *Cluster) setUp(ctx context.Context) error {
 			v = overrideConf(v, c.opts.Conf)
 		}
 		if err := os.WriteFile(filepath.Join(c.dir, "configmap", k), []byte(v), 0o644); err != nil {
-			return err
+			return fmt.Errorf("projecting the ConfigMap: %w", err)
 		}
 	}
 	for k := range c.manifests.Secret.StringData {
 		v, _ := manifest.SecretValue(c.manifests.Secret, k)
 		if err := os.WriteFile(filepath.Join(c.dir, "secret", k), []byte(v), 0o400); err != nil {
-			return err
+			return fmt.Errorf("projecting the Secret: %w", err)
 		}
 	}
 	for k, v := range c.manifests.Secret.Data {
 		if err := os.WriteFile(filepath.Join(c.dir, "secret", k), v, 0o400); err != nil {
-			return err
+			return fmt.Errorf("projecting the Secret: %w", err)
 		}
 	}
 	// unixODBC reads its ini files from here, not the host's (no pooling
@@ -227,7 +227,7 @@ func (c *Cluster) setUp(ctx context.Context) error {
 	odbc := filepath.Join(c.dir, "odbc")
 	for _, f := range []string{"odbcinst.ini", "odbc.ini"} {
 		if err := os.WriteFile(filepath.Join(odbc, f), nil, 0o644); err != nil {
-			return err
+			return fmt.Errorf("writing unixODBC's ini files: %w", err)
 		}
 	}
 	os.Setenv("ODBCSYSINI", odbc)
@@ -237,15 +237,16 @@ func (c *Cluster) setUp(ctx context.Context) error {
 		return err
 	}
 	c.resolvConf = filepath.Join(c.dir, "dns", "resolv.conf")
-	// One try, one second: an absent pod is NXDOMAIN at once anyway.
+	// Two tries of a second each: an absent pod is NXDOMAIN at once anyway.
 	resolv := fmt.Sprintf("nameserver %s\noptions timeout:1 attempts:2\n", c.net.gatewayIP())
 	if err := os.WriteFile(c.resolvConf, []byte(resolv), 0o644); err != nil {
-		return err
+		return fmt.Errorf("writing the pods' resolv.conf: %w", err)
 	}
 	dnsLog, err := os.Create(filepath.Join(c.dir, "logs", "dnsmasq.log"))
 	if err != nil {
-		return err
+		return fmt.Errorf("starting dnsmasq: %w", err)
 	}
+	defer dnsLog.Close() // dnsmasq has its own copy once started
 	if c.dns, err = startDNS(ctx, filepath.Join(c.dir, "dns"), c.net.gatewayIP(), c.manifests.Service.Name, dnsLog); err != nil {
 		return err
 	}
@@ -366,7 +367,7 @@ func (c *Cluster) CreatePod(ctx context.Context, ordinal int) (*Pod, error) {
 	c.pods[ordinal] = p
 	lf, err := os.OpenFile(filepath.Join(c.dir, "logs", name+".log"), os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("creating pod %d: %w", ordinal, err)
 	}
 	p.logFile = lf
 	if p.env, err = c.podEnv(p); err != nil {
@@ -710,7 +711,7 @@ func (c *Cluster) podEnv(p *Pod) ([]string, error) {
 // bind-mount the file).
 func (c *Cluster) projectVolumes(p *Pod) error {
 	if err := os.MkdirAll(c.VolumeDir(p.Ordinal), 0o755); err != nil {
-		return err
+		return fmt.Errorf("provisioning the volume of %s: %w", p.Name, err)
 	}
 	for _, vm := range c.container.VolumeMounts {
 		if vm.SubPath == "" {
@@ -725,7 +726,7 @@ func (c *Cluster) projectVolumes(p *Pod) error {
 			continue
 		}
 		if err := os.MkdirAll(filepath.Dir(outer), 0o755); err != nil {
-			return err
+			return fmt.Errorf("projecting %s: %w", vm.MountPath, err)
 		}
 		_ = os.Remove(outer)
 		if err := os.Symlink(src, outer); err != nil {

@@ -122,7 +122,10 @@ func newCluster(t *testing.T, o Options) *Cluster {
 	return c
 }
 
+// dumpLogs prints every pod's log, dnsmasq's and the tail of every
+// server's, for a failed test.
 func dumpLogs(t *testing.T, c *Cluster) {
+	t.Helper()
 	entries, _ := os.ReadDir(c.Dir() + "/logs")
 	for _, e := range entries {
 		data, _ := os.ReadFile(c.Dir() + "/logs/" + e.Name())

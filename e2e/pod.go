@@ -44,6 +44,8 @@ type ExecResult struct {
 	Duration time.Duration
 }
 
+// String is the command, its exit code, duration and output, for test
+// failure messages.
 func (r ExecResult) String() string {
 	return fmt.Sprintf("%s: exit code %d after %v\n%s", strings.Join(r.Argv, " "), r.ExitCode, r.Duration.Round(time.Millisecond), r.Output)
 }
@@ -245,6 +247,7 @@ type lockedWriter struct {
 	w  io.Writer
 }
 
+// Write writes b under the lock.
 func (l *lockedWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

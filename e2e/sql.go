@@ -33,7 +33,7 @@ func (c *Cluster) Connect(ctx context.Context, ordinal int, sysdba bool) (*Sessi
 	}
 	db, err := sql.Open("odbc", c.connString(t, ordinal))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("connecting to %s: %w", c.PodName(ordinal), err)
 	}
 	db.SetMaxIdleConns(0)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -82,7 +82,7 @@ func (s *Session) Query(ctx context.Context, stmt string) ([][]string, error) {
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", stmt, err)
 	}
 	var out [][]string
 	for rows.Next() {
@@ -92,7 +92,7 @@ func (s *Session) Query(ctx context.Context, stmt string) ([][]string, error) {
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", stmt, err)
 		}
 		row := make([]string, len(cols))
 		for i, v := range vals {
