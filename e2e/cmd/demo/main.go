@@ -236,10 +236,20 @@ func (d *demo) insert(ctx context.Context, ordinal, from, to int) error {
 	return nil
 }
 
-// show waits for replication to settle, then prints each pod's rows and
-// replication objects (SYSTEM_.SYS_REPLICATIONS_).
+// show waits (up to 10 s) until every pod holds the same rows, as
+// replication settles, then prints each pod's rows and replication objects
+// (SYSTEM_.SYS_REPLICATIONS_).
 func (d *demo) show(ctx context.Context) error {
-	time.Sleep(300 * time.Millisecond) // a few replication lags
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		same, err := d.settled(ctx)
+		if err != nil {
+			return err
+		}
+		if same || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	fmt.Fprintf(d.out, "  %-16s %-22s %s\n", "pod", "T1 keys", "replications (started, XSN)")
 	for i := 0; i < 6; i++ {
 		if d.c.Pod(i) == nil {
@@ -269,6 +279,26 @@ func (d *demo) show(ctx context.Context) error {
 		fmt.Fprintf(d.out, "  %-16s %-22s %s\n", d.c.PodName(i), ranges(ks), strings.Join(rs, ", "))
 	}
 	return nil
+}
+
+// settled reports whether every pod holds the same keys in T1.
+func (d *demo) settled(ctx context.Context) (bool, error) {
+	first := ""
+	for i := 0; i < 6; i++ {
+		if d.c.Pod(i) == nil {
+			continue
+		}
+		ks, err := d.c.Keys(ctx, i, "T1")
+		if err != nil {
+			return false, err
+		}
+		if r := ranges(ks); first == "" {
+			first = r
+		} else if r != first {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // ranges prints sorted keys compactly: "1..5, 7 (6 rows)".
