@@ -347,3 +347,12 @@ func waitStatementDone(t *testing.T, ctx context.Context, c *Cluster, ordinal in
 		t.Fatalf("pod %d: waiting for a finished statement with %q: %v; statement log:\n%s", ordinal, substr, err, last)
 	}
 }
+
+// mustFault runs `altisim fault ARGS...` on the pod's server (Cluster.Fault)
+// or fails the test; the error carries altisim's output.
+func mustFault(t *testing.T, ctx context.Context, c *Cluster, ordinal int, args ...string) {
+	t.Helper()
+	if _, err := c.Fault(ctx, ordinal, args...); err != nil {
+		t.Fatalf("pod %d: %v", ordinal, err)
+	}
+}

@@ -266,22 +266,35 @@ func (p *Pod) signalMain(sig syscall.Signal) {
 
 // killContainer kills every process of the container with SIGKILL: its
 // PID 1, which takes the whole PID namespace with it (the server and aku
-// started from the entry point), and every hook or exec still running, and
+// started from the entry point), then every hook or exec still running, and
 // waits for the entry point.
+//
+// PID 1 goes first and alone: unshare, its parent, exits only once PID 1
+// and with it every process of the container have exited, so their sockets
+// are closed, and their FINs sent, before the caller deletes the pod's
+// network, as when a real pod dies. Killing unshare's process group at once
+// let DeletePod remove the veth before aku's connections were closed: a
+// peer then held aku's SYSDBA session until TCP keepalive noticed (15 s).
 func (p *Pod) killContainer() {
 	p.mu.Lock()
+	initPid, running, done := p.initPid, p.runningLocked(), p.mainDone
 	var pids []int
-	if p.initPid != 0 && p.runningLocked() {
-		_ = syscall.Kill(p.initPid, syscall.SIGKILL)
-	}
 	if p.main != nil && p.main.Process != nil {
 		pids = append(pids, p.main.Process.Pid)
 	}
 	for h := range p.hookProcs {
 		pids = append(pids, h.Process.Pid)
 	}
-	done := p.mainDone
 	p.mu.Unlock()
+	if initPid != 0 && running {
+		_ = syscall.Kill(initPid, syscall.SIGKILL)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	// What is left: a container whose PID 1 never ran, and the hooks'
+	// nsenter processes outside the PID namespace.
 	for _, pid := range pids {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 	}

@@ -103,9 +103,7 @@ func TestKilledDuringStart(t *testing.T) {
 	insertRows(t, ctx, c, 1, "T1", 11, 20)
 	waitKeys(t, ctx, c, "T1", span(1, 20))
 
-	if out, err := c.Fault(ctx, 0, "add", "--pattern", "SYNC", "--action", "delay", "--delay", "2s"); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
+	mustFault(t, ctx, c, 0, "add", "--pattern", "SYNC", "--action", "delay", "--delay", "2s")
 	if _, err := c.CreatePod(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
@@ -118,9 +116,7 @@ func TestKilledDuringStart(t *testing.T) {
 	// dead peer) before the kubelet's restart, so that the outcome does not
 	// depend on timing.
 	waitStatementDone(t, ctx, c, 0, "AKU_REP_02 SYNC", 30*time.Second)
-	if out, err := c.Fault(ctx, 0, "clear"); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
+	mustFault(t, ctx, c, 0, "clear")
 	insertRows(t, ctx, c, 0, "T1", 21, 30)
 
 	if err := c.RestartContainer(ctx, 2); err != nil {
