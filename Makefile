@@ -5,10 +5,10 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN := bin
-# Debian packages the build and the tests need: the ODBC driver manager and
-# headers (cgo), psqlODBC (the driver that reaches altisim), isql, dnsmasq and
+# Debian packages the build and the tests need: a C compiler and the ODBC
+# driver manager and headers (cgo), psqlODBC (the driver that reaches altisim), isql, dnsmasq and
 # iproute2 (pods in the end-to-end tests), hyperfine (benchmarks).
-APT_PACKAGES := unixodbc-dev unixodbc odbc-postgresql dnsmasq-base iproute2 util-linux hyperfine
+APT_PACKAGES := gcc libc6-dev unixodbc-dev unixodbc odbc-postgresql dnsmasq-base iproute2 util-linux hyperfine
 FUZZTIME ?= 10s
 
 .DEFAULT_GOAL := help

@@ -3,6 +3,7 @@ package replication
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -45,7 +46,24 @@ type Dialer struct {
 // ErrSysdbaBusy with advice; a server that answers with another Altibase
 // error (a wrong password, remote SYSDBA disabled) one wrapping ErrRefused;
 // any other failure wraps ErrUnreachable. Each names host:port.
+//
+// A busy SYSDBA slot is tried again Policy.RetryCount times, Policy.RetryDelay
+// apart: the session holding it may be aku's own from a run that was just
+// killed, which the server drops only once it notices the lost client.
 func (d *Dialer) Connect(ctx context.Context, host string) (*Session, error) {
+	for try := int64(0); ; try++ {
+		s, err := d.connectOnce(ctx, host)
+		if err == nil || !errors.Is(err, ErrSysdbaBusy) || try >= d.Policy.RetryCount {
+			return s, err
+		}
+		if serr := d.Policy.sleep(ctx, d.Policy.RetryDelay); serr != nil {
+			return nil, err
+		}
+	}
+}
+
+// connectOnce is one connect attempt of Connect.
+func (d *Dialer) connectOnce(ctx context.Context, host string) (*Session, error) {
 	addr := fmt.Sprintf("%s:%d", host, d.Port)
 	dsn, err := ExpandTemplate(d.Template, host, d.Port, d.User, d.Password)
 	if err != nil {
