@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aku-project/aku/altisim/pgwire"
 )
 
 // binDir holds the aku and altisim binaries TestMain builds; skipReason is
@@ -61,7 +63,7 @@ func prerequisites() string {
 			return fmt.Sprintf("%s is not installed (make deps installs it)", tool)
 		}
 	}
-	if _, err := os.Stat("/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so"); err != nil {
+	if _, err := os.Stat(pgwire.PsqlODBCDriver); err != nil {
 		return "psqlODBC is not installed (make deps installs odbc-postgresql)"
 	}
 	return ""

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/aku-project/aku/altisim"
 	"github.com/aku-project/aku/altisim/pgwire"
+	"github.com/aku-project/aku/altisim/pgwire/pgwiretest"
 	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/replication"
 )
@@ -30,8 +29,6 @@ import (
 // bite: ExecContext is not cancellable (Exec goes through QueryContext and
 // must take "Stmt did not create a result set" as success), codes arrive
 // as SQLSTATE, and a lost connection is driver.ErrBadConn.
-
-const psqlODBCDriver = "/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so"
 
 // odbcDiagnostics is what cmd/aku passes as Dialer.Diagnose.
 func odbcDiagnostics(err error) (string, int, bool) {
@@ -46,43 +43,12 @@ func odbcDiagnostics(err error) (string, int, bool) {
 // returns it with a Dialer that reaches it through psqlODBC.
 func wireDialer(t *testing.T, p replication.Policy) (*altisim.Server, *replication.Dialer) {
 	t.Helper()
-	if _, err := os.Stat(psqlODBCDriver); err != nil {
-		t.Skipf("psqlODBC not installed (make deps): %v", err)
-	}
-	// unixODBC pooling would keep connections past db.Close (gotcha 4).
-	dir := t.TempDir()
-	for _, f := range []string{"odbcinst.ini", "odbc.ini"} {
-		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Setenv("ODBCSYSINI", dir)
-	t.Setenv("ODBCINI", filepath.Join(dir, "odbc.ini"))
-
-	engine, err := altisim.NewServer(altisim.Options{Name: "localhost", Properties: map[string]int64{"ADMIN_MODE": 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- pgwire.Serve(ctx, ln, engine) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("pgwire.Serve did not return after cancel")
-		}
-		engine.Close()
-	})
+	pgwiretest.PinODBC(t)
+	engine, port := pgwiretest.Serve(t, altisim.Options{Properties: map[string]int64{"ADMIN_MODE": 1}})
 	return engine, &replication.Dialer{
 		Driver:   "odbc",
 		Template: pgwire.PsqlODBCTemplate,
-		Port:     ln.Addr().(*net.TCPAddr).Port,
+		Port:     port,
 		User:     "SYS",
 		Password: "manager",
 		Diagnose: odbcDiagnostics,

@@ -8,8 +8,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,28 +18,8 @@ import (
 
 	"github.com/aku-project/aku/altisim"
 	"github.com/aku-project/aku/altisim/pgwire"
+	"github.com/aku-project/aku/altisim/pgwire/pgwiretest"
 )
-
-// psqlODBCDriver is Debian's psqlODBC (package odbc-postgresql).
-const psqlODBCDriver = "/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so"
-
-// odbcEnv pins unixODBC's configuration to an empty directory of the test,
-// so that no odbcinst.ini pooling outlives db.Close (testing guide,
-// gotcha 4). It skips the test when psqlODBC is not installed.
-func odbcEnv(t testing.TB) {
-	t.Helper()
-	if _, err := os.Stat(psqlODBCDriver); err != nil {
-		t.Skipf("psqlODBC not installed (make deps): %v", err)
-	}
-	dir := t.TempDir()
-	for _, f := range []string{"odbcinst.ini", "odbc.ini"} {
-		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Setenv("ODBCSYSINI", dir)
-	t.Setenv("ODBCINI", filepath.Join(dir, "odbc.ini"))
-}
 
 // wire is an engine served over pgwire on a loopback port for one test.
 type wire struct {
@@ -56,30 +34,12 @@ type wire struct {
 // every Query message.
 func startWire(t testing.TB, engine *altisim.Server) *wire {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &wire{engine: engine, port: ln.Addr().(*net.TCPAddr).Port}
-	srv := &pgwire.Server{Engine: engine, OnQuery: func(q string) {
+	w := &wire{engine: engine}
+	w.port = pgwiretest.Start(t, &pgwire.Server{Engine: engine, OnQuery: func(q string) {
 		w.mu.Lock()
 		w.queries = append(w.queries, q)
 		w.mu.Unlock()
-	}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("Serve did not return after cancel")
-		}
-	})
+	}})
 	return w
 }
 
@@ -144,7 +104,7 @@ func diag(t *testing.T, err error) odbc.DiagRecord {
 // TestODBCConnectTimeQueries pins what psqlODBC sends on its own when it
 // connects (testing guide): the server answers all of it without the engine.
 func TestODBCConnectTimeQueries(t *testing.T) {
-	odbcEnv(t)
+	pgwiretest.PinODBC(t)
 	w := startWire(t, newEngine(t, altisim.Options{}))
 	c, err := openConn(t, connString(pgwire.PsqlODBCTemplate, w.port, "SYS", "manager"))
 	if err != nil {
@@ -191,7 +151,7 @@ func count(t *testing.T, c *sql.Conn, table string) int64 {
 // guide). START against a peer that does not listen fails the handshake
 // (altibase.md §3.1, §3.4 ERR-6100D).
 func TestODBCErrorCodeRoundTrip(t *testing.T) {
-	odbcEnv(t)
+	pgwiretest.PinODBC(t)
 	w := startWire(t, newEngine(t, altisim.Options{ReplicationPort: 1, Transport: altisim.TCPTransport{DialTimeout: time.Second}}))
 	c, err := openConn(t, sysdbaDSN(w.port))
 	if err != nil {
@@ -224,7 +184,7 @@ func TestODBCErrorCodeRoundTrip(t *testing.T) {
 // SQLCancel, psqlODBC sends a CancelRequest, and the hung statement ends
 // (testing guide); the connection stays usable.
 func TestODBCCancel(t *testing.T) {
-	odbcEnv(t)
+	pgwiretest.PinODBC(t)
 	w := startWire(t, newEngine(t, altisim.Options{}))
 	c, err := openConn(t, normalDSN(w.port))
 	if err != nil {
@@ -270,7 +230,7 @@ func refusedWith(t *testing.T, what string, err error, code string) {
 // the engine: a second SYSDBA session is refused with ERR-41041
 // (altibase.md §3.4), ADMIN_MODE = 1 admits SYSDBA only (§3.3).
 func TestODBCSysdba(t *testing.T) {
-	odbcEnv(t)
+	pgwiretest.PinODBC(t)
 	w := startWire(t, newEngine(t, altisim.Options{Properties: map[string]int64{"ADMIN_MODE": 1}}))
 	_, err := openConn(t, normalDSN(w.port))
 	refusedWith(t, "normal session under ADMIN_MODE = 1", err, "4106E")
@@ -311,7 +271,7 @@ func TestODBCSysdba(t *testing.T) {
 // TestODBCMultiStatementQuery: one Exec with several statements runs them
 // in order and stops at the first error, as a PostgreSQL Query does.
 func TestODBCMultiStatementQuery(t *testing.T) {
-	odbcEnv(t)
+	pgwiretest.PinODBC(t)
 	w := startWire(t, newEngine(t, altisim.Options{}))
 	c, err := openConn(t, normalDSN(w.port))
 	if err != nil {
@@ -362,7 +322,7 @@ func tcpServer(t *testing.T, name string, lag time.Duration) (*wire, int) {
 // after the lag, at once with FLUSH; RESET (after STOP) forgets unsent
 // changes and sets XSN = -1 (§3.1, §3.2).
 func TestODBCReplicationOverTCP(t *testing.T) {
-	odbcEnv(t)
+	pgwiretest.PinODBC(t)
 	const lag = time.Second
 	a, aRepl := tcpServer(t, "sts-0", lag)
 	b, bRepl := tcpServer(t, "sts-1", lag)
@@ -418,7 +378,7 @@ func TestODBCReplicationOverTCP(t *testing.T) {
 // BenchmarkODBCStatement measures one statement's round trip through
 // alexbrainman/odbc, unixODBC, psqlODBC and the wire server.
 func BenchmarkODBCStatement(b *testing.B) {
-	odbcEnv(b)
+	pgwiretest.PinODBC(b)
 	w := startWire(b, newEngine(b, altisim.Options{}))
 	c, err := openConn(b, normalDSN(w.port))
 	if err != nil {
@@ -439,7 +399,7 @@ func BenchmarkODBCStatement(b *testing.B) {
 // through psqlODBC, connect-time housekeeping included (back to back: the
 // wire server's SYSDBA grace covers the unacknowledged Terminate).
 func BenchmarkODBCConnect(b *testing.B) {
-	odbcEnv(b)
+	pgwiretest.PinODBC(b)
 	w := startWire(b, newEngine(b, altisim.Options{}))
 	dsn := sysdbaDSN(w.port)
 	for b.Loop() {
@@ -460,7 +420,7 @@ func BenchmarkODBCConnect(b *testing.B) {
 // driver.ErrBadConn (psqlODBC reports SQLSTATE 08S01; testing guide,
 // gotcha 2), on a pinned connection without a retry.
 func TestODBCDroppedConnection(t *testing.T) {
-	odbcEnv(t)
+	pgwiretest.PinODBC(t)
 	w := startWire(t, newEngine(t, altisim.Options{}))
 	c, err := openConn(t, normalDSN(w.port))
 	if err != nil {

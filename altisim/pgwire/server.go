@@ -20,16 +20,21 @@ import (
 	"github.com/aku-project/aku/altisim/internal/netserve"
 )
 
+// PsqlODBCDriver is Debian's psqlODBC driver library (package
+// odbc-postgresql), through which aku's production ODBC path reaches a
+// pgwire server.
+const PsqlODBCDriver = "/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so"
+
 // PsqlODBCTemplate is aku's connection-string template (with {host},
 // {port}, {user}, {password}) that reaches a pgwire server through
 // Debian's psqlODBC as SYSDBA. UseServerSidePrepare=0 makes psqlODBC send
 // every statement as one plain Query message. pqopt hands libpq keywords
 // over: connect_timeout bounds a hanging connect (testing guide, gotcha
 // 3), options carries the SYSDBA privilege (altibase.md §4).
-const PsqlODBCTemplate = "DRIVER=/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so;SERVER={host};PORT={port};DATABASE=aku;UID={user};PWD={password};UseServerSidePrepare=0;pqopt={connect_timeout=3 options='-c privilege=sysdba'}"
+const PsqlODBCTemplate = "DRIVER=" + PsqlODBCDriver + ";SERVER={host};PORT={port};DATABASE=aku;UID={user};PWD={password};UseServerSidePrepare=0;pqopt={connect_timeout=3 options='-c privilege=sysdba'}"
 
 // PsqlODBCTemplateNormal is PsqlODBCTemplate without SYSDBA privilege.
-const PsqlODBCTemplateNormal = "DRIVER=/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so;SERVER={host};PORT={port};DATABASE=aku;UID={user};PWD={password};UseServerSidePrepare=0;pqopt={connect_timeout=3}"
+const PsqlODBCTemplateNormal = "DRIVER=" + PsqlODBCDriver + ";SERVER={host};PORT={port};DATABASE=aku;UID={user};PWD={password};UseServerSidePrepare=0;pqopt={connect_timeout=3}"
 
 // PostgreSQL type OIDs of the columns this server describes.
 const (

@@ -1,9 +1,9 @@
 package pgwire_test
 
 import (
-	"context"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,33 +11,15 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/aku-project/aku/altisim"
-	"github.com/aku-project/aku/altisim/pgwire"
+	"github.com/aku-project/aku/altisim/pgwire/pgwiretest"
 )
 
 // serveEngine serves a fresh in-memory engine on a loopback port until the
 // test ends.
 func serveEngine(t *testing.T, o altisim.Options) (*altisim.Server, string) {
 	t.Helper()
-	o.Name = "localhost"
-	engine, err := altisim.NewServer(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- pgwire.Serve(ctx, ln, engine) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		engine.Close()
-	})
-	return engine, ln.Addr().String()
+	engine, port := pgwiretest.Serve(t, o)
+	return engine, net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }
 
 // client is a raw protocol client.

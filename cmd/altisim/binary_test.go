@@ -22,14 +22,13 @@ import (
 	"github.com/alexbrainman/odbc"
 
 	"github.com/aku-project/aku/altisim/pgwire"
+	"github.com/aku-project/aku/altisim/pgwire/pgwiretest"
 )
 
 // buildBinary builds altisim into a temporary directory once per test.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	if _, err := os.Stat("/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so"); err != nil {
-		t.Skipf("psqlODBC not installed (make deps): %v", err)
-	}
+	pgwiretest.PinODBC(t)
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		goTool = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
@@ -39,15 +38,6 @@ func buildBinary(t *testing.T) string {
 	if err != nil {
 		t.Fatalf("building altisim: %v\n%s", err, out)
 	}
-	dir := t.TempDir()
-	for _, f := range []string{"odbcinst.ini", "odbc.ini"} {
-		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// unixODBC configuration of the test's own (testing guide, gotcha 4).
-	t.Setenv("ODBCSYSINI", dir)
-	t.Setenv("ODBCINI", filepath.Join(dir, "odbc.ini"))
 	return bin
 }
 
