@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // Dialer opens Sessions to the servers of the StatefulSet (spec §10).
@@ -103,12 +102,13 @@ func (d *Dialer) connectOnce(ctx context.Context, host string) (*Session, error)
 	}
 	if r.err != nil {
 		db.Close()
-		if sysdbaBusy(r.err, d.Diagnose) {
-			return nil, fmt.Errorf("connecting to %s as SYSDBA: %w (ERR-41041): close the other SYSDBA session, e.g. an operator's isql -sysdba, and run aku again",
-				addr, ErrSysdbaBusy)
-		}
+		// The server answered: it is reachable, and said no. CodeOf finds
+		// the code also where psqlODBC keeps it only in the message.
 		if code, ok := CodeOf(r.err, d.Diagnose); ok {
-			// The server answered: it is reachable, and said no.
+			if code == CodeSysdbaBusy {
+				return nil, fmt.Errorf("connecting to %s as SYSDBA: %w (ERR-41041): close the other SYSDBA session, e.g. an operator's isql -sysdba, and run aku again",
+					addr, ErrSysdbaBusy)
+			}
 			return nil, fmt.Errorf("connecting to %s as %s: %w (ERR-%05X): %w", addr, d.User, ErrRefused, code, r.err)
 		}
 		return nil, fmt.Errorf("connecting to %s: %w: %w", addr, ErrUnreachable, r.err)
@@ -121,18 +121,4 @@ func (d *Dialer) connectOnce(ctx context.Context, host string) (*Session, error)
 		policy:   d.Policy,
 		diagnose: d.Diagnose,
 	}, nil
-}
-
-// sysdbaMessage is Altibase's text of ERR-41041 (altibase.md §3.4).
-const sysdbaMessage = "Another SYSDBA session is already running"
-
-// sysdbaBusy reports a connect refused with ERR-41041. The Altibase driver
-// gives the code in NativeError; psqlODBC reports every refused connect as
-// SQLSTATE 08001 with the server's message as text, so the message, fixed
-// in every Altibase version, is recognised too.
-func sysdbaBusy(err error, diagnose func(error) (string, int, bool)) bool {
-	if code, ok := CodeOf(err, diagnose); ok && code == CodeSysdbaBusy {
-		return true
-	}
-	return strings.Contains(err.Error(), sysdbaMessage)
 }
