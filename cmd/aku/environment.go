@@ -1,6 +1,10 @@
 package main
 
-import "path/filepath"
+import (
+	"path/filepath"
+
+	"github.com/aku-project/aku/conf"
+)
 
 // environment is everything aku takes from its process environment. It is
 // gathered once in main so that the rest of the command is testable with
@@ -45,4 +49,15 @@ func lookupEnvironment(lookup func(string) (string, bool), hostname func() (stri
 // configPath is $ALTIBASE_HOME/conf/aku.conf (spec §2).
 func (e environment) configPath() string {
 	return filepath.Join(e.AltibaseHome, "conf", "aku.conf")
+}
+
+// overrides are the aku.conf values the environment gives (spec §12).
+func (e environment) overrides() conf.Overrides {
+	return conf.Overrides{
+		SysPassword:         e.SysPassword,
+		SysPasswordSet:      e.SysPasswordSet,
+		SysPasswordFile:     e.SysPasswordFile,
+		ConnectionString:    e.ConnectionString,
+		ConnectionStringSet: e.ConnectionStringOK,
+	}
 }

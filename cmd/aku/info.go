@@ -16,29 +16,11 @@ import (
 // maskedPassword replaces the SYS password in aku -i unless --show-password.
 const maskedPassword = "********"
 
-// overrides are the aku.conf values the environment gives (spec §12).
-func (e environment) overrides() conf.Overrides {
-	return conf.Overrides{
-		SysPassword:         e.SysPassword,
-		SysPasswordSet:      e.SysPasswordSet,
-		SysPasswordFile:     e.SysPasswordFile,
-		ConnectionString:    e.ConnectionString,
-		ConnectionStringSet: e.ConnectionStringOK,
-	}
-}
-
 // runInfo prints the parsed configuration (aku -i, spec §5). Problems with
 // the pod identity are warnings here: -i is also run by hand, outside the
 // StatefulSet, to check a configuration.
 func runInfo(_ context.Context, o *options) error {
-	path, err := o.resolveConfigPath()
-	if err != nil {
-		return err
-	}
-	cfg, warnings, err := conf.Load(path, o.env.overrides())
-	for _, w := range warnings {
-		fmt.Fprintln(o.stderr, w)
-	}
+	cfg, err := o.loadConfig()
 	if err != nil {
 		return err
 	}

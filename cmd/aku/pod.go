@@ -46,14 +46,7 @@ func podRun(ctx context.Context, stdout io.Writer, in podlife.Input, dryRun bool
 
 // podInput builds the run's input from the configuration and environment.
 func (o *options) podInput(action podlife.Action) (podlife.Input, error) {
-	path, err := o.resolveConfigPath()
-	if err != nil {
-		return podlife.Input{}, err
-	}
-	cfg, warnings, err := conf.Load(path, o.env.overrides())
-	for _, w := range warnings {
-		fmt.Fprintln(o.stderr, w)
-	}
+	cfg, err := o.loadConfig()
 	if err != nil {
 		return podlife.Input{}, err
 	}

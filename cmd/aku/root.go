@@ -146,6 +146,20 @@ func (o *options) resolveConfigPath() (string, error) {
 	return o.env.configPath(), nil
 }
 
+// loadConfig reads aku.conf (resolveConfigPath) with the environment's
+// overrides, printing the warnings to stderr, for -i and -p alike.
+func (o *options) loadConfig() (*conf.Config, error) {
+	path, err := o.resolveConfigPath()
+	if err != nil {
+		return nil, err
+	}
+	cfg, warnings, err := conf.Load(path, o.env.overrides())
+	for _, w := range warnings {
+		fmt.Fprintln(o.stderr, w)
+	}
+	return cfg, err
+}
+
 const helpRule = "==============================================================================="
 
 // printHelp prints the original's help screen (spec §5), with the action
