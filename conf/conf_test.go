@@ -54,7 +54,7 @@ func TestParseSample(t *testing.T) {
 		PortNo: 20300, ReplicationPortNo: 20301,
 		QueryTimeout: time.Hour, QueryRetryCount: 5, QueryRetryDelay: time.Second,
 		AddressCheckCount: 30, FlushAtStart: true, FlushTimeoutAtStart: 300 * time.Second,
-		FlushAtEnd: true, ReplicationResetAtEnd: true,
+		FlushAtEnd: true, ReplicationResetAtEnd: true, ObserveTimeout: 10 * time.Second, SysdbaWait: 300 * time.Second,
 		Groups: []conf.Group{{
 			Prefix: "AKU_REP", SyncParallelCount: 1, Pos: pos(17, 16),
 			Items: []conf.Item{
@@ -87,7 +87,7 @@ REPLICATIONS = ( REPLICATION_NAME_PREFIX = aku_rep ( sys.t1 partition p$1 ) ),
 		PortNo: 20300, ReplicationPortNo: 20301,
 		QueryTimeout: time.Hour, QueryRetryCount: 5, QueryRetryDelay: time.Second,
 		AddressCheckCount: 30, FlushAtStart: true, FlushTimeoutAtStart: 300 * time.Second,
-		FlushAtEnd: true, ReplicationResetAtEnd: true,
+		FlushAtEnd: true, ReplicationResetAtEnd: true, ObserveTimeout: 10 * time.Second, SysdbaWait: 300 * time.Second,
 		ConnectionString: "DRIVER=x;SERVER={host};PORT_NO={port};UID={user};PWD={password}",
 		Groups: []conf.Group{
 			{Prefix: "AKU_REP", SyncParallelCount: 1, Pos: pos(5, 16),

@@ -43,6 +43,16 @@ type Config struct {
 	FlushAtEnd            bool // AKU_FLUSH_AT_END
 	ReplicationResetAtEnd bool // AKU_REPLICATION_RESET_AT_END
 
+	// ObserveTimeout is AKU_OBSERVE_TIMEOUT (an aku extension): how long
+	// reading one server's state may take before that server counts as
+	// not answering; separate from AKU_QUERY_TIMEOUT, which bounds long
+	// statements such as SYNC and FLUSH.
+	ObserveTimeout time.Duration
+	// SysdbaWait is AKU_SYSDBA_WAIT_TIME (an aku extension): how long a
+	// start waits for a server whose one SYSDBA session is taken (another
+	// pod's aku, an operator's isql -sysdba) before it fails.
+	SysdbaWait time.Duration
+
 	// ConnectionString is the ODBC connection-string template
 	// (AKU_CONNECTION_STRING, an aku extension) with {host}, {port}, {user}
 	// and {password} placeholders; empty means the built-in Altibase default.

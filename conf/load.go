@@ -243,6 +243,8 @@ func (d *decoder) decode(f *parser.File, ov Overrides) (*Config, Position) {
 	cfg.DelayStartComplete = seconds(num("AKU_DELAY_START_COMPLETE_TIME"))
 	cfg.FlushAtEnd = num("AKU_FLUSH_AT_END") == 1
 	cfg.ReplicationResetAtEnd = num("AKU_REPLICATION_RESET_AT_END") == 1
+	cfg.ObserveTimeout = seconds(num("AKU_OBSERVE_TIMEOUT"))
+	cfg.SysdbaWait = seconds(num("AKU_SYSDBA_WAIT_TIME"))
 
 	pwPos := d.password(cfg, entries, ov, end)
 	d.connectionString(cfg, entries, ov)

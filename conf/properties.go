@@ -43,6 +43,8 @@ var properties = map[string]property{
 	"AKU_DELAY_START_COMPLETE_TIME": {kindInt, 0, 0, maxUint32},
 	"AKU_FLUSH_AT_END":              {kindInt, 1, 0, 1},
 	"AKU_REPLICATION_RESET_AT_END":  {kindInt, 1, 0, 1},
+	"AKU_OBSERVE_TIMEOUT":           {kindInt, 10, 1, maxUint32},
+	"AKU_SYSDBA_WAIT_TIME":          {kindInt, 300, 0, maxUint32},
 	"AKU_CONNECTION_STRING":         {kind: kindString},
 	"REPLICATIONS":                  {kind: kindGroups},
 }
@@ -54,7 +56,8 @@ var propertyOrder = []string{
 	"AKU_QUERY_RETRY_COUNT", "AKU_QUERY_RETRY_DELAY_MSEC",
 	"AKU_ADDRESS_CHECK_COUNT", "AKU_FLUSH_AT_START", "AKU_FLUSH_TIMEOUT_AT_START",
 	"AKU_DELAY_START_COMPLETE_TIME", "AKU_FLUSH_AT_END",
-	"AKU_REPLICATION_RESET_AT_END", "AKU_CONNECTION_STRING", "REPLICATIONS",
+	"AKU_REPLICATION_RESET_AT_END", "AKU_OBSERVE_TIMEOUT", "AKU_SYSDBA_WAIT_TIME",
+	"AKU_CONNECTION_STRING", "REPLICATIONS",
 }
 
 // Names known at each level, for "did you mean" suggestions.

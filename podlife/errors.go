@@ -19,6 +19,13 @@ var (
 	// ErrSlaveFailure: spec §8, a running slave lost its replication state
 	// toward the master.
 	ErrSlaveFailure = errors.New("slave failure")
+	// ErrRestartPointsKept: end could not flush every replication (a peer
+	// not reachable, or a FLUSH that failed), so it reset none of them and
+	// kept their restart points; the next start rejoins and flushes.
+	ErrRestartPointsKept = errors.New("end incomplete: restart points kept")
+	// ErrIncomplete: a start's closing check found a pair with a reachable
+	// running peer that is not built and started on both sides.
+	ErrIncomplete = errors.New("start incomplete")
 	// ErrUnsafe: aku refuses a step that could lose data.
 	ErrUnsafe = errors.New("refused: unsafe")
 )

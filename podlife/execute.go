@@ -53,6 +53,7 @@ type executor struct {
 
 	mu         sync.Mutex
 	errs       []error
+	kept       []string // steps skipped by IfOK, as "REPL on HOST"
 	phaseLeft  map[Phase]int
 	phaseBegun map[Phase]bool
 }
@@ -76,7 +77,7 @@ func (x *executor) run(ctx context.Context) error {
 			order = append(order, s.Server)
 		}
 		lanes[s.Server] = append(lanes[s.Server], s)
-		if s.Phase != PhaseNone {
+		if _, ok := phaseMessages[s.Phase]; ok {
 			x.phaseLeft[s.Phase]++
 		}
 	}
@@ -112,9 +113,23 @@ func (x *executor) step(ctx context.Context, s *Step) {
 		x.fail(fmt.Errorf("before step %d: %w", s.ID, err))
 		return
 	}
+	for _, id := range s.IfOK {
+		if !x.ok[id].Load() {
+			x.mu.Lock()
+			x.kept = append(x.kept, s.Replication+" on "+s.Host)
+			x.mu.Unlock()
+			x.log.Warn("Restart point kept (not reset): a FLUSH of this run failed.", x.attrs(s)...)
+			return
+		}
+	}
 	x.beginPhase(s.Phase)
 	err := x.exec(ctx, s)
-	if err != nil && s.Optional {
+	switch {
+	case err != nil && s.KeepsOnFailure:
+		x.log.Warn("Flush failed; no replication will be reset, so the next aku -p start rejoins and flushes: "+err.Error(), x.attrs(s)...)
+		x.endPhase(s.Phase)
+		return
+	case err != nil && s.Optional:
 		x.log.Warn("Optional step failed; continuing: "+err.Error(), x.attrs(s)...)
 		err = nil
 	}
@@ -148,7 +163,7 @@ func (x *executor) attrs(s *Step) []any {
 }
 
 func (x *executor) beginPhase(p Phase) {
-	if p == PhaseNone {
+	if _, ok := phaseMessages[p]; !ok {
 		return
 	}
 	x.mu.Lock()
@@ -161,7 +176,7 @@ func (x *executor) beginPhase(p Phase) {
 }
 
 func (x *executor) endPhase(p Phase) {
-	if p == PhaseNone {
+	if _, ok := phaseMessages[p]; !ok {
 		return
 	}
 	x.mu.Lock()

@@ -770,32 +770,43 @@ func TestPeerSysdbaBusy(t *testing.T) {
 	release = tc.c.Server(tc.host(1)).Faults().HoldSysdba()
 	_, err = tc.run(t, 2, ActionEnd)
 	release()
-	if !errors.Is(err, replication.ErrSysdbaBusy) {
-		t.Fatalf("end with pod 1 busy: %v, want ErrSysdbaBusy", err)
+	if !errors.Is(err, replication.ErrSysdbaBusy) || !errors.Is(err, ErrRestartPointsKept) {
+		t.Fatalf("end with pod 1 busy: %v, want ErrSysdbaBusy and ErrRestartPointsKept", err)
 	}
 	if want := "did everything but the side of " + tc.host(1); !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not say %q", err, want)
 	}
-	// The rest was done: pod 2 and the master's side are stopped and
-	// reset, pod 1's side of AKU_REP_12 still runs, the marker is gone.
+	// The pair with pod 1 could not be flushed, so nothing is reset
+	// (docs/behaviour.md, "end"): pod 2 and the master's side are stopped
+	// and keep their restart points, pod 1's side of AKU_REP_12 still runs,
+	// the marker is gone.
 	st2, st0, st1 := tc.state(t, 2), tc.state(t, 0), tc.state(t, 1)
 	for _, o := range st2.Objects {
-		if o.Started || o.HasXSN {
-			t.Errorf("pod 2: %s started %v, restart point %v after end", o.Name, o.Started, o.HasXSN)
+		if o.Started || !o.HasXSN {
+			t.Errorf("pod 2: %s started %v, restart point %v after end, want stopped with its restart point", o.Name, o.Started, o.HasXSN)
 		}
 	}
 	if st2.Marker {
 		t.Error("pod 2: marker left after end")
 	}
 	for _, o := range st0.Objects {
-		if o.Name == "AKU_REP_02" && (o.Started || o.HasXSN) {
-			t.Errorf("pod 0: AKU_REP_02 started %v, restart point %v after end", o.Started, o.HasXSN)
+		if o.Name == "AKU_REP_02" && (o.Started || !o.HasXSN) {
+			t.Errorf("pod 0: AKU_REP_02 started %v, restart point %v after end, want stopped with its restart point", o.Started, o.HasXSN)
 		}
 	}
 	for _, o := range st1.Objects {
 		if o.Name == "AKU_REP_12" && !o.Started {
 			t.Error("pod 1: AKU_REP_12 stopped although aku could not reach it")
 		}
+	}
+	// The next start rejoins and flushes: every row written meanwhile
+	// arrives everywhere.
+	tc.insert(t, 1, 100, 105)
+	tc.insert(t, 0, 200, 205)
+	tc.mustRun(t, 2, ActionStart)
+	tc.checkStarted(t, 2, 0, 1, 2)
+	for q := 0; q < 3; q++ {
+		tc.waitRows(t, q, expectRows([3]int{0, 0, 10}, [3]int{1, 100, 105}, [3]int{0, 200, 205}))
 	}
 }
 
@@ -848,8 +859,10 @@ func TestConnectBoundedWithoutTemplateTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	begin := time.Now()
-	if _, err := Run(ctx, in); err != nil {
-		t.Fatalf("end with pod 2 blackholed: %v", err)
+	// Pod 2 exists but does not answer: AKU_REP_12 cannot be flushed, so
+	// end keeps every restart point and says so (docs/behaviour.md, "end").
+	if _, err := Run(ctx, in); !errors.Is(err, ErrRestartPointsKept) {
+		t.Fatalf("end with pod 2 blackholed: %v, want ErrRestartPointsKept", err)
 	}
 	if elapsed := time.Since(begin); elapsed > 5*time.Second {
 		t.Errorf("end took %s with a blackholed peer, want about connectWait (%s)", elapsed, connectWait)
@@ -955,8 +968,8 @@ func TestRefusedSessionFailsFast(t *testing.T) {
 	in = tc.input(t, 1, ActionEnd)
 	in.Connector = refuseHost{Connector: in.Connector, host: tc.host(0)}
 	_, err = Run(context.Background(), in)
-	if !errors.Is(err, replication.ErrRefused) {
-		t.Fatalf("end with pod 0 refusing: %v, want ErrRefused", err)
+	if !errors.Is(err, replication.ErrRefused) || !errors.Is(err, ErrRestartPointsKept) {
+		t.Fatalf("end with pod 0 refusing: %v, want ErrRefused and ErrRestartPointsKept", err)
 	}
 	if want := "did everything but the side of " + tc.host(0); !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not say %q", err, want)

@@ -17,10 +17,12 @@ type Observation struct {
 type ServerView struct {
 	Ordinal int
 	Host    string
-	// Reachable is false when the connect failed; Err says why. Absent
-	// peers are normal (spec §6.1 step 3).
+	// Reachable is false when the connect failed; Err says why and Class
+	// what kind of failure it was. Absent peers are normal (spec §6.1
+	// step 3).
 	Reachable bool
 	Err       error
+	Class     Class
 	// Objects are the server's replication objects by name.
 	Objects map[string]replication.State
 	// AdminMode and DDLEnable are ADMIN_MODE and REPLICATION_DDL_ENABLE;
@@ -43,3 +45,33 @@ func (v ServerView) object(name string) (replication.State, bool) {
 // meaning of "has state" in spec §8 (XSN ≠ −1), with a started object
 // counted too whatever its XSN says.
 func hasState(st replication.State) bool { return st.Started || st.XSN != -1 }
+
+// Class is what observe made of a server: up, or why not.
+type Class int
+
+// The classes. Only ClassAbsent is a pod that may not exist; a server that
+// does not answer in time exists (docs/behaviour.md, "Observation").
+const (
+	ClassAbsent       Class = iota // the connect failed: no such host, nothing listening, connection lost
+	ClassUp                        // connected and read
+	ClassNotAnswering              // the connect or a read did not finish within its deadline
+	ClassSysdbaBusy                // it answered: another SYSDBA session holds its one slot
+	ClassRefused                   // it answered and refused aku's session (password, REMOTE_SYSDBA_ENABLE)
+)
+
+// Status says in a few words what the class means, for messages.
+func (v ServerView) Status() string {
+	switch {
+	case v.Reachable:
+		return "is up"
+	}
+	switch v.Class {
+	case ClassNotAnswering:
+		return "did not answer in time"
+	case ClassSysdbaBusy:
+		return "has its SYSDBA session taken"
+	case ClassRefused:
+		return "refused aku's session"
+	}
+	return "is not reachable"
+}

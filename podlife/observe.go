@@ -75,10 +75,13 @@ func connect(ctx context.Context, conn Connector, host string) (Session, error) 
 // and reads what each reachable server holds. The returned sessions stay
 // open for the execute phase; the caller closes them.
 //
-// Each peer connect is bounded by the connection template's connect
-// timeout and by ctx; an unreachable peer is recorded, not an error, and so
-// is a peer whose connection is lost or whose reads time out while it is
-// read. Any other failure to read a server is an error.
+// Each connect is bounded by the connection template's connect timeout,
+// connectWait and ctx; each server's reads together by readWait
+// (AKU_OBSERVE_TIMEOUT), far below AKU_QUERY_TIMEOUT: they take
+// milliseconds on a live server, and a frozen one must not hold the run.
+// A peer that cannot be reached, that drops its connection or that does not
+// answer its reads in time is recorded with its Class, not an error. A
+// failure to read this pod's own server is an error.
 func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, tries int, clock Clock, marker Marker) (Observation, sessions, error) {
 	obs := Observation{Servers: make([]ServerView, cfg.ServerCount)}
 	for q := range obs.Servers {
@@ -89,6 +92,10 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 		return obs, nil, err
 	}
 	obs.SavedDDLEnable, obs.HasSavedDDL = v, ok
+	readWait := cfg.ObserveTimeout
+	if readWait <= 0 {
+		readWait = DefaultObserveTimeout
+	}
 
 	open := sessions{}
 	self := &obs.Servers[me]
@@ -100,8 +107,9 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 	for ; ; try++ {
 		sess, err = connect(ctx, conn, self.Host)
 		// The address check waits for this pod's DNS record (spec §3.2):
-		// a server that answered and refused will not change its mind.
-		if err == nil || try >= tries || ctx.Err() != nil || answered(err) {
+		// a server that answered and refused will not change its mind, and
+		// one that did not answer in time used up the connect timeout.
+		if err == nil || try >= tries || ctx.Err() != nil || classOf(err) != ClassAbsent {
 			break
 		}
 		if serr := clock.Sleep(ctx, addressCheckInterval); serr != nil {
@@ -109,7 +117,7 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 		}
 	}
 	if err != nil {
-		self.Err = fmt.Errorf("after %d of %d tries: %w", try, tries, err)
+		self.Err, self.Class = fmt.Errorf("after %d of %d tries: %w", try, tries, err), classOf(err)
 		return obs, open, nil
 	}
 	open[me] = sess
@@ -117,16 +125,12 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 	// This pod's state is read while the peers are connected and read.
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var firstErr error
+	var selfErr, peerErr error
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := read(ctx, sess, self); err != nil {
-			mu.Lock()
-			if firstErr == nil {
-				firstErr = err
-			}
-			mu.Unlock()
+		if err := read(ctx, sess, self, readWait); err != nil {
+			selfErr = err
 		}
 	}()
 	for q := range obs.Servers {
@@ -138,24 +142,23 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 			defer wg.Done()
 			s, err := connect(ctx, conn, v.Host)
 			if err != nil {
-				v.Err = err
+				v.Err, v.Class = err, classOf(err)
 				return
 			}
-			if err := read(ctx, s, v); err != nil {
+			if err := read(ctx, s, v, readWait); err != nil {
 				s.Close()
-				if ctx.Err() == nil && (errors.Is(err, replication.ErrUnreachable) || errors.Is(err, replication.ErrTimeout)) {
-					// A peer that drops its connection or stops answering
-					// while being read is as gone as one that refuses the
-					// connect (spec §6.1 step 3, §7 step 2): its side is
-					// skipped, not the whole run failed.
-					*v = ServerView{Ordinal: v.Ordinal, Host: v.Host, Err: err, AdminMode: -1, DDLEnable: -1}
+				if ctx.Err() != nil || !(errors.Is(err, replication.ErrUnreachable) || errors.Is(err, replication.ErrTimeout)) {
+					mu.Lock()
+					peerErr = errors.Join(peerErr, err)
+					mu.Unlock()
 					return
 				}
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-				}
-				mu.Unlock()
+				// A peer that drops its connection or does not answer its
+				// reads in time is skipped like one that refuses the connect
+				// (spec §6.1 step 3, §7 step 2), but keeps its class: one
+				// that does not answer exists, and end must not act as if
+				// it were gone.
+				*v = ServerView{Ordinal: v.Ordinal, Host: v.Host, Err: err, Class: classOf(err), AdminMode: -1, DDLEnable: -1}
 				return
 			}
 			mu.Lock()
@@ -164,12 +167,21 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 		}(&obs.Servers[q])
 	}
 	wg.Wait()
-	return obs, open, firstErr
+	if selfErr != nil && ctx.Err() == nil && classOf(selfErr) == ClassNotAnswering {
+		selfErr = fmt.Errorf("%w: this pod's server %s did not answer within AKU_OBSERVE_TIMEOUT %s: %w", ErrNeededServerUnreachable, self.Host, readWait, selfErr)
+	}
+	return obs, open, errors.Join(selfErr, peerErr)
 }
 
-// read fills v from a connected server: its replication objects, and
-// ADMIN_MODE and REPLICATION_DDL_ENABLE.
-func read(ctx context.Context, s Session, v *ServerView) error {
+// DefaultObserveTimeout bounds the reads of one server during observe when
+// the configuration sets none (AKU_OBSERVE_TIMEOUT's default).
+const DefaultObserveTimeout = 10 * time.Second
+
+// read fills v from a connected server, within wait: its replication
+// objects, ADMIN_MODE and REPLICATION_DDL_ENABLE.
+func read(ctx context.Context, s Session, v *ServerView, wait time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
 	states, err := s.Replications(ctx)
 	if err != nil {
 		return fmt.Errorf("observing %s: %w", v.Host, err)
@@ -184,13 +196,21 @@ func read(ctx context.Context, s Session, v *ServerView) error {
 	if v.DDLEnable, err = s.Property(ctx, "REPLICATION_DDL_ENABLE"); err != nil {
 		return fmt.Errorf("observing %s: %w", v.Host, err)
 	}
-	v.Reachable = true
+	v.Reachable, v.Class = true, ClassUp
 	return nil
 }
 
-// answered reports a connect error that the server itself gave: it is
-// running and reachable, but will not let aku in (another SYSDBA session,
-// a wrong password, remote SYSDBA disabled).
-func answered(err error) bool {
-	return errors.Is(err, replication.ErrSysdbaBusy) || errors.Is(err, replication.ErrRefused)
+// classOf classifies a connect or read error of observe.
+func classOf(err error) Class {
+	switch {
+	case err == nil:
+		return ClassUp
+	case errors.Is(err, replication.ErrSysdbaBusy):
+		return ClassSysdbaBusy
+	case errors.Is(err, replication.ErrRefused):
+		return ClassRefused
+	case errors.Is(err, replication.ErrTimeout), errors.Is(err, replication.ErrNoAnswer), errors.Is(err, context.DeadlineExceeded):
+		return ClassNotAnswering
+	}
+	return ClassAbsent
 }

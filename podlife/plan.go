@@ -78,6 +78,7 @@ const (
 	PhaseTruncate Phase = "truncate"
 	PhaseSync     Phase = "sync"
 	PhaseFlush    Phase = "flush"
+	PhaseStop     Phase = "stop" // no message of its own in the original
 	PhaseReset    Phase = "reset"
 )
 
@@ -106,6 +107,13 @@ type Step struct {
 	// saves.
 	Wait  time.Duration
 	Value int64
+	// KeepsOnFailure marks an optional FLUSH whose failure keeps every
+	// restart point: the steps that list it in IfOK are then skipped.
+	KeepsOnFailure bool
+	// IfOK lists steps that must have succeeded for this one to run; when
+	// one of them failed (optionally), this step is skipped and the run
+	// ends with ErrRestartPointsKept. It orders nothing: After does.
+	IfOK []int
 }
 
 // Guard is clean-up the executor runs when a run fails after step From
@@ -132,6 +140,10 @@ type Plan struct {
 	// Failure, when set, is the failure of spec §8 the run reports after
 	// its steps (which prepare the manual recovery) have run.
 	Failure *FailureError
+	// Kept are the pairs whose FLUSH was skipped at end, so that no
+	// replication was reset: the run then fails with ErrRestartPointsKept
+	// after its steps.
+	Kept []string
 	// Busy are running peers that would not let aku in: their SYSDBA
 	// session was taken (spec §10), or they refused the session. end and
 	// clean skip their side and then fail with that peer's error.
@@ -237,7 +249,7 @@ func BuildPlan(action Action, cfg *conf.Config, id Identity, obs Observation) (*
 		if q == me || v.Reachable {
 			continue
 		}
-		if answered(v.Err) {
+		if v.Class == ClassSysdbaBusy || v.Class == ClassRefused {
 			// spec §10: a running pod whose SYSDBA slot is taken (or that
 			// refuses aku's session) is not an absent pod. A start without
 			// it would leave that pair unreplicated, so start refuses; end
@@ -661,67 +673,6 @@ func (b *planner) startRejoin(pairs []pair) error {
 	}
 	b.finishStart()
 	return nil
-}
-
-func (b *planner) end() {
-	p := b.plan
-	me := b.me
-	self := b.obs.Servers[me]
-	p.Path = PathEnd
-	reset := me != 0 && b.cfg.ReplicationResetAtEnd
-	switch {
-	case me == 0:
-		p.Why = "MASTER end: flush, stop both sides; never reset, the MASTER's restart points must survive (spec §7)"
-	case reset:
-		p.Why = "SLAVE end: flush, stop both sides, reset both sides so no pod keeps logs for this one (spec §7)"
-	default:
-		p.Why = "SLAVE end with AKU_REPLICATION_RESET_AT_END = 0: flush, stop both sides, keep the restart points for a rejoin (spec §7, §6.3)"
-	}
-	first := b.restoreSavedDDL()
-	for _, pr := range pairsOf(b.cfg, me) {
-		mine, ok := self.Objects[pr.name]
-		peer := b.obs.Servers[pr.peer]
-		theirs, theirsOK := peer.object(pr.name)
-		last := first
-		flushID := 0
-		if ok && mine.Started && b.cfg.FlushAtEnd {
-			if peer.Reachable {
-				stmt, err := replication.FlushStmt(pr.name, 0)
-				flushID = b.sql(me, pr.name, PhaseFlush, "hand over what this pod has not sent yet (AKU_FLUSH_AT_END = 1)", []int{first}, false, stmt, err)
-				last = flushID
-			} else {
-				b.note("%s not flushed: its peer %s is not reachable, FLUSH ALL would wait for it until AKU_QUERY_TIMEOUT", pr.name, peer.Host)
-			}
-		}
-		if ok && mine.Started {
-			stmt, err := replication.StopStmt(pr.name)
-			last = b.sql(me, pr.name, PhaseNone, "stop this side", []int{last}, false, stmt, err)
-		}
-		selfReset := 0
-		if ok && reset && hasState(mine) {
-			stmt, err := replication.ResetStmt(pr.name)
-			selfReset = b.sql(me, pr.name, PhaseReset, "forget the restart point", []int{last}, false, stmt, err)
-		}
-		if !theirsOK {
-			continue
-		}
-		peerLast := 0
-		if theirs.Started {
-			stmt, err := replication.StopStmt(pr.name)
-			// After this pod's FLUSH of the pair: what this pod hands over
-			// reaches the peer before the peer's side changes state.
-			peerLast = b.sql(pr.peer, pr.name, PhaseNone, "stop the peer's side toward this pod", []int{first, flushID}, true, stmt, err)
-		}
-		if reset && hasState(theirs) {
-			stmt, err := replication.ResetStmt(pr.name)
-			// After this pod's own RESET: an end killed in between then
-			// leaves this pod without a restart point, so its next start
-			// SYNCs afresh; the other order would leave a restart point
-			// here only, which a rejoin cannot use (see startRejoin).
-			b.sql(pr.peer, pr.name, PhaseReset, "the peer forgets its restart point for this pod, and its logs for it", []int{peerLast, selfReset}, true, stmt, err)
-		}
-	}
-	b.add(Step{Kind: StepRemoveMarker, Server: Local, After: b.all(), Why: "this pod is no longer started"})
 }
 
 func (b *planner) clean() {

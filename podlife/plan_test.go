@@ -52,7 +52,7 @@ func obj(name string, xsn int64, started bool) replication.State {
 // up is a reachable server with these objects, ADMIN_MODE admin and
 // REPLICATION_DDL_ENABLE 0.
 func up(admin int64, objs ...replication.State) ServerView {
-	v := ServerView{Reachable: true, Objects: map[string]replication.State{}, AdminMode: admin, DDLEnable: 0}
+	v := ServerView{Reachable: true, Class: ClassUp, Objects: map[string]replication.State{}, AdminMode: admin, DDLEnable: 0}
 	for _, o := range objs {
 		v.Objects[o.Name] = o
 	}

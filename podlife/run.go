@@ -89,13 +89,19 @@ func Run(ctx context.Context, in Input) (*Plan, error) {
 		// Only a starting pod may not be in DNS yet (spec §3.2).
 		tries = cfg.AddressCheckCount
 	}
-	obs, open, err := observe(ctx, cfg, id.Ordinal, in.Connector, tries, clock, marker)
+	podLog := log.With(LogKeyPod, id.PodName)
+	busyWait := cfg.SysdbaWait
+	if in.Action != ActionStart {
+		// end and clean must fit the grace period: they wait only as long
+		// as a statement's retries would, for a killed run's session.
+		busyWait = time.Duration(cfg.QueryRetryCount) * cfg.QueryRetryDelay
+	}
+	obs, open, err := observeWhenFree(ctx, cfg, id.Ordinal, in.Connector, tries, clock, marker, busyWait, podLog)
 	defer open.close()
 	if err != nil {
 		return nil, err
 	}
 
-	podLog := log.With(LogKeyPod, id.PodName)
 	role := "SLAVE"
 	if id.IsMaster() {
 		role = "MASTER"
@@ -146,6 +152,12 @@ func Run(ctx context.Context, in Input) (*Plan, error) {
 		podLog.Error(plan.Failure.Message)
 		return plan, plan.Failure
 	}
+	var outcome []error
+	if kept := append(append([]string{}, plan.Kept...), x.kept...); len(kept) > 0 {
+		outcome = append(outcome, fmt.Errorf("%w: %s on %s stopped its replications but reset none, because not everything was flushed (%s): "+
+			"the next aku -p start on this pod rejoins and flushes; until then the peers keep their logs for it",
+			ErrRestartPointsKept, in.Action, id.PodName, strings.Join(kept, "; ")))
+	}
 	if len(plan.Busy) > 0 {
 		var causes []error
 		for _, v := range obs.Servers {
@@ -153,8 +165,11 @@ func Run(ctx context.Context, in Input) (*Plan, error) {
 				causes = append(causes, v.Err)
 			}
 		}
-		return plan, fmt.Errorf("%s on %s did everything but the side of %s, which refused aku's session: fix that and run aku -p %s again: %w",
-			in.Action, id.PodName, strings.Join(plan.Busy, ", "), in.Action, errors.Join(causes...))
+		outcome = append(outcome, fmt.Errorf("%s on %s did everything but the side of %s, which refused aku's session: fix that and run aku -p %s again: %w",
+			in.Action, id.PodName, strings.Join(plan.Busy, ", "), in.Action, errors.Join(causes...)))
+	}
+	if len(outcome) > 0 {
+		return plan, errors.Join(outcome...)
 	}
 	return plan, nil
 }
@@ -185,14 +200,16 @@ func (p *Plan) Format(w io.Writer) error {
 		fmt.Fprintf(&b, "%3d. [%s] %s\n", s.ID, where, what)
 		fmt.Fprintf(&b, "       why: %s\n", s.Why)
 		if len(s.After) > 0 {
-			ids := make([]string, len(s.After))
-			for i, a := range s.After {
-				ids[i] = strconv.Itoa(a)
-			}
-			fmt.Fprintf(&b, "       after: %s\n", strings.Join(ids, ", "))
+			fmt.Fprintf(&b, "       after: %s\n", joinIDs(s.After))
 		}
-		if s.Optional {
+		switch {
+		case s.KeepsOnFailure:
+			fmt.Fprintf(&b, "       if it fails: logged, the run goes on, and no replication is reset\n")
+		case s.Optional:
 			fmt.Fprintf(&b, "       optional: a failure is logged and the run goes on\n")
+		}
+		if len(s.IfOK) > 0 {
+			fmt.Fprintf(&b, "       only if these succeeded: %s\n", joinIDs(s.IfOK))
 		}
 	}
 	for _, g := range p.Guards {
@@ -216,4 +233,13 @@ func (p *Plan) Format(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// joinIDs prints step IDs as "1, 2, 3".
+func joinIDs(ids []int) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = strconv.Itoa(id)
+	}
+	return strings.Join(out, ", ")
 }

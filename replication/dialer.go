@@ -3,8 +3,8 @@ package replication
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
+	"strings"
 )
 
 // Dialer opens Sessions to the servers of the StatefulSet (spec §10).
@@ -44,25 +44,13 @@ type Dialer struct {
 // A server that already has a SYSDBA session gives an error wrapping
 // ErrSysdbaBusy with advice; a server that answers with another Altibase
 // error (a wrong password, remote SYSDBA disabled) one wrapping ErrRefused;
-// any other failure wraps ErrUnreachable. Each names host:port.
+// any other failure wraps ErrUnreachable, and also ErrNoAnswer when the
+// connect ran out of time. Each names host:port.
 //
-// A busy SYSDBA slot is tried again Policy.RetryCount times, Policy.RetryDelay
-// apart: the session holding it may be aku's own from a run that was just
-// killed, which the server drops only once it notices the lost client.
+// A busy SYSDBA slot is not tried again here: the caller waits for it with
+// every other session released (podlife's observe), since holding one
+// server's slot while waiting for another's is how two runs deadlock.
 func (d *Dialer) Connect(ctx context.Context, host string) (*Session, error) {
-	for try := int64(0); ; try++ {
-		s, err := d.connectOnce(ctx, host)
-		if err == nil || !errors.Is(err, ErrSysdbaBusy) || try >= d.Policy.RetryCount {
-			return s, err
-		}
-		if serr := d.Policy.sleep(ctx, d.Policy.RetryDelay); serr != nil {
-			return nil, err
-		}
-	}
-}
-
-// connectOnce is one connect attempt of Connect.
-func (d *Dialer) connectOnce(ctx context.Context, host string) (*Session, error) {
 	addr := fmt.Sprintf("%s:%d", host, d.Port)
 	dsn, err := ExpandTemplate(d.Template, host, d.Port, d.User, d.Password)
 	if err != nil {
@@ -98,7 +86,7 @@ func (d *Dialer) connectOnce(ctx context.Context, host string) (*Session, error)
 			}
 			db.Close()
 		}()
-		return nil, fmt.Errorf("connecting to %s: %w: %w", addr, ErrUnreachable, ctx.Err())
+		return nil, fmt.Errorf("connecting to %s: %w: %w: %w", addr, ErrUnreachable, ErrNoAnswer, ctx.Err())
 	}
 	if r.err != nil {
 		db.Close()
@@ -111,6 +99,9 @@ func (d *Dialer) connectOnce(ctx context.Context, host string) (*Session, error)
 			}
 			return nil, fmt.Errorf("connecting to %s as %s: %w (ERR-%05X): %w", addr, d.User, ErrRefused, code, r.err)
 		}
+		if connectTimedOut(r.err) {
+			return nil, fmt.Errorf("connecting to %s: %w: %w: %w", addr, ErrUnreachable, ErrNoAnswer, r.err)
+		}
 		return nil, fmt.Errorf("connecting to %s: %w: %w", addr, ErrUnreachable, r.err)
 	}
 	return &Session{
@@ -121,4 +112,13 @@ func (d *Dialer) connectOnce(ctx context.Context, host string) (*Session, error)
 		policy:   d.Policy,
 		diagnose: d.Diagnose,
 	}, nil
+}
+
+// connectTimedOut reports a driver's connect error that says its login or
+// connect timeout expired: psqlODBC's "timeout expired", the simulator's
+// "connect timed out", the Altibase driver's "timed out" (its TIMEOUT
+// keyword). The drivers give no code for it, only these words.
+func connectTimedOut(err error) bool {
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "timeout expired") || strings.Contains(msg, "timed out")
 }

@@ -18,4 +18,8 @@ var (
 	ErrStatement = errors.New("statement failed")
 	// ErrTimeout: a statement ran past AKU_QUERY_TIMEOUT and was cancelled.
 	ErrTimeout = errors.New("statement timed out")
+	// ErrNoAnswer: a connect did not complete in time (a host that drops
+	// SYNs, a frozen server); it comes with ErrUnreachable. Unlike a
+	// missing host, such a server exists.
+	ErrNoAnswer = errors.New("no answer in time")
 )

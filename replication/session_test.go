@@ -150,40 +150,6 @@ func TestConnectSysdbaBusy(t *testing.T) {
 	connect(t, d, host0)
 }
 
-// A busy SYSDBA slot is tried again within the retry budget: the session
-// holding it may be a killed aku's, which the server drops a little later.
-func TestConnectRetriesSysdbaBusy(t *testing.T) {
-	var waits sleeps
-	c, d := newCluster(t, replication.Policy{RetryCount: 3, RetryDelay: time.Second})
-	release := c.Server(host0).Faults().HoldSysdba()
-	d.Policy.Sleep = func(ctx context.Context, dur time.Duration) error {
-		if len(waits.got()) == 1 {
-			release() // freed before the third try
-		}
-		return waits.sleep(ctx, dur)
-	}
-	s, err := d.Connect(context.Background(), host0)
-	if err != nil {
-		t.Fatalf("connect after the slot was freed: %v", err)
-	}
-	s.Close()
-	if got := waits.got(); len(got) != 2 || got[0] != time.Second {
-		t.Errorf("waits %v, want two of 1s", got)
-	}
-
-	// Still busy after the budget: ErrSysdbaBusy after 1 + RetryCount tries.
-	waits = sleeps{}
-	d.Policy.Sleep = waits.sleep
-	release = c.Server(host0).Faults().HoldSysdba()
-	defer release()
-	if _, err := d.Connect(context.Background(), host0); !errors.Is(err, replication.ErrSysdbaBusy) {
-		t.Fatalf("error %v does not wrap ErrSysdbaBusy", err)
-	}
-	if got := len(waits.got()); got != 3 {
-		t.Errorf("%d waits, want 3 (RetryCount)", got)
-	}
-}
-
 // A server that answers and says no is reachable: a wrong password is
 // ErrRefused with the server's code, not ErrUnreachable.
 func TestConnectRefused(t *testing.T) {

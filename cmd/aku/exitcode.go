@@ -28,6 +28,8 @@ const (
 	exitUnsafe         = 13 // aku refused a step that could lose data
 	exitInterrupted    = 14 // SIGINT or SIGTERM stopped the run: run the same command again to finish it
 	exitRefused        = 15 // a server refused aku's session: wrong SYS password, REMOTE_SYSDBA_ENABLE = 0 ...
+	exitRestartKept    = 16 // end stopped the replications but could not flush them all, so it reset none
+	exitIncomplete     = 17 // start ran, but its closing check found a pair not built on both sides
 )
 
 // errUsage marks command-line errors; errEnvironment marks a process
@@ -63,6 +65,10 @@ func exitCode(err error) int {
 		return exitSlaveFailure
 	case errors.Is(err, podlife.ErrUnsafe):
 		return exitUnsafe
+	case errors.Is(err, podlife.ErrRestartPointsKept):
+		return exitRestartKept
+	case errors.Is(err, podlife.ErrIncomplete):
+		return exitIncomplete
 	case errors.Is(err, replication.ErrSysdbaBusy):
 		return exitSysdbaBusy
 	case errors.Is(err, replication.ErrRefused):

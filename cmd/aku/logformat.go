@@ -20,9 +20,9 @@ import (
 // collectors.
 func newLogger(w io.Writer, format string) *slog.Logger {
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{AddSource: true, Level: slog.LevelInfo}))
+		return slog.New(newOrderedHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{AddSource: true, Level: slog.LevelInfo})))
 	}
-	return slog.New(newAkuHandler(w, os.Getpid()))
+	return slog.New(newOrderedHandler(newAkuHandler(w, os.Getpid())))
 }
 
 // akuHandler is a slog.Handler rendering the original aku's console layout
