@@ -3,7 +3,6 @@ package podlife
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/aku-project/aku/conf"
@@ -325,6 +324,9 @@ func (b *planner) start() error {
 	me := b.me
 	self := b.obs.Servers[me]
 	pairs := pairsOf(b.cfg, me)
+	if drift := b.drifted(); len(drift) > 0 {
+		return b.refuseDrift(drift)
+	}
 	if me == 0 {
 		return b.startMaster(pairs)
 	}
@@ -375,83 +377,19 @@ func (b *planner) finishStart() {
 // startPair starts one pair on this pod and on its peer, each side unless
 // it runs already, and returns the IDs of the two START steps (0 when
 // skipped).
-func (b *planner) startPair(pr pair, mine replication.State, mineExists bool, theirs replication.State, after []int) (selfID, peerID int) {
+func (b *planner) startPair(pr pair, mine replication.State, mineExists bool, theirs replication.State, side sideKind, after []int) (selfID, peerID int) {
 	if !mineExists || !mine.Started {
 		stmt, err := replication.StartStmt(pr.name)
 		selfID = b.sql(b.me, pr.name, PhaseNone, fmt.Sprintf("replicate this pod's changes to pod %d", pr.peer), after, false, stmt, err)
 	}
-	if !theirs.Started {
+	if side != sideStarting && !theirs.Started {
 		stmt, err := replication.StartStmt(pr.name)
 		peerID = b.sql(pr.peer, pr.name, PhaseNone, fmt.Sprintf("replicate pod %d's changes to this pod", pr.peer), after, false, stmt, err)
 	}
 	return selfID, peerID
 }
 
-// peerSide returns the peer's object of pair pr, or false when the peer's
-// side is skipped: the peer is not reachable, or it runs without the object
-// yet (a note says so; that pod's own start creates and starts it).
-func (b *planner) peerSide(pr pair) (replication.State, bool) {
-	peer := b.obs.Servers[pr.peer]
-	if !peer.Reachable {
-		return replication.State{}, false
-	}
-	theirs, ok := peer.object(pr.name)
-	if !ok {
-		b.note("%s has no %s yet: that pod's own start creates and starts it", peer.Host, pr.name)
-	}
-	return theirs, ok
-}
 
-func (b *planner) startMaster(pairs []pair) error {
-	p := b.plan
-	self := b.obs.Servers[0]
-	p.Path = PathMaster
-	p.Why = "ordinal 0 is the MASTER pod: create missing objects, start the pairs with every reachable pod (spec §6.1)"
-	var masterLost, slaveLost []string
-	for _, pr := range pairs {
-		peer := b.obs.Servers[pr.peer]
-		theirs, ok := peer.object(pr.name)
-		if !ok {
-			continue
-		}
-		mine, mineOK := self.Objects[pr.name]
-		switch {
-		case (!mineOK || !hasState(mine)) && hasState(theirs):
-			masterLost = append(masterLost, fmt.Sprintf("%s (XSN -1 or missing here, XSN %d started=%t on %s)", pr.name, theirs.XSN, theirs.Started, peer.Host))
-		case mineOK && hasState(mine) && !hasState(theirs) && peer.AdminMode == 0:
-			slaveLost = append(slaveLost, fmt.Sprintf("%s (XSN %d here, XSN -1 on %s, which is open to users)", pr.name, mine.XSN, peer.Host))
-		}
-	}
-	if len(masterLost) > 0 {
-		// The failure is reported after this MASTER's missing objects are
-		// created, as the original does (it creates, spec §6.1 step 4,
-		// before it detects): the manual recovery of spec §8 SYNCs from
-		// the chosen slave into them and STARTs them here. Creating an
-		// object starts nothing and moves no data.
-		p.Path = PathMasterFailure
-		p.Why = "this MASTER lost the replication state that running slaves still hold (spec §8): its missing objects are created for the manual recovery, then the start fails"
-		b.createMissing(pairs, []int{b.restoreSavedDDL()})
-		p.Failure = &FailureError{Class: ErrMasterFailure, Message: MasterFailureMessage, Objects: masterLost}
-		return nil
-	}
-	if len(slaveLost) > 0 {
-		p.Path = PathSlaveFailure
-		p.Why = "a running slave lost its replication state toward this MASTER (spec §8)"
-		return &FailureError{Class: ErrSlaveFailure, Message: SlaveFailureMessage, Objects: slaveLost}
-	}
-	first := b.restoreSavedDDL()
-	created := b.createMissing(pairs, []int{first})
-	for _, pr := range pairs {
-		theirs, ok := b.peerSide(pr)
-		if !ok {
-			continue
-		}
-		mine, mineOK := self.Objects[pr.name]
-		b.startPair(pr, mine, mineOK, theirs, []int{created[pr.name]})
-	}
-	b.finishStart()
-	return nil
-}
 
 func (b *planner) startFresh(pairs []pair) error {
 	p := b.plan
@@ -566,16 +504,21 @@ func (b *planner) startFresh(pairs []pair) error {
 	// but they also went to the MASTER, and the rerun's FLUSH puts them in
 	// its SYNC.
 	var beforeSync []int
+	peerHas := map[string]bool{} // pairs whose peer side exists or is created above
 	for _, pr := range pairs {
 		if pr.peer == 0 {
 			continue
 		}
 		peer := b.obs.Servers[pr.peer]
-		theirs, ok := b.peerSide(pr)
-		if !ok {
+		theirs, side := b.peerSide(pr)
+		if side == sideSkip || side == sideStarting {
 			continue
 		}
+		peerHas[pr.name] = true
 		deps := append([]int{created[pr.name]}, truncs...)
+		if side == sideMissing {
+			deps = []int{b.createPeerSide(pr, deps)}
+		}
 		if !theirs.Started {
 			stmt, err := replication.StartStmt(pr.name)
 			id := b.sql(pr.peer, pr.name, PhaseNone, fmt.Sprintf("pod %d sends this pod its new rows itself from now on", pr.peer), deps, false, stmt, err)
@@ -603,10 +546,7 @@ func (b *planner) startFresh(pairs []pair) error {
 	// keep XSN -1 until then, so a run killed before takes this fresh path
 	// again, never the rejoin path that would skip the SYNC.
 	for _, pr := range pairs {
-		if pr.peer != 0 && !b.obs.Servers[pr.peer].Reachable {
-			continue
-		}
-		if _, ok := b.obs.Servers[pr.peer].object(pr.name); pr.peer != 0 && !ok {
+		if pr.peer != 0 && !peerHas[pr.name] {
 			continue
 		}
 		if mine := self.Objects[pr.name]; mine.Started {
@@ -626,54 +566,6 @@ func (b *planner) startFresh(pairs []pair) error {
 	return nil
 }
 
-func (b *planner) startRejoin(pairs []pair) error {
-	p := b.plan
-	me := b.me
-	self := b.obs.Servers[me]
-	p.Path = PathRejoinSlave
-	p.Why = "this SLAVE's replication kept its restart points (XSN ≠ -1): no truncate or SYNC; start the pairs and flush the gap (spec §6.3)"
-	// A rejoin catches up by flushing from the restart points (spec §6.3).
-	// A peer that is open to users but holds no restart point toward this
-	// pod (an end killed between the peer's RESET and this pod's, or a peer
-	// that started afresh while this pod was away) would start its side from
-	// now: what users wrote there meanwhile would never reach this pod.
-	var lost []string
-	for _, pr := range pairs {
-		peer := b.obs.Servers[pr.peer]
-		theirs, ok := peer.object(pr.name)
-		if mine, mineOK := self.Objects[pr.name]; ok && mineOK && hasState(mine) && !hasState(theirs) && peer.AdminMode == 0 {
-			lost = append(lost, fmt.Sprintf("%s (XSN %d here, XSN -1 on %s, which is open to users)", pr.name, mine.XSN, peer.Host))
-		}
-	}
-	if len(lost) > 0 {
-		return fmt.Errorf("%w: a rejoin would miss the rows written on the peers meanwhile, which hold no restart point for this pod: %s; "+
-			"run aku -p end with AKU_REPLICATION_RESET_AT_END = 1 on this pod, then aku -p start, which truncates it and SYNCs it from the MASTER (spec §6.2)",
-			ErrUnsafe, strings.Join(lost, "; "))
-	}
-	first := b.restoreSavedDDL()
-	created := b.createMissing(pairs, []int{first})
-	for _, pr := range pairs {
-		theirs, ok := b.peerSide(pr)
-		if !ok {
-			continue
-		}
-		mine, mineOK := self.Objects[pr.name]
-		selfStart, peerStart := b.startPair(pr, mine, mineOK, theirs, []int{created[pr.name]})
-		if !b.cfg.FlushAtStart {
-			continue
-		}
-		stmt, err := replication.FlushStmt(pr.name, 0)
-		b.sql(me, pr.name, PhaseFlush, "send what this pod had not sent yet", []int{selfStart}, false, stmt, err)
-		stmt, err = replication.FlushStmt(pr.name, b.cfg.FlushTimeoutAtStart)
-		why := "send this pod what the peer had not sent yet (AKU_FLUSH_TIMEOUT_AT_START = 0: FLUSH ALL)"
-		if b.cfg.FlushTimeoutAtStart > 0 {
-			why = fmt.Sprintf("send this pod what the peer had not sent yet, waiting at most AKU_FLUSH_TIMEOUT_AT_START = %d s", int64(b.cfg.FlushTimeoutAtStart/time.Second))
-		}
-		b.sql(pr.peer, pr.name, PhaseFlush, why, []int{peerStart}, false, stmt, err)
-	}
-	b.finishStart()
-	return nil
-}
 
 func (b *planner) clean() {
 	p := b.plan

@@ -153,6 +153,9 @@ func Run(ctx context.Context, in Input) (*Plan, error) {
 		return plan, plan.Failure
 	}
 	var outcome []error
+	if err := checkBuilt(ctx, plan, cfg, id.Ordinal, obs, open); err != nil {
+		outcome = append(outcome, err)
+	}
 	if kept := append(append([]string{}, plan.Kept...), x.kept...); len(kept) > 0 {
 		outcome = append(outcome, fmt.Errorf("%w: %s on %s stopped its replications but reset none, because not everything was flushed (%s): "+
 			"the next aku -p start on this pod rejoins and flushes; until then the peers keep their logs for it",

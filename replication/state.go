@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/aku-project/aku/conf"
 )
 
 // State is one replication object as the server's meta tables describe it
@@ -21,6 +23,9 @@ type State struct {
 	// aku created; empty and 0 when the object has no host row.
 	PeerHost string
 	PeerPort int
+	// Items are the object's local items (SYS_REPL_ITEMS_), in the order
+	// the server lists them; a table item has no Partition.
+	Items []conf.Item
 }
 
 // Reset reports whether the object has no restart point (XSN = -1): it was
@@ -61,6 +66,24 @@ func (s *Session) Replications(ctx context.Context) ([]State, error) {
 			first[name] = h
 		}
 	}
+	items, err := s.Query(ctx, "SELECT REPLICATION_NAME, LOCAL_USER_NAME, LOCAL_TABLE_NAME, LOCAL_PARTITION_NAME FROM SYSTEM_.SYS_REPL_ITEMS_")
+	if err != nil {
+		return nil, fmt.Errorf("reading replication items: %w", err)
+	}
+	itemsOf := map[string][]conf.Item{}
+	for _, r := range items {
+		if len(r) != 4 {
+			return nil, fmt.Errorf("reading replication items on %s: %d columns, want 4", s.host, len(r))
+		}
+		var name string
+		var it conf.Item
+		if err := scanValues(r, &name, &it.User, &it.Table, &it.Partition); err != nil {
+			return nil, fmt.Errorf("reading replication items on %s: %w", s.host, err)
+		}
+		name = strings.TrimSpace(name)
+		it.User, it.Table, it.Partition = strings.TrimSpace(it.User), strings.TrimSpace(it.Table), strings.TrimSpace(it.Partition)
+		itemsOf[name] = append(itemsOf[name], it)
+	}
 	out := make([]State, 0, len(reps))
 	for _, r := range reps {
 		if len(r) != 5 {
@@ -77,6 +100,7 @@ func (s *Session) Replications(ctx context.Context) ([]State, error) {
 		if h, ok := first[st.Name]; ok {
 			st.PeerHost, st.PeerPort = strings.TrimSpace(h.ip), int(h.port)
 		}
+		st.Items = itemsOf[st.Name]
 		out = append(out, st)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

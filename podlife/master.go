@@ -1,0 +1,120 @@
+package podlife
+
+import (
+	"fmt"
+
+	"github.com/aku-project/aku/replication"
+)
+
+// startMaster plans the start of the MASTER pod (docs/behaviour.md,
+// "Master start"): create its missing objects, build and start every pair
+// with every running slave on both sides, and flush the pairs that kept
+// their restart points, after the failure checks of masterFailures.
+func (b *planner) startMaster(pairs []pair) error {
+	p := b.plan
+	self := b.obs.Servers[0]
+	p.Path = PathMaster
+	p.Why = "ordinal 0 is the MASTER pod: create missing objects, start the pairs with every reachable pod, flush the pairs that kept their restart points (docs/behaviour.md, \"Master start\")"
+	masterLost, slaveLost := b.masterFailures(pairs)
+	if len(masterLost) > 0 {
+		// The failure is reported after this MASTER's missing objects are
+		// created, as the original does (it creates before it detects):
+		// the manual recovery (docs/behaviour.md, "Recovering a failed
+		// MASTER") SYNCs from the chosen slave into them and STARTs them
+		// here. Creating an object starts nothing and moves no data.
+		p.Path = PathMasterFailure
+		p.Why = "this MASTER lost the replication state that running slaves still hold: its missing objects are created for the manual recovery, then the start fails (docs/behaviour.md, \"Master failure\")"
+		b.createMissing(pairs, []int{b.restoreSavedDDL()})
+		p.Failure = &FailureError{Class: ErrMasterFailure, Message: MasterFailureMessage, Objects: masterLost}
+		return nil
+	}
+	if len(slaveLost) > 0 {
+		p.Path = PathSlaveFailure
+		p.Why = "a running slave lost its replication state toward this MASTER (docs/behaviour.md, \"Slave failure\")"
+		return &FailureError{Class: ErrSlaveFailure, Message: SlaveFailureMessage, Objects: slaveLost}
+	}
+	first := b.restoreSavedDDL()
+	created := b.createMissing(pairs, []int{first})
+	for _, pr := range pairs {
+		theirs, side := b.peerSide(pr)
+		if side == sideSkip {
+			continue
+		}
+		after := []int{created[pr.name]}
+		if side == sideMissing {
+			after = append(after, b.createPeerSide(pr, after))
+		}
+		mine, mineOK := self.Objects[pr.name]
+		selfStart, peerStart := b.startPair(pr, mine, mineOK, theirs, side, after)
+		if side == sideExists && mineOK && hasState(mine) && hasState(theirs) && self.AdminMode != 0 {
+			// A restarted MASTER, or the last step of the manual recovery:
+			// the pair kept its restart points, so each side sends what it
+			// had not sent (the vendor's transcript logs "Flush
+			// replications." here). A MASTER already open to users is a
+			// rerun after a start that flushed and opened it.
+			b.flushPair(pr, selfStart, peerStart)
+		}
+	}
+	b.finishStart()
+	return nil
+}
+
+// masterFailures applies the MASTER-failure rule (docs/behaviour.md,
+// "Master failure") to the slaves that answered. For each, m is whether
+// the MASTER's object toward it holds a restart point (started, or XSN ≠
+// −1; a missing object holds none) and s whether the slave's object toward
+// the MASTER does:
+//
+//   - m = no, s = yes: the MASTER lost what a slave still holds — master
+//     failure;
+//   - m = yes, s = no, slave open to users: the slave lost its state —
+//     slave failure (a missing object counts as lost when the slave holds
+//     other objects of the group; one holding none was cleaned);
+//   - otherwise nothing is lost.
+//
+// The vendor's reviewers count every answering slave toward which the
+// MASTER's object is −1. aku does not count a slave that holds no restart
+// point toward the MASTER either (a slave that never finished its first
+// start, or one that ended with a reset, as the other slaves of the manual
+// recovery do): its next start truncates it and SYNCs it from the MASTER,
+// so nothing of it is lost, and counting it would fail the recovery's last
+// step.
+func (b *planner) masterFailures(pairs []pair) (masterLost, slaveLost []string) {
+	self := b.obs.Servers[0]
+	for _, pr := range pairs {
+		peer := b.obs.Servers[pr.peer]
+		if !peer.Reachable {
+			continue
+		}
+		mine, mineOK := self.Objects[pr.name]
+		m := mineOK && hasState(mine)
+		theirs, ok := peer.object(pr.name)
+		switch {
+		case ok && !m && hasState(theirs):
+			masterLost = append(masterLost, fmt.Sprintf("%s (XSN -1 or missing here, XSN %d started=%t on %s)", pr.name, theirs.XSN, theirs.Started, peer.Host))
+		case ok && m && !hasState(theirs) && peer.AdminMode == 0:
+			slaveLost = append(slaveLost, fmt.Sprintf("%s (XSN %d here, XSN -1 on %s, which is open to users)", pr.name, mine.XSN, peer.Host))
+		case !ok && m && peer.AdminMode == 0 && b.member(pr):
+			slaveLost = append(slaveLost, fmt.Sprintf("%s (XSN %d here, missing on %s, which is open to users)", pr.name, mine.XSN, peer.Host))
+		}
+	}
+	return masterLost, slaveLost
+}
+
+// flushPair flushes both sides of a pair that kept its restart points,
+// after their STARTs (docs/behaviour.md, "Rejoining slave start"): this
+// pod's side with FLUSH ALL, the peer's with FLUSH ALL or FLUSH WAIT
+// AKU_FLUSH_TIMEOUT_AT_START; nothing when AKU_FLUSH_AT_START = 0.
+func (b *planner) flushPair(pr pair, selfStart, peerStart int) {
+	if !b.cfg.FlushAtStart {
+		return
+	}
+	stmt, err := replication.FlushStmt(pr.name, 0)
+	b.sql(b.me, pr.name, PhaseFlush, "send what this pod had not sent yet", []int{selfStart}, false, stmt, err)
+	stmt, err = replication.FlushStmt(pr.name, b.cfg.FlushTimeoutAtStart)
+	why := "send this pod what the peer had not sent yet (AKU_FLUSH_TIMEOUT_AT_START = 0: FLUSH ALL)"
+	if b.cfg.FlushTimeoutAtStart > 0 {
+		why = fmt.Sprintf("send this pod what the peer had not sent yet, waiting at most AKU_FLUSH_TIMEOUT_AT_START = %d s", int64(b.cfg.FlushTimeoutAtStart.Seconds()))
+	}
+	b.sql(pr.peer, pr.name, PhaseFlush, why, []int{peerStart}, false, stmt, err)
+}

@@ -1,0 +1,254 @@
+package podlife
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aku-project/aku/conf"
+	"github.com/aku-project/aku/replication"
+)
+
+// A start builds every pair of this pod with every reachable running peer
+// on both sides (docs/behaviour.md, "Half-built pairs"), and checks at the
+// end that it did (checkBuilt). A running peer is one open to users
+// (ADMIN_MODE = 0): its own start has completed. A peer still in
+// ADMIN_MODE = 1 is starting (or its start failed); its own start builds
+// its side, and aku leaves it alone: creating or starting its objects now
+// would make that start take the rejoin path and skip its SYNC.
+
+// sideKind says what a start does with the peer's side of a pair.
+type sideKind int
+
+const (
+	sideSkip     sideKind = iota // the peer is not reachable, or its own start builds its side
+	sideExists                   // a running peer has its side
+	sideMissing                  // a running peer lacks its side: this start creates it there
+	sideStarting                 // a peer still starting has its side: only this pod's side is started
+)
+
+// running reports whether server q answered and is open to users.
+func (b *planner) running(q int) bool {
+	v := b.obs.Servers[q]
+	return v.Reachable && v.AdminMode == 0
+}
+
+// member reports whether peer q holds any of aku's objects of pr's group
+// toward any pod: a running peer with none of them was cleaned (aku -p
+// clean: it no longer replicates) or never started by aku, and a start
+// leaves it alone.
+func (b *planner) member(pr pair) bool {
+	return hadAny(b.obs.Servers[pr.peer], b.cfg, pr.peer, pr.group.Prefix)
+}
+
+// peerSide returns the peer's object of pair pr and what this start does
+// with it, noting why a side is skipped. Only a running peer's side is
+// touched: starting the side of a peer whose own start has not completed
+// would give that pod a restart point, and its next start would rejoin
+// instead of taking the SYNC it still needs.
+func (b *planner) peerSide(pr pair) (replication.State, sideKind) {
+	peer := b.obs.Servers[pr.peer]
+	if !peer.Reachable {
+		return replication.State{}, sideSkip
+	}
+	theirs, ok := peer.object(pr.name)
+	switch {
+	case !b.running(pr.peer):
+		b.note("%s is still starting (ADMIN_MODE = %d): its own start builds and starts its side of %s", peer.Host, peer.AdminMode, pr.name)
+		if ok {
+			return theirs, sideStarting
+		}
+		return replication.State{}, sideSkip
+	case ok:
+		return theirs, sideExists
+	case !b.member(pr):
+		b.warn("%s runs but holds none of aku's %s objects (it was cleaned, or never started by aku): no pair is built with it; run aku -p start there to make it replicate again", peer.Host, pr.group.Prefix)
+		return replication.State{}, sideSkip
+	}
+	return replication.State{XSN: -1}, sideMissing
+}
+
+// createPeerSide adds the CREATE REPLICATION of pr on its peer, pointing
+// at this pod, and returns its step ID.
+func (b *planner) createPeerSide(pr pair, after []int) int {
+	stmt, err := replication.CreateReplication(pr.name, PeerHost(b.cfg, b.me), b.cfg.ReplicationPortNo, pr.group.Items)
+	return b.sql(pr.peer, pr.name, PhaseNone, fmt.Sprintf("pod %d runs without its side of this pair (a half-built pair: AKU_SERVER_COUNT raised, or objects lost): build it", pr.peer), after, false, stmt, err)
+}
+
+// drifted lists the objects of this pod's pairs, here and on reachable
+// peers, whose host, port or items differ from aku.conf
+// (docs/behaviour.md, "Configuration drift"). Only what the server
+// reported is compared: an object without host rows is not judged by its
+// host.
+func (b *planner) drifted() []string {
+	var out []string
+	for _, pr := range pairsOf(b.cfg, b.me) {
+		sides := []struct {
+			server, toward int
+		}{{b.me, pr.peer}, {pr.peer, b.me}}
+		for _, s := range sides {
+			st, ok := b.obs.Servers[s.server].object(pr.name)
+			if !ok {
+				continue
+			}
+			if why := driftOf(st, PeerHost(b.cfg, s.toward), b.cfg.ReplicationPortNo, pr.group.Items); why != "" {
+				out = append(out, fmt.Sprintf("%s on %s %s", pr.name, b.obs.Servers[s.server].Host, why))
+			}
+		}
+	}
+	return out
+}
+
+// driftOf says how st differs from an object toward host:port replicating
+// items, or "" when it does not.
+func driftOf(st replication.State, host string, port int, items []conf.Item) string {
+	var diffs []string
+	if st.PeerHost != "" && (!strings.EqualFold(st.PeerHost, host) || st.PeerPort != port) {
+		diffs = append(diffs, fmt.Sprintf("points at %s:%d, aku.conf says %s:%d", st.PeerHost, st.PeerPort, host, port))
+	}
+	if st.ItemCount > 0 && !sameItems(st.Items, items) {
+		diffs = append(diffs, fmt.Sprintf("replicates %s, aku.conf says %s", itemList(st.Items), itemList(items)))
+	}
+	return strings.Join(diffs, " and ")
+}
+
+// sameItems compares two item lists as sets; Altibase stores unquoted
+// names in upper case, so case is not significant.
+func sameItems(a, b []conf.Item) bool {
+	key := func(items []conf.Item) []string {
+		out := make([]string, len(items))
+		for i, it := range items {
+			out[i] = strings.ToUpper(it.User + "." + it.Table + " " + it.Partition)
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	return slices.Equal(key(a), key(b))
+}
+
+func itemList(items []conf.Item) string {
+	if len(items) == 0 {
+		return "no items"
+	}
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.String()
+	}
+	return strings.Join(out, ", ")
+}
+
+// refuseDrift returns the refusal of a start that found drifted objects,
+// with the procedure that rebuilds each pair from aku.conf without losing
+// rows (docs/behaviour.md, "Configuration drift").
+func (b *planner) refuseDrift(drift []string) error {
+	var steps []string
+	seen := map[string]bool{}
+	for _, pr := range pairsOf(b.cfg, b.me) {
+		for _, d := range drift {
+			if !strings.HasPrefix(d, pr.name+" ") || seen[pr.name] {
+				continue
+			}
+			seen[pr.name] = true
+			lo, hi := min(b.me, pr.peer), max(b.me, pr.peer)
+			steps = append(steps, fmt.Sprintf("for %s: on pod %s-%d run aku -p end, then aku -p clean; on pod %s-%d run ALTER REPLICATION %s STOP (if started) and DROP REPLICATION %s; then aku -p start on pod %s-%d, which rebuilds the pair and SYNCs that pod from the MASTER",
+				pr.name, b.cfg.StsName, hi, b.cfg.StsName, lo, pr.name, pr.name, b.cfg.StsName, hi))
+		}
+	}
+	return fmt.Errorf("%w: configuration drift: %s; aku never alters a replication object in place: %s (docs/behaviour.md, \"Configuration drift\")",
+		ErrUnsafe, strings.Join(drift, "; "), strings.Join(steps, "; "))
+}
+
+// checkBuilt is a start's closing check (docs/behaviour.md, "Half-built
+// pairs"): every pair of this pod with every peer that was running when
+// the start observed it — and with any peer whose side this start created
+// — exists on both sides as aku.conf defines it, and both sides are
+// started. It reads the servers again over the run's sessions.
+func checkBuilt(ctx context.Context, p *Plan, cfg *conf.Config, me int, obs Observation, open sessions) error {
+	if p.Action != ActionStart || p.Failure != nil {
+		return nil
+	}
+	created := map[[2]string]bool{}
+	for _, s := range p.Steps {
+		if s.Kind == StepSQL && s.Server != me && strings.HasPrefix(s.Statement, "CREATE REPLICATION") {
+			created[[2]string{s.Host, s.Replication}] = true
+		}
+	}
+	readWait := cfg.ObserveTimeout
+	if readWait <= 0 {
+		readWait = DefaultObserveTimeout
+	}
+	now := map[int]map[string]replication.State{}
+	read := func(q int) (map[string]replication.State, error) {
+		if m, ok := now[q]; ok {
+			return m, nil
+		}
+		sess, ok := open[q]
+		if !ok {
+			return nil, fmt.Errorf("no session to %s", obs.Servers[q].Host)
+		}
+		rctx, cancel := context.WithTimeout(ctx, readWait)
+		defer cancel()
+		states, err := sess.Replications(rctx)
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]replication.State{}
+		for _, st := range states {
+			m[st.Name] = st
+		}
+		now[q] = m
+		return m, nil
+	}
+	var missing []string
+	var errs []error
+	for _, o := range replication.Objects(cfg, me) {
+		peer := obs.Servers[o.Peer]
+		wasRunning := peer.Reachable && peer.AdminMode == 0 && hadAny(peer, cfg, o.Peer, cfg.Groups[o.Group].Prefix)
+		if !wasRunning && !created[[2]string{peer.Host, o.Name}] {
+			continue
+		}
+		for _, side := range []struct{ server, toward int }{{me, o.Peer}, {o.Peer, me}} {
+			m, err := read(side.server)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("checking %s on %s: %w", o.Name, obs.Servers[side.server].Host, err))
+				continue
+			}
+			host := obs.Servers[side.server].Host
+			st, ok := m[o.Name]
+			switch {
+			case !ok:
+				missing = append(missing, o.Name+" is missing on "+host)
+			case !st.Started:
+				missing = append(missing, o.Name+" is not started on "+host)
+			default:
+				if why := driftOf(st, PeerHost(cfg, side.toward), cfg.ReplicationPortNo, cfg.Groups[o.Group].Items); why != "" {
+					missing = append(missing, o.Name+" on "+host+" "+why)
+				}
+			}
+		}
+	}
+	if len(missing) == 0 && len(errs) == 0 {
+		return nil
+	}
+	if len(errs) > 0 {
+		missing = append(missing, errors.Join(errs...).Error())
+	}
+	return fmt.Errorf("%w: the closing check found pairs with running peers not built on both sides: %s; run aku -p start again on this pod once the peers answer (docs/behaviour.md, \"Half-built pairs\")",
+		ErrIncomplete, strings.Join(missing, "; "))
+}
+
+// hadAny reports whether peer q held any of aku's objects with prefix
+// when observed.
+func hadAny(v ServerView, cfg *conf.Config, q int, prefix string) bool {
+	for _, o := range replication.Objects(cfg, q) {
+		if cfg.Groups[o.Group].Prefix != prefix {
+			continue
+		}
+		if _, ok := v.object(o.Name); ok {
+			return true
+		}
+	}
+	return false
+}

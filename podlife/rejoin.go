@@ -1,0 +1,57 @@
+package podlife
+
+import (
+	"fmt"
+	"strings"
+)
+
+// startRejoin plans the start of a slave that kept its restart points
+// (docs/behaviour.md, "Rejoining slave start"): no truncate or SYNC; start
+// the pairs on both sides and flush the gap each way.
+//
+// A rejoin catches up by flushing from the restart points. A running peer
+// that holds no restart point toward this pod (an end killed between the
+// peer's RESET and this pod's, a peer that started afresh while this pod
+// was away, a pair it never had) would start its side from now: what users
+// wrote there meanwhile would never reach this pod. The start refuses
+// then, before changing anything.
+func (b *planner) startRejoin(pairs []pair) error {
+	p := b.plan
+	self := b.obs.Servers[b.me]
+	p.Path = PathRejoinSlave
+	p.Why = "this SLAVE's replication kept its restart points (XSN ≠ -1): no truncate or SYNC; start the pairs and flush the gap (docs/behaviour.md, \"Rejoining slave start\")"
+	var lost []string
+	for _, pr := range pairs {
+		peer := b.obs.Servers[pr.peer]
+		if !b.running(pr.peer) {
+			continue
+		}
+		theirs, ok := peer.object(pr.name)
+		switch {
+		case ok && !hasState(theirs):
+			lost = append(lost, fmt.Sprintf("%s (XSN -1 on %s, which is open to users)", pr.name, peer.Host))
+		case !ok && b.member(pr):
+			lost = append(lost, fmt.Sprintf("%s (missing on %s, which is open to users)", pr.name, peer.Host))
+		}
+	}
+	if len(lost) > 0 {
+		return fmt.Errorf("%w: a rejoin would miss the rows written on the peers meanwhile, which hold no restart point for this pod: %s; "+
+			"run aku -p end with AKU_REPLICATION_RESET_AT_END = 1 on this pod, then aku -p start, which truncates it and SYNCs it from the MASTER (docs/behaviour.md, \"Fresh slave start\")",
+			ErrUnsafe, strings.Join(lost, "; "))
+	}
+	first := b.restoreSavedDDL()
+	created := b.createMissing(pairs, []int{first})
+	for _, pr := range pairs {
+		theirs, side := b.peerSide(pr)
+		if side == sideSkip {
+			continue
+		}
+		mine, mineOK := self.Objects[pr.name]
+		selfStart, peerStart := b.startPair(pr, mine, mineOK, theirs, side, []int{created[pr.name]})
+		if side == sideExists {
+			b.flushPair(pr, selfStart, peerStart)
+		}
+	}
+	b.finishStart()
+	return nil
+}
