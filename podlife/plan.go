@@ -389,8 +389,6 @@ func (b *planner) startPair(pr pair, mine replication.State, mineExists bool, th
 	return selfID, peerID
 }
 
-
-
 func (b *planner) startFresh(pairs []pair) error {
 	p := b.plan
 	me := b.me
@@ -565,7 +563,6 @@ func (b *planner) startFresh(pairs []pair) error {
 	b.finishStart()
 	return nil
 }
-
 
 func (b *planner) clean() {
 	p := b.plan
