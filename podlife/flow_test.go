@@ -551,7 +551,14 @@ func TestMasterFailure(t *testing.T) {
 	tc.mustSQL(t, 1, "ALTER REPLICATION AKU_REP_01 RESET")
 	tc.mustSQL(t, 1, "ALTER REPLICATION AKU_REP_01 SYNC")
 	tc.mustSQL(t, 0, "ALTER REPLICATION AKU_REP_01 START")
+	tc.logs.Reset()
 	tc.mustRun(t, 0, ActionStart)
+	// The vendor's transcript of this last step logs the flush.
+	for _, want := range []string{"Flush replications.", "Replication flush has ended."} {
+		if !strings.Contains(tc.logs.String(), want) {
+			t.Errorf("the recovered master's start does not log %q:\n%s", want, tc.logs.String())
+		}
+	}
 	tc.checkStarted(t, 0, 0, 1)
 	tc.waitRows(t, 0, expectRows([3]int{0, 0, 10}))
 	// Replication runs both ways again.
