@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/replication"
@@ -164,7 +166,8 @@ func (b *planner) refuseDrift(drift []string) error {
 // pairs"): every pair of this pod with every peer that was running when
 // the start observed it — and with any peer whose side this start created
 // — exists on both sides as aku.conf defines it, and both sides are
-// started. It reads the servers again over the run's sessions.
+// started. It reads the servers again, in parallel, over the run's
+// sessions.
 func checkBuilt(ctx context.Context, p *Plan, cfg *conf.Config, me int, obs Observation, open sessions) error {
 	if p.Action != ActionStart || p.Failure != nil {
 		return nil
@@ -175,48 +178,45 @@ func checkBuilt(ctx context.Context, p *Plan, cfg *conf.Config, me int, obs Obse
 			created[[2]string{s.Host, s.Replication}] = true
 		}
 	}
+	var checks []replication.Object
+	servers := map[int]bool{}
+	for _, o := range replication.Objects(cfg, me) {
+		peer := obs.Servers[o.Peer]
+		wasRunning := peer.Reachable && peer.AdminMode == 0 && hadAny(peer, cfg, o.Peer, cfg.Groups[o.Group].Prefix)
+		if wasRunning || created[[2]string{peer.Host, o.Name}] {
+			checks = append(checks, o)
+			servers[me], servers[o.Peer] = true, true
+		}
+	}
 	readWait := cfg.ObserveTimeout
 	if readWait <= 0 {
 		readWait = DefaultObserveTimeout
 	}
 	now := map[int]map[string]replication.State{}
-	read := func(q int) (map[string]replication.State, error) {
-		if m, ok := now[q]; ok {
-			return m, nil
-		}
-		sess, ok := open[q]
-		if !ok {
-			return nil, fmt.Errorf("no session to %s", obs.Servers[q].Host)
-		}
-		rctx, cancel := context.WithTimeout(ctx, readWait)
-		defer cancel()
-		states, err := sess.Replications(rctx)
-		if err != nil {
-			return nil, err
-		}
-		m := map[string]replication.State{}
-		for _, st := range states {
-			m[st.Name] = st
-		}
-		now[q] = m
-		return m, nil
+	readErr := map[int]error{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for q := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m, err := readObjects(ctx, open[q], readWait)
+			mu.Lock()
+			defer mu.Unlock()
+			now[q], readErr[q] = m, err
+		}()
 	}
+	wg.Wait()
+
 	var missing []string
-	var errs []error
-	for _, o := range replication.Objects(cfg, me) {
-		peer := obs.Servers[o.Peer]
-		wasRunning := peer.Reachable && peer.AdminMode == 0 && hadAny(peer, cfg, o.Peer, cfg.Groups[o.Group].Prefix)
-		if !wasRunning && !created[[2]string{peer.Host, o.Name}] {
-			continue
-		}
+	for _, o := range checks {
 		for _, side := range []struct{ server, toward int }{{me, o.Peer}, {o.Peer, me}} {
-			m, err := read(side.server)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("checking %s on %s: %w", o.Name, obs.Servers[side.server].Host, err))
+			host := obs.Servers[side.server].Host
+			if err := readErr[side.server]; err != nil {
+				missing = append(missing, fmt.Sprintf("%s on %s could not be read (%v)", o.Name, host, err))
 				continue
 			}
-			host := obs.Servers[side.server].Host
-			st, ok := m[o.Name]
+			st, ok := now[side.server][o.Name]
 			switch {
 			case !ok:
 				missing = append(missing, o.Name+" is missing on "+host)
@@ -229,11 +229,8 @@ func checkBuilt(ctx context.Context, p *Plan, cfg *conf.Config, me int, obs Obse
 			}
 		}
 	}
-	if len(missing) == 0 && len(errs) == 0 {
+	if len(missing) == 0 {
 		return nil
-	}
-	if len(errs) > 0 {
-		missing = append(missing, errors.Join(errs...).Error())
 	}
 	return fmt.Errorf("%w: the closing check found pairs with running peers not built on both sides: %s; run aku -p start again on this pod once the peers answer (docs/behaviour.md, \"Half-built pairs\")",
 		ErrIncomplete, strings.Join(missing, "; "))
@@ -251,4 +248,22 @@ func hadAny(v ServerView, cfg *conf.Config, q int, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// readObjects reads a server's replication objects by name within wait.
+func readObjects(ctx context.Context, sess Session, wait time.Duration) (map[string]replication.State, error) {
+	if sess == nil {
+		return nil, errors.New("no session")
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	states, err := sess.Replications(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]replication.State, len(states))
+	for _, st := range states {
+		m[st.Name] = st
+	}
+	return m, nil
 }
