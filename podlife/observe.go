@@ -16,7 +16,7 @@ import (
 type Session interface {
 	Exec(ctx context.Context, stmt string) error
 	Replications(ctx context.Context) ([]replication.State, error)
-	Property(ctx context.Context, name string) (int64, error)
+	Properties(ctx context.Context, names ...string) ([]int64, error)
 	Close() error
 }
 
@@ -190,12 +190,11 @@ func read(ctx context.Context, s Session, v *ServerView, wait time.Duration) err
 	for _, st := range states {
 		v.Objects[st.Name] = st
 	}
-	if v.AdminMode, err = s.Property(ctx, "ADMIN_MODE"); err != nil {
+	props, err := s.Properties(ctx, "ADMIN_MODE", "REPLICATION_DDL_ENABLE")
+	if err != nil {
 		return fmt.Errorf("observing %s: %w", v.Host, err)
 	}
-	if v.DDLEnable, err = s.Property(ctx, "REPLICATION_DDL_ENABLE"); err != nil {
-		return fmt.Errorf("observing %s: %w", v.Host, err)
-	}
+	v.AdminMode, v.DDLEnable = props[0], props[1]
 	v.Reachable, v.Class = true, ClassUp
 	return nil
 }

@@ -107,25 +107,50 @@ func (s *Session) Replications(ctx context.Context) ([]State, error) {
 	return out, nil
 }
 
-// Property reads a server property's current value from V$PROPERTY
+// Property reads one server property's current value from V$PROPERTY
 // (VALUE1), e.g. ADMIN_MODE or REPLICATION_DDL_ENABLE, so aku can restore
-// what it changes (spec §6.2).
+// what it changes (docs/behaviour.md, "Fresh slave start").
 func (s *Session) Property(ctx context.Context, name string) (int64, error) {
-	if err := checkIdent("property", name, maxIdentifier); err != nil {
-		return 0, fmt.Errorf("reading property on %s: %w", s.host, err)
-	}
-	rows, err := s.Query(ctx, "SELECT VALUE1 FROM V$PROPERTY WHERE NAME = '"+name+"'")
+	vs, err := s.Properties(ctx, name)
 	if err != nil {
-		return 0, fmt.Errorf("reading property %s: %w", name, err)
+		return 0, err
 	}
-	if len(rows) != 1 || len(rows[0]) != 1 {
-		return 0, fmt.Errorf("reading property %s on %s: %d rows, want 1: %w", name, s.host, len(rows), ErrStatement)
+	return vs[0], nil
+}
+
+// Properties reads several server properties with one query, in the order
+// of names. A name the server does not know is ErrStatement.
+func (s *Session) Properties(ctx context.Context, names ...string) ([]int64, error) {
+	conds := make([]string, len(names))
+	for i, name := range names {
+		if err := checkIdent("property", name, maxIdentifier); err != nil {
+			return nil, fmt.Errorf("reading properties on %s: %w", s.host, err)
+		}
+		conds[i] = "NAME = '" + name + "'"
 	}
-	var v int64
-	if err := scanValues(rows[0], &v); err != nil {
-		return 0, fmt.Errorf("reading property %s on %s: %w", name, s.host, err)
+	what := strings.Join(names, ", ")
+	rows, err := s.Query(ctx, "SELECT NAME, VALUE1 FROM V$PROPERTY WHERE "+strings.Join(conds, " OR "))
+	if err != nil {
+		return nil, fmt.Errorf("reading property %s: %w", what, err)
 	}
-	return v, nil
+	got := map[string]int64{}
+	for _, r := range rows {
+		var name string
+		var v int64
+		if err := scanValues(r, &name, &v); err != nil {
+			return nil, fmt.Errorf("reading property %s on %s: %w", what, s.host, err)
+		}
+		got[strings.TrimSpace(name)] = v
+	}
+	out := make([]int64, len(names))
+	for i, name := range names {
+		v, ok := got[name]
+		if !ok {
+			return nil, fmt.Errorf("reading property %s on %s: no such property: %w", name, s.host, ErrStatement)
+		}
+		out[i] = v
+	}
+	return out, nil
 }
 
 // scanValues converts one row's values into string and int64 targets. ODBC
