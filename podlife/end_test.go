@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aku-project/aku/altisim"
+	"github.com/aku-project/aku/replication"
 )
 
 // loggedMessages returns the msg= values of a text log, in order.
@@ -233,3 +234,35 @@ func mustFault(t *testing.T, tc *testCluster, q int, f altisim.Fault) {
 		t.Fatal(err)
 	}
 }
+
+// An own server that does not answer (its address drops packets) costs
+// each try a whole connect timeout; the address check still gives up after
+// about AKU_ADDRESS_CHECK_COUNT seconds, as docs/behaviour.md says, not
+// after that many connect timeouts (30 tries of 3 s + 1 s were 2 minutes).
+func TestAddressCheckBoundedWhenNotAnswering(t *testing.T) {
+	cfg := flowConfig(1)
+	cfg.AddressCheckCount = 30
+	tc := newTestCluster(t, cfg)
+	tc.boot(t, 0)
+	clock := &fakeClock{now: time.Unix(0, 0)}
+	in := tc.input(t, 0, ActionStart)
+	in.Clock = clock
+	tries := 0
+	in.Connector = connectFunc(func(ctx context.Context, host string) (Session, error) {
+		tries++
+		clock.Sleep(ctx, 3*time.Second) // the driver's connect timeout
+		return nil, fmt.Errorf("connecting to %s: %w: %w", host, replication.ErrUnreachable, replication.ErrNoAnswer)
+	})
+	_, err := Run(context.Background(), in)
+	if !errors.Is(err, ErrNeededServerUnreachable) {
+		t.Fatalf("start: %v, want ErrNeededServerUnreachable", err)
+	}
+	if elapsed := clock.Now().Sub(time.Unix(0, 0)); elapsed > 34*time.Second || tries > 9 {
+		t.Errorf("the address check took %s on the clock and %d tries, want about 30 s", elapsed, tries)
+	}
+}
+
+// connectFunc is a Connector made of a function.
+type connectFunc func(ctx context.Context, host string) (Session, error)
+
+func (f connectFunc) Connect(ctx context.Context, host string) (Session, error) { return f(ctx, host) }

@@ -104,12 +104,16 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 	}
 	var sess Session
 	try := 1
+	// The address check waits for this pod's DNS record (docs/behaviour.md,
+	// "Observation"): about AKU_ADDRESS_CHECK_COUNT tries a second apart,
+	// and never much longer than that many seconds, even when each try
+	// waits for a connect timeout (a stale address that drops packets).
+	// A server that answered and refused will not change its mind.
+	deadline := clock.Now().Add(time.Duration(tries) * addressCheckInterval)
 	for ; ; try++ {
 		sess, err = connect(ctx, conn, self.Host)
-		// The address check waits for this pod's DNS record (spec §3.2):
-		// a server that answered and refused will not change its mind, and
-		// one that did not answer in time used up the connect timeout.
-		if err == nil || try >= tries || ctx.Err() != nil || classOf(err) != ClassAbsent {
+		c := classOf(err)
+		if err == nil || try >= tries || ctx.Err() != nil || (c != ClassAbsent && c != ClassNotAnswering) || !clock.Now().Before(deadline) {
 			break
 		}
 		if serr := clock.Sleep(ctx, addressCheckInterval); serr != nil {
