@@ -45,8 +45,7 @@ func (b *planner) end() {
 		}
 		peer := b.obs.Servers[pr.peer]
 		if peer.Reachable {
-			stmt, err := replication.FlushStmt(pr.name, 0)
-			flushes = append(flushes, b.sql(me, pr.name, PhaseFlush, "hand over what this pod has not sent yet (AKU_FLUSH_AT_END = 1)", []int{first}, false, stmt, err))
+			flushes = append(flushes, b.sql(me, PhaseFlush, "hand over what this pod has not sent yet (AKU_FLUSH_AT_END = 1)", []int{first}, b.must(replication.FlushStmt(pr.name, 0))))
 			continue
 		}
 		if b.peerGone(pr.peer) {
@@ -68,12 +67,10 @@ func (b *planner) end() {
 	var stops []int
 	for _, pr := range pairs {
 		if mine, ok := self.Objects[pr.name]; ok && mine.Started {
-			stmt, err := replication.StopStmt(pr.name)
-			stops = append(stops, b.sql(me, pr.name, PhaseStop, "stop this side", barrier, false, stmt, err))
+			stops = append(stops, b.sql(me, PhaseStop, "stop this side", barrier, b.must(replication.StopStmt(pr.name))))
 		}
 		if theirs, ok := b.obs.Servers[pr.peer].object(pr.name); ok && theirs.Started {
-			stmt, err := replication.StopStmt(pr.name)
-			stops = append(stops, b.sql(pr.peer, pr.name, PhaseStop, "stop the peer's side toward this pod", barrier, true, stmt, err))
+			stops = append(stops, b.optional(b.sql(pr.peer, PhaseStop, "stop the peer's side toward this pod", barrier, b.must(replication.StopStmt(pr.name)))))
 		}
 	}
 
@@ -93,18 +90,16 @@ func (b *planner) end() {
 	var ownResets []int
 	for _, pr := range pairs {
 		if mine, ok := self.Objects[pr.name]; ok && hasState(mine) {
-			stmt, err := replication.ResetStmt(pr.name)
-			ownResets = append(ownResets, b.sql(me, pr.name, PhaseReset, "forget the restart point", barrier, false, stmt, err))
+			ownResets = append(ownResets, b.sql(me, PhaseReset, "forget the restart point", barrier, b.must(replication.ResetStmt(pr.name))))
 		}
 	}
 	for _, pr := range pairs {
 		if theirs, ok := b.obs.Servers[pr.peer].object(pr.name); ok && hasState(theirs) {
-			stmt, err := replication.ResetStmt(pr.name)
 			// After this pod's own RESETs: an end killed in between then
 			// leaves this pod without restart points, so its next start
 			// SYNCs afresh; the other order would leave restart points
 			// here only, which a rejoin cannot use (see startRejoin).
-			b.sql(pr.peer, pr.name, PhaseReset, "the peer forgets its restart point for this pod, and its logs for it", append(append([]int{}, barrier...), ownResets...), true, stmt, err)
+			b.optional(b.sql(pr.peer, PhaseReset, "the peer forgets its restart point for this pod, and its logs for it", append(append([]int{}, barrier...), ownResets...), b.must(replication.ResetStmt(pr.name))))
 		}
 	}
 	for _, id := range b.idsInPhase(PhaseReset) {

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/aku-project/aku/replication"
 )
 
 // Log attribute keys: the text handler of cmd/aku prints them in the
@@ -139,7 +140,7 @@ func (x *executor) step(ctx context.Context, s *Step) {
 	}
 	x.ok[s.ID].Store(true)
 	if s.Kind == StepSQL {
-		x.log.Info(stepMessage(s.Statement), append(x.attrs(s), "sql", s.Statement)...)
+		x.log.Info(stepMessage(s), append(x.attrs(s), "sql", s.Statement)...)
 	}
 	x.endPhase(s.Phase)
 }
@@ -237,33 +238,29 @@ func (x *executor) runGuards(ctx context.Context) {
 				break
 			}
 			if s.Kind == StepSQL {
-				x.log.Info(stepMessage(s.Statement), append(x.attrs(&s), "sql", s.Statement)...)
+				x.log.Info(stepMessage(&s), append(x.attrs(&s), "sql", s.Statement)...)
 			}
 		}
 	}
 }
 
-// stepMessage is the log line of a successful statement.
-func stepMessage(stmt string) string {
-	switch {
-	case strings.HasPrefix(stmt, "CREATE REPLICATION"):
-		return "Replication created."
-	case strings.HasPrefix(stmt, "DROP REPLICATION"):
-		return "Replication dropped."
-	case strings.HasPrefix(stmt, "TRUNCATE"), strings.Contains(stmt, " TRUNCATE PARTITION "):
-		return "Table truncated."
-	case strings.HasPrefix(stmt, "ALTER SYSTEM SET"):
-		return "System property set."
-	case strings.HasSuffix(stmt, " START"):
-		return "Replication started."
-	case strings.HasSuffix(stmt, " STOP"):
-		return "Replication stopped."
-	case strings.HasSuffix(stmt, " RESET"):
-		return "Replication reset."
-	case strings.Contains(stmt, " SYNC"):
-		return "Replication synced."
-	case strings.Contains(stmt, " FLUSH"):
-		return "Replication flushed."
+// verbMessages are the log lines of successful statements, by verb.
+var verbMessages = map[replication.Verb]string{
+	replication.VerbCreate:      "Replication created.",
+	replication.VerbDrop:        "Replication dropped.",
+	replication.VerbTruncate:    "Table truncated.",
+	replication.VerbSetProperty: "System property set.",
+	replication.VerbStart:       "Replication started.",
+	replication.VerbStop:        "Replication stopped.",
+	replication.VerbReset:       "Replication reset.",
+	replication.VerbSync:        "Replication synced.",
+	replication.VerbFlush:       "Replication flushed.",
+}
+
+// stepMessage is the log line of a successful statement step.
+func stepMessage(s *Step) string {
+	if m, ok := verbMessages[s.Verb]; ok {
+		return m
 	}
 	return "Statement executed."
 }

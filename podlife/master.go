@@ -109,12 +109,10 @@ func (b *planner) flushPair(pr pair, selfStart, peerStart int) {
 	if !b.cfg.FlushAtStart {
 		return
 	}
-	stmt, err := replication.FlushStmt(pr.name, 0)
-	b.sql(b.me, pr.name, PhaseFlush, "send what this pod had not sent yet", []int{selfStart}, false, stmt, err)
-	stmt, err = replication.FlushStmt(pr.name, b.cfg.FlushTimeoutAtStart)
+	b.sql(b.me, PhaseFlush, "send what this pod had not sent yet", []int{selfStart}, b.must(replication.FlushStmt(pr.name, 0)))
 	why := "send this pod what the peer had not sent yet (AKU_FLUSH_TIMEOUT_AT_START = 0: FLUSH ALL)"
 	if b.cfg.FlushTimeoutAtStart > 0 {
 		why = fmt.Sprintf("send this pod what the peer had not sent yet, waiting at most AKU_FLUSH_TIMEOUT_AT_START = %d s", int64(b.cfg.FlushTimeoutAtStart.Seconds()))
 	}
-	b.sql(pr.peer, pr.name, PhaseFlush, why, []int{peerStart}, false, stmt, err)
+	b.sql(pr.peer, PhaseFlush, why, []int{peerStart}, b.must(replication.FlushStmt(pr.name, b.cfg.FlushTimeoutAtStart)))
 }

@@ -75,8 +75,7 @@ func (b *planner) peerSide(pr pair) (replication.State, sideKind) {
 // createPeerSide adds the CREATE REPLICATION of pr on its peer, pointing
 // at this pod, and returns its step ID.
 func (b *planner) createPeerSide(pr pair, after []int) int {
-	stmt, err := replication.CreateReplication(pr.name, PeerHost(b.cfg, b.me), b.cfg.ReplicationPortNo, pr.group.Items)
-	return b.sql(pr.peer, pr.name, PhaseNone, fmt.Sprintf("pod %d runs without its side of this pair (a half-built pair: AKU_SERVER_COUNT raised, or objects lost): build it", pr.peer), after, false, stmt, err)
+	return b.sql(pr.peer, PhaseNone, fmt.Sprintf("pod %d runs without its side of this pair (a half-built pair: AKU_SERVER_COUNT raised, or objects lost): build it", pr.peer), after, b.must(replication.CreateReplication(pr.name, PeerHost(b.cfg, b.me), b.cfg.ReplicationPortNo, pr.group.Items)))
 }
 
 // drifted lists the objects of this pod's pairs, here and on reachable

@@ -89,10 +89,11 @@ const Local = -1
 type Step struct {
 	ID          int // 1-based, the step's position in Plan.Steps
 	Kind        StepKind
-	Server      int    // ordinal of the server the statement runs on, or Local
-	Host        string // that server's DNS name ("" for Local)
-	Statement   string // for StepSQL
-	Replication string // the replication object concerned, "" if none
+	Server      int              // ordinal of the server the statement runs on, or Local
+	Host        string           // that server's DNS name ("" for Local)
+	Statement   string           // for StepSQL, its SQL
+	Verb        replication.Verb // for StepSQL, what it does
+	Replication string           // the replication object concerned, "" if none
 	Phase       Phase
 	Why         string
 	// After lists the steps (IDs) that must have finished before this one
@@ -186,12 +187,27 @@ func (b *planner) add(s Step) int {
 	return s.ID
 }
 
-// sql adds a statement step; build is one of the replication builders.
-func (b *planner) sql(server int, repl string, phase Phase, why string, after []int, optional bool, stmt string, err error) int {
+// sql adds a statement step on server; st comes from a replication
+// builder through must.
+func (b *planner) sql(server int, phase Phase, why string, after []int, st replication.Statement) int {
+	return b.add(Step{Kind: StepSQL, Server: server, Statement: st.SQL, Verb: st.Verb, Replication: st.Replication, Phase: phase, Why: why, After: after})
+}
+
+// must returns a builder's statement and records the first builder error,
+// which BuildPlan returns: names come from a validated configuration, so
+// an error here is a bug, but it is reported, never ignored.
+func (b *planner) must(st replication.Statement, err error) replication.Statement {
 	if err != nil && b.err == nil {
-		b.err = fmt.Errorf("building the statement for %s on %s: %w", repl, b.obs.Servers[server].Host, err)
+		b.err = fmt.Errorf("building a statement: %w", err)
 	}
-	return b.add(Step{Kind: StepSQL, Server: server, Statement: stmt, Replication: repl, Phase: phase, Why: why, After: after, Optional: optional})
+	return st
+}
+
+// optional marks step id optional (a failure is logged and the run goes
+// on) and returns id.
+func (b *planner) optional(id int) int {
+	b.plan.Steps[id-1].Optional = true
+	return id
 }
 
 func (b *planner) note(format string, args ...any) {
@@ -305,8 +321,7 @@ func (b *planner) restoreSavedDDL() int {
 	last := 0
 	v := b.obs.SavedDDLEnable
 	if b.obs.Servers[b.me].DDLEnable != v {
-		stmt, err := replication.SetSystem("REPLICATION_DDL_ENABLE", v)
-		last = b.sql(b.me, "", PhaseNone, "a previous run was killed between setting REPLICATION_DDL_ENABLE = 1 and restoring it; restore the saved value", nil, false, stmt, err)
+		last = b.sql(b.me, PhaseNone, "a previous run was killed between setting REPLICATION_DDL_ENABLE = 1 and restoring it; restore the saved value", nil, b.must(replication.SetSystem("REPLICATION_DDL_ENABLE", v)))
 	}
 	return b.add(Step{Kind: StepClearDDL, Server: Local, After: []int{last}, Why: "the saved value is restored"})
 }
@@ -353,8 +368,7 @@ func (b *planner) createMissing(pairs []pair, after []int) map[string]int {
 		if _, ok := self.Objects[pr.name]; ok {
 			continue
 		}
-		stmt, err := replication.CreateReplication(pr.name, PeerHost(b.cfg, pr.peer), b.cfg.ReplicationPortNo, pr.group.Items)
-		created[pr.name] = b.sql(b.me, pr.name, PhaseNone, "missing on this pod", after, false, stmt, err)
+		created[pr.name] = b.sql(b.me, PhaseNone, "missing on this pod", after, b.must(replication.CreateReplication(pr.name, PeerHost(b.cfg, pr.peer), b.cfg.ReplicationPortNo, pr.group.Items)))
 	}
 	return created
 }
@@ -365,8 +379,7 @@ func (b *planner) finishStart() {
 	deps := b.all()
 	last := 0
 	if b.obs.Servers[b.me].AdminMode != 0 {
-		stmt, err := replication.SetSystem("ADMIN_MODE", 0)
-		last = b.sql(b.me, "", PhaseNone, "open this server to users", deps, false, stmt, err)
+		last = b.sql(b.me, PhaseNone, "open this server to users", deps, b.must(replication.SetSystem("ADMIN_MODE", 0)))
 	}
 	if last != 0 {
 		deps = []int{last}
@@ -379,12 +392,10 @@ func (b *planner) finishStart() {
 // skipped).
 func (b *planner) startPair(pr pair, mine replication.State, mineExists bool, theirs replication.State, side sideKind, after []int) (selfID, peerID int) {
 	if !mineExists || !mine.Started {
-		stmt, err := replication.StartStmt(pr.name)
-		selfID = b.sql(b.me, pr.name, PhaseNone, fmt.Sprintf("replicate this pod's changes to pod %d", pr.peer), after, false, stmt, err)
+		selfID = b.sql(b.me, PhaseNone, fmt.Sprintf("replicate this pod's changes to pod %d", pr.peer), after, b.must(replication.StartStmt(pr.name)))
 	}
 	if side != sideStarting && !theirs.Started {
-		stmt, err := replication.StartStmt(pr.name)
-		peerID = b.sql(pr.peer, pr.name, PhaseNone, fmt.Sprintf("replicate pod %d's changes to this pod", pr.peer), after, false, stmt, err)
+		peerID = b.sql(pr.peer, PhaseNone, fmt.Sprintf("replicate pod %d's changes to this pod", pr.peer), after, b.must(replication.StartStmt(pr.name)))
 	}
 	return selfID, peerID
 }
@@ -428,16 +439,13 @@ func (b *planner) startFresh(pairs []pair) error {
 		last := 0
 		theirs, ok := master.object(pr.name)
 		if !ok {
-			stmt, err := replication.CreateReplication(pr.name, PeerHost(b.cfg, me), b.cfg.ReplicationPortNo, pr.group.Items)
-			last = b.sql(0, pr.name, PhaseNone, "missing on the MASTER, which must SYNC it", nil, false, stmt, err)
+			last = b.sql(0, PhaseNone, "missing on the MASTER, which must SYNC it", nil, b.must(replication.CreateReplication(pr.name, PeerHost(b.cfg, me), b.cfg.ReplicationPortNo, pr.group.Items)))
 		}
 		if ok && theirs.Started {
-			stmt, err := replication.StopStmt(pr.name)
-			last = b.sql(0, pr.name, PhaseNone, "running on the MASTER from an earlier, unfinished start: SYNC needs it stopped", nil, false, stmt, err)
+			last = b.sql(0, PhaseNone, "running on the MASTER from an earlier, unfinished start: SYNC needs it stopped", nil, b.must(replication.StopStmt(pr.name)))
 		}
 		if ok && hasState(theirs) {
-			stmt, err := replication.ResetStmt(pr.name)
-			last = b.sql(0, pr.name, PhaseNone, "the MASTER holds a restart point for this pod from an earlier life: SYNC starts afresh", []int{last}, false, stmt, err)
+			last = b.sql(0, PhaseNone, "the MASTER holds a restart point for this pod from an earlier life: SYNC starts afresh", []int{last}, b.must(replication.ResetStmt(pr.name)))
 		}
 		masterReady[pr.name] = last
 		syncPrep = append(syncPrep, last)
@@ -453,8 +461,7 @@ func (b *planner) startFresh(pairs []pair) error {
 	save := b.add(Step{Kind: StepSaveDDL, Server: Local, Value: prev, Why: "remember REPLICATION_DDL_ENABLE to restore it, even after a killed run"})
 	toggle := 0
 	if self.DDLEnable != 1 {
-		stmt, err := replication.SetSystem("REPLICATION_DDL_ENABLE", 1)
-		toggle = b.sql(me, "", PhaseTruncate, "TRUNCATE of a replicated table needs it", []int{save}, false, stmt, err)
+		toggle = b.sql(me, PhaseTruncate, "TRUNCATE of a replicated table needs it", []int{save}, b.must(replication.SetSystem("REPLICATION_DDL_ENABLE", 1)))
 	}
 	var truncs []int
 	seen := map[conf.Item]bool{}
@@ -469,22 +476,20 @@ func (b *planner) startFresh(pairs []pair) error {
 				continue
 			}
 			seen[key] = true
-			stmt, err := replication.TruncateStmt(it)
 			// After the objects exist: a TRUNCATE then already counts as DDL
 			// on a replicated table, as in the original's order.
-			truncs = append(truncs, b.sql(me, "", PhaseTruncate, "empty this pod before the SYNC copies the MASTER's rows (no duplicate rows)", append([]int{save, toggle}, createdIDs...), false, stmt, err))
+			truncs = append(truncs, b.sql(me, PhaseTruncate, "empty this pod before the SYNC copies the MASTER's rows (no duplicate rows)", append([]int{save, toggle}, createdIDs...), b.must(replication.TruncateStmt(it))))
 		}
 	}
 	restore := 0
 	if prev != 1 {
-		stmt, err := replication.SetSystem("REPLICATION_DDL_ENABLE", prev)
-		restore = b.sql(me, "", PhaseNone, fmt.Sprintf("restore the value it had (%d)", prev), truncs, false, stmt, err)
+		restore = b.sql(me, PhaseNone, fmt.Sprintf("restore the value it had (%d)", prev), truncs, b.must(replication.SetSystem("REPLICATION_DDL_ENABLE", prev)))
 	}
 	clear := b.add(Step{Kind: StepClearDDL, Server: Local, After: []int{restore, save}, Why: "REPLICATION_DDL_ENABLE is restored"})
 	if prev != 1 {
-		guardStmt, _ := replication.SetSystem("REPLICATION_DDL_ENABLE", prev)
+		guard := b.must(replication.SetSystem("REPLICATION_DDL_ENABLE", prev))
 		p.Guards = append(p.Guards, Guard{From: save, To: clear, Steps: []Step{
-			{Kind: StepSQL, Server: me, Host: self.Host, Statement: guardStmt, Why: "the run failed after REPLICATION_DDL_ENABLE was set to 1: restore it"},
+			{Kind: StepSQL, Server: me, Host: self.Host, Statement: guard.SQL, Verb: guard.Verb, Why: "the run failed after REPLICATION_DDL_ENABLE was set to 1: restore it"},
 			{Kind: StepClearDDL, Server: Local, Why: "restored"},
 		}})
 	}
@@ -518,15 +523,13 @@ func (b *planner) startFresh(pairs []pair) error {
 			deps = []int{b.createPeerSide(pr, deps)}
 		}
 		if !theirs.Started {
-			stmt, err := replication.StartStmt(pr.name)
-			id := b.sql(pr.peer, pr.name, PhaseNone, fmt.Sprintf("pod %d sends this pod its new rows itself from now on", pr.peer), deps, false, stmt, err)
+			id := b.sql(pr.peer, PhaseNone, fmt.Sprintf("pod %d sends this pod its new rows itself from now on", pr.peer), deps, b.must(replication.StartStmt(pr.name)))
 			beforeSync = append(beforeSync, id)
 			deps = []int{id}
 		}
 		toMaster := replication.ObjectName(pr.group.Prefix, 0, pr.peer)
 		if st, ok := peer.object(toMaster); ok && st.Started {
-			stmt, err := replication.FlushStmt(toMaster, 0)
-			beforeSync = append(beforeSync, b.sql(pr.peer, toMaster, PhaseNone, fmt.Sprintf("pod %d's older rows reach the MASTER before its SYNC copies them", pr.peer), deps, false, stmt, err))
+			beforeSync = append(beforeSync, b.sql(pr.peer, PhaseNone, fmt.Sprintf("pod %d's older rows reach the MASTER before its SYNC copies them", pr.peer), deps, b.must(replication.FlushStmt(toMaster, 0))))
 		}
 	}
 
@@ -534,10 +537,9 @@ func (b *planner) startFresh(pairs []pair) error {
 	// on the master (spec §6.2 step 6).
 	var syncIDs []int
 	for _, pr := range syncs {
-		stmt, err := replication.SyncStmt(pr.name, pr.group.SyncParallelCount)
 		after := append([]int{masterReady[pr.name], created[pr.name]}, truncs...)
 		after = append(after, beforeSync...)
-		syncIDs = append(syncIDs, b.sql(0, pr.name, PhaseSync, "copy the MASTER's rows to this pod and start MASTER → this pod", append(after, syncPrep...), false, stmt, err))
+		syncIDs = append(syncIDs, b.sql(0, PhaseSync, "copy the MASTER's rows to this pod and start MASTER → this pod", append(after, syncPrep...), b.must(replication.SyncStmt(pr.name, pr.group.SyncParallelCount))))
 	}
 
 	// This pod's side of every pair starts after the SYNCs: its objects
@@ -554,8 +556,7 @@ func (b *planner) startFresh(pairs []pair) error {
 		if pr.peer == 0 {
 			why = "replicate this pod's changes to the MASTER (the SYNC started the MASTER's side)"
 		}
-		stmt, err := replication.StartStmt(pr.name)
-		b.sql(me, pr.name, PhaseNone, why, append([]int{created[pr.name], clear}, syncIDs...), false, stmt, err)
+		b.sql(me, PhaseNone, why, append([]int{created[pr.name], clear}, syncIDs...), b.must(replication.StartStmt(pr.name)))
 	}
 	if d := b.cfg.DelayStartComplete; d > 0 {
 		b.add(Step{Kind: StepWait, Server: Local, Wait: d, After: syncIDs, Why: "AKU_DELAY_START_COMPLETE_TIME after the data sync"})
@@ -576,16 +577,13 @@ func (b *planner) clean() {
 		if ok {
 			last := first
 			if mine.Started {
-				stmt, err := replication.StopStmt(pr.name)
-				last = b.sql(me, pr.name, PhaseNone, "DROP needs it stopped", []int{first}, false, stmt, err)
+				last = b.sql(me, PhaseNone, "DROP needs it stopped", []int{first}, b.must(replication.StopStmt(pr.name)))
 			}
-			stmt, err := replication.DropStmt(pr.name)
-			b.sql(me, pr.name, PhaseNone, "clean removes aku's objects from this pod", []int{last}, false, stmt, err)
+			b.sql(me, PhaseNone, "clean removes aku's objects from this pod", []int{last}, b.must(replication.DropStmt(pr.name)))
 		}
 		peer := b.obs.Servers[pr.peer]
 		if theirs, ok := peer.object(pr.name); ok && theirs.Started {
-			stmt, err := replication.StopStmt(pr.name)
-			b.sql(pr.peer, pr.name, PhaseNone, "stop the counterpart toward this pod", []int{first}, true, stmt, err)
+			b.optional(b.sql(pr.peer, PhaseNone, "stop the counterpart toward this pod", []int{first}, b.must(replication.StopStmt(pr.name))))
 		}
 	}
 	b.add(Step{Kind: StepRemoveMarker, Server: Local, After: b.all(), Why: "this pod is no longer started"})

@@ -21,13 +21,13 @@ func mustExec(t *testing.T, s *replication.Session, stmts ...string) {
 }
 
 // build unwraps a builder's result: build(t)(replication.StartStmt(name)).
-func build(t *testing.T) func(string, error) string {
-	return func(q string, err error) string {
+func build(t *testing.T) func(replication.Statement, error) string {
+	return func(q replication.Statement, err error) string {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
-		return q
+		return q.SQL
 	}
 }
 

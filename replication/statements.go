@@ -10,10 +10,40 @@ import (
 	"github.com/aku-project/aku/conf"
 )
 
-// The statement builders return the exact SQL of altibase.md §3.1, without
-// a trailing ';' (ODBC sends one statement per call). Names come from a
-// validated configuration; the builders still refuse anything that is not
-// a plain identifier, so no caller can splice text into a statement.
+// The statement builders return a Statement: what it does (its Verb), the
+// replication object it acts on, and the exact SQL of altibase.md §3.1,
+// without a trailing ';' (ODBC sends one statement per call). Names come
+// from a validated configuration; the builders still refuse anything that
+// is not a plain identifier, so no caller can splice text into a statement.
+
+// Verb is what a Statement does; callers act on it (the log line of a
+// step) instead of reading the SQL text back.
+type Verb string
+
+// The verbs.
+const (
+	VerbCreate      Verb = "create"
+	VerbDrop        Verb = "drop"
+	VerbStart       Verb = "start"
+	VerbStop        Verb = "stop"
+	VerbReset       Verb = "reset"
+	VerbSync        Verb = "sync"
+	VerbFlush       Verb = "flush"
+	VerbTruncate    Verb = "truncate"
+	VerbSetProperty Verb = "set property"
+)
+
+// Statement is one statement aku runs.
+type Statement struct {
+	Verb Verb
+	// Replication is the replication object the statement acts on; ""
+	// for TRUNCATE and ALTER SYSTEM.
+	Replication string
+	SQL         string
+}
+
+// String is the SQL.
+func (s Statement) String() string { return s.SQL }
 
 // ErrInvalidName is wrapped by the builders' errors for a name that is not
 // a plain Altibase identifier, or a host that is not a host name.
@@ -81,86 +111,86 @@ func tableRef(it conf.Item) (string, error) {
 // to the table of the same name on the peer (spec §4; altibase.md §3.1).
 // The replication is lazy, without AS MASTER/SLAVE or options, as the
 // original creates it.
-func CreateReplication(name, peerHost string, peerPort int, items []conf.Item) (string, error) {
+func CreateReplication(name, peerHost string, peerPort int, items []conf.Item) (Statement, error) {
 	if err := checkIdent("replication name", name, maxReplicationName); err != nil {
-		return "", err
+		return Statement{}, err
 	}
 	host, err := hostLiteral(peerHost)
 	if err != nil {
-		return "", err
+		return Statement{}, err
 	}
 	if peerPort < 1 || peerPort > 65535 {
-		return "", fmt.Errorf("%w: port %d of %s is out of range", ErrInvalidName, peerPort, peerHost)
+		return Statement{}, fmt.Errorf("%w: port %d of %s is out of range", ErrInvalidName, peerPort, peerHost)
 	}
 	if len(items) == 0 {
-		return "", fmt.Errorf("replication %s has no items", name)
+		return Statement{}, fmt.Errorf("replication %s has no items", name)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE REPLICATION %s WITH %s, %d", name, host, peerPort)
 	for i, it := range items {
 		ref, err := tableRef(it)
 		if err != nil {
-			return "", err
+			return Statement{}, err
 		}
 		if i > 0 {
 			b.WriteString(",")
 		}
 		fmt.Fprintf(&b, " FROM %s TO %s", ref, ref)
 	}
-	return b.String(), nil
+	return Statement{Verb: VerbCreate, Replication: name, SQL: b.String()}, nil
 }
 
 // alter is ALTER REPLICATION name <action>.
-func alter(name, action string) (string, error) {
+func alter(verb Verb, name, action string) (Statement, error) {
 	if err := checkIdent("replication name", name, maxReplicationName); err != nil {
-		return "", err
+		return Statement{}, err
 	}
-	return "ALTER REPLICATION " + name + " " + action, nil
+	return Statement{Verb: verb, Replication: name, SQL: "ALTER REPLICATION " + name + " " + action}, nil
 }
 
 // StartStmt is ALTER REPLICATION name START: start from the restart point.
 // Not START RETRY, which succeeds even when the handshake fails: aku wants
 // the handshake error (ERR-6100D), to retry it and report it.
-func StartStmt(name string) (string, error) { return alter(name, "START") }
+func StartStmt(name string) (Statement, error) { return alter(VerbStart, name, "START") }
 
 // StopStmt is ALTER REPLICATION name STOP; the restart point is kept.
-func StopStmt(name string) (string, error) { return alter(name, "STOP") }
+func StopStmt(name string) (Statement, error) { return alter(VerbStop, name, "STOP") }
 
 // ResetStmt is ALTER REPLICATION name RESET (only while stopped): the
 // restart point is forgotten and XSN becomes -1.
-func ResetStmt(name string) (string, error) { return alter(name, "RESET") }
+func ResetStmt(name string) (Statement, error) { return alter(VerbReset, name, "RESET") }
 
 // SyncStmt is ALTER REPLICATION name SYNC PARALLEL n: copy every row of
 // the items to the peer, then start (spec §6.2). PARALLEL is always
 // written, also for 1, so the statement log shows SYNC_PARALLEL_COUNT.
-func SyncStmt(name string, parallel int) (string, error) {
+func SyncStmt(name string, parallel int) (Statement, error) {
 	if parallel < 1 || parallel > 100 {
-		return "", fmt.Errorf("sync parallel count %d of %s is not in 1..100", parallel, name)
+		return Statement{}, fmt.Errorf("sync parallel count %d of %s is not in 1..100", parallel, name)
 	}
-	return alter(name, "SYNC PARALLEL "+strconv.Itoa(parallel))
+	return alter(VerbSync, name, "SYNC PARALLEL "+strconv.Itoa(parallel))
 }
 
 // FlushStmt is ALTER REPLICATION name FLUSH ALL when wait is 0, else
 // ALTER REPLICATION name FLUSH WAIT <seconds> with wait rounded up to whole
 // seconds (AKU_FLUSH_TIMEOUT_AT_START, spec §3.2: "0 → FLUSH ALL; ≥ 1 →
 // FLUSH WAIT <n>").
-func FlushStmt(name string, wait time.Duration) (string, error) {
+func FlushStmt(name string, wait time.Duration) (Statement, error) {
 	if wait < 0 {
-		return "", fmt.Errorf("flush wait %s of %s is negative", wait, name)
+		return Statement{}, fmt.Errorf("flush wait %s of %s is negative", wait, name)
 	}
 	if wait == 0 {
-		return alter(name, "FLUSH ALL")
+		return alter(VerbFlush, name, "FLUSH ALL")
 	}
 	secs := int64((wait + time.Second - 1) / time.Second)
-	return alter(name, "FLUSH WAIT "+strconv.FormatInt(secs, 10))
+	return alter(VerbFlush, name, "FLUSH WAIT "+strconv.FormatInt(secs, 10))
 }
 
 // DropStmt is DROP REPLICATION name (only while stopped, else ERR-610FE).
-func DropStmt(name string) (string, error) {
+func DropStmt(name string) (Statement, error) {
 	if err := checkIdent("replication name", name, maxReplicationName); err != nil {
-		return "", err
+		return Statement{}, err
 	}
-	return "DROP REPLICATION " + name, nil
+	return Statement{Verb: VerbDrop, Replication: name, SQL: "DROP REPLICATION " + name}, nil
 }
 
 // TruncateStmt empties one item before SYNC (spec §6.2): TRUNCATE TABLE u.t
@@ -168,27 +198,27 @@ func DropStmt(name string) (string, error) {
 // (Altibase truncates a single partition through ALTER TABLE; TRUNCATE
 // TABLE takes no PARTITION clause). Both need REPLICATION_DDL_ENABLE = 1
 // on a replicated table (altibase.md §3.1).
-func TruncateStmt(it conf.Item) (string, error) {
+func TruncateStmt(it conf.Item) (Statement, error) {
 	it2 := it
 	it2.Partition = ""
 	ref, err := tableRef(it2)
 	if err != nil {
-		return "", err
+		return Statement{}, err
 	}
 	if it.Partition == "" {
-		return "TRUNCATE TABLE " + ref, nil
+		return Statement{Verb: VerbTruncate, SQL: "TRUNCATE TABLE " + ref}, nil
 	}
 	if err := checkIdent("partition", it.Partition, maxIdentifier); err != nil {
-		return "", err
+		return Statement{}, err
 	}
-	return "ALTER TABLE " + ref + " TRUNCATE PARTITION " + it.Partition, nil
+	return Statement{Verb: VerbTruncate, SQL: "ALTER TABLE " + ref + " TRUNCATE PARTITION " + it.Partition}, nil
 }
 
 // SetSystem is ALTER SYSTEM SET prop = v (altibase.md §3.3), e.g.
 // REPLICATION_DDL_ENABLE = 1 or ADMIN_MODE = 0.
-func SetSystem(prop string, v int64) (string, error) {
+func SetSystem(prop string, v int64) (Statement, error) {
 	if err := checkIdent("property", prop, maxIdentifier); err != nil {
-		return "", err
+		return Statement{}, err
 	}
-	return "ALTER SYSTEM SET " + prop + " = " + strconv.FormatInt(v, 10), nil
+	return Statement{Verb: VerbSetProperty, SQL: "ALTER SYSTEM SET " + prop + " = " + strconv.FormatInt(v, 10)}, nil
 }
