@@ -38,14 +38,26 @@ func (b *planner) end() {
 	// Phase 1: FLUSH what this pod has not sent yet.
 	var flushes []int
 	var unflushed []string
+	restarted := map[string]bool{}
 	for _, pr := range pairs {
 		mine, ok := self.Objects[pr.name]
-		if !ok || !mine.Started || !b.cfg.FlushAtEnd {
+		// A stopped side that kept its restart point (an earlier end that
+		// could not flush everything, or was killed) may still hold rows it
+		// never sent: before a RESET forgets them, it is started and
+		// flushed like a running one.
+		pending := ok && (mine.Started || (reset && hasState(mine)))
+		if !pending || !b.cfg.FlushAtEnd {
 			continue
 		}
 		peer := b.obs.Servers[pr.peer]
 		if peer.Reachable {
-			flushes = append(flushes, b.sql(me, PhaseFlush, "hand over what this pod has not sent yet (AKU_FLUSH_AT_END = 1)", []int{first}, b.must(replication.FlushStmt(pr.name, 0))))
+			after := []int{first}
+			if !mine.Started {
+				restarted[pr.name] = true
+				after = []int{b.sql(me, PhaseFlush, "stopped with its restart point: start it, so what it has not sent is flushed before the reset", after, b.must(replication.StartStmt(pr.name)))}
+				flushes = append(flushes, after[0])
+			}
+			flushes = append(flushes, b.sql(me, PhaseFlush, "hand over what this pod has not sent yet (AKU_FLUSH_AT_END = 1)", after, b.must(replication.FlushStmt(pr.name, 0))))
 			continue
 		}
 		if b.peerGone(pr.peer) {
@@ -54,8 +66,9 @@ func (b *planner) end() {
 		}
 		unflushed = append(unflushed, fmt.Sprintf("%s (%s %s)", pr.name, peer.Host, peer.Status()))
 	}
-	// A FLUSH that fails is logged and the run goes on to STOP; it keeps
-	// the restart points (IfOK below) instead of failing the whole end.
+	// A FLUSH (or the START before it) that fails is logged and the run
+	// goes on to STOP; it keeps the restart points (IfOK below) instead of
+	// failing the whole end.
 	for _, id := range flushes {
 		b.plan.Steps[id-1].Optional = true
 		b.plan.Steps[id-1].KeepsOnFailure = true
@@ -66,7 +79,7 @@ func (b *planner) end() {
 	barrier := append([]int{first}, flushes...)
 	var stops []int
 	for _, pr := range pairs {
-		if mine, ok := self.Objects[pr.name]; ok && mine.Started {
+		if mine, ok := self.Objects[pr.name]; ok && (mine.Started || restarted[pr.name]) {
 			stops = append(stops, b.sql(me, PhaseStop, "stop this side", barrier, b.must(replication.StopStmt(pr.name))))
 		}
 		if theirs, ok := b.obs.Servers[pr.peer].object(pr.name); ok && theirs.Started {
@@ -126,5 +139,5 @@ func (b *planner) idsInPhase(ph Phase) []int {
 // is gone, and what this pod has not sent them still matters.
 func (b *planner) peerGone(q int) bool {
 	v := b.obs.Servers[q]
-	return q > b.me && !v.Reachable && v.Class != ClassNotAnswering && v.Class != ClassRefused
+	return q > b.me && !v.Reachable && v.Class == ClassAbsent
 }

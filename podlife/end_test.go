@@ -124,6 +124,9 @@ func TestEndKeepsRestartPointsWhenNotFlushed(t *testing.T) {
 			mustFault(t, tc, 0, altisim.Fault{Pattern: "SYS_REPLICATIONS_", Action: altisim.FaultHang, Nth: 1})
 			return func() {}
 		}},
+		{"a running peer above this pod holds its SYSDBA session", func(t *testing.T, tc *testCluster) func() {
+			return tc.c.Server(tc.host(2)).Faults().HoldSysdba()
+		}},
 		{"flush fails", func(t *testing.T, tc *testCluster) func() {
 			mustFault(t, tc, 1, altisim.Fault{Pattern: "AKU_REP_01 FLUSH", Action: altisim.FaultFail, Code: 0x61027, Nth: 0})
 			return func() { tc.c.Server(tc.host(1)).Faults().Clear() }
@@ -266,3 +269,26 @@ func TestAddressCheckBoundedWhenNotAnswering(t *testing.T) {
 type connectFunc func(ctx context.Context, host string) (Session, error)
 
 func (f connectFunc) Connect(ctx context.Context, host string) (Session, error) { return f(ctx, host) }
+
+// An end that kept its restart points, run again once the peer is back,
+// starts and flushes the stopped sides before it resets them: the rows the
+// first end could not hand over are not thrown away.
+func TestEndAgainAfterKeptEnd(t *testing.T) {
+	tc := newTestCluster(t, flowConfig(3))
+	tc.startAll(t, 3)
+	tc.c.SetHostFault(tc.host(0), altisim.HostRefused)
+	tc.insert(t, 1, 100, 110)
+	if _, err := tc.run(t, 1, ActionEnd); !errors.Is(err, ErrRestartPointsKept) {
+		t.Fatalf("first end: %v, want ErrRestartPointsKept", err)
+	}
+	tc.c.SetHostFault(tc.host(0), altisim.HostOK)
+	tc.mustRun(t, 1, ActionEnd)
+	for _, o := range tc.state(t, 1).Objects {
+		if o.Started || o.HasXSN {
+			t.Errorf("pod 1: %s started %v, restart point %v after the second end, want reset", o.Name, o.Started, o.HasXSN)
+		}
+	}
+	want := expectRows([3]int{0, 0, 10}, [3]int{1, 100, 110})
+	tc.waitRows(t, 0, want)
+	tc.waitRows(t, 2, want)
+}

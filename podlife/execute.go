@@ -44,6 +44,8 @@ type executor struct {
 	sessions sessions
 	marker   Marker
 	content  string // the marker's content
+	// check is the closing check of StepCheckPairs.
+	check func(ctx context.Context) error
 	clock    Clock
 	log      *slog.Logger
 	podName  func(server int) string
@@ -214,6 +216,8 @@ func (x *executor) exec(ctx context.Context, s *Step) error {
 		return x.marker.writeDDLJournal(s.Value)
 	case StepClearDDL:
 		return x.marker.removeDDLJournal()
+	case StepCheckPairs:
+		return x.check(ctx)
 	}
 	return fmt.Errorf("step %d: unknown kind %q", s.ID, s.Kind)
 }

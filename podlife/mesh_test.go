@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aku-project/aku/replication"
@@ -99,10 +98,11 @@ func TestStartRefusesDrift(t *testing.T) {
 	}
 }
 
-// The closing check reads the servers again: a pair that is not started
-// on both sides when the start ends (here pod 1's side of AKU_REP_12,
-// stopped behind aku's back just before pod 2 opens) fails the start with
-// ErrIncomplete instead of success.
+// The closing check reads the servers again before the server opens: a
+// pair that is not started on both sides by then (here pod 1's side of
+// AKU_REP_12, stopped behind aku's back right after aku's last statement
+// there) fails the start with ErrIncomplete, leaves the server closed and
+// writes no marker, so that running the start again finishes the pair.
 func TestClosingCheckFindsHalfBuiltPair(t *testing.T) {
 	tc := newTestCluster(t, flowConfig(3))
 	tc.startAll(t, 3)
@@ -111,55 +111,45 @@ func TestClosingCheckFindsHalfBuiltPair(t *testing.T) {
 	}
 	tc.boot(t, 2)
 	in := tc.input(t, 2, ActionStart)
-	hook := &stopBeforeOpen{Connector: in.Connector, own: tc.host(2), peer: tc.host(1), stmt: "ALTER REPLICATION AKU_REP_12 STOP"}
-	in.Connector = hook
+	in.Connector = stopAfter{Connector: in.Connector, host: tc.host(1),
+		after: "ALTER REPLICATION AKU_REP_12 FLUSH WAIT 5", stmt: "ALTER REPLICATION AKU_REP_12 STOP"}
 	_, err := Run(context.Background(), in)
 	if !errors.Is(err, ErrIncomplete) || !strings.Contains(err.Error(), "AKU_REP_12 is not started on "+tc.host(1)) {
 		t.Fatalf("start: %v, want ErrIncomplete naming AKU_REP_12 on pod 1", err)
 	}
+	if st := tc.state(t, 2); st.Marker || st.AdminMode != 1 {
+		t.Errorf("after the failed check pod 2 has marker %v, ADMIN_MODE %d; want no marker, 1", st.Marker, st.AdminMode)
+	}
+	tc.mustRun(t, 2, ActionStart)
+	tc.checkStarted(t, 2, 0, 1, 2)
+	tc.checkStarted(t, 1, 0, 1, 2)
 }
 
-// stopBeforeOpen runs stmt on the peer's session just before the own
-// server's ADMIN_MODE = 0, as an operator acting behind aku's back would.
-type stopBeforeOpen struct {
+// stopAfter runs stmt on host's session right after aku's statement after
+// succeeded there, as an operator acting behind aku's back would.
+type stopAfter struct {
 	Connector
-	own, peer, stmt string
-	mu              sync.Mutex
-	sessions        map[string]Session
+	host, after, stmt string
 }
 
-func (h *stopBeforeOpen) Connect(ctx context.Context, host string) (Session, error) {
-	s, err := h.Connector.Connect(ctx, host)
-	if err != nil {
-		return nil, err
+func (c stopAfter) Connect(ctx context.Context, host string) (Session, error) {
+	s, err := c.Connector.Connect(ctx, host)
+	if err != nil || host != c.host {
+		return s, err
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.sessions == nil {
-		h.sessions = map[string]Session{}
-	}
-	h.sessions[host] = s
-	if host == h.own {
-		return hookedSession{Session: s, h: h}, nil
-	}
-	return s, nil
+	return hookedSession{Session: s, after: c.after, stmt: c.stmt}, nil
 }
 
 type hookedSession struct {
 	Session
-	h *stopBeforeOpen
+	after, stmt string
 }
 
 func (s hookedSession) Exec(ctx context.Context, stmt string) error {
-	if stmt == "ALTER SYSTEM SET ADMIN_MODE = 0" {
-		s.h.mu.Lock()
-		peer := s.h.sessions[s.h.peer]
-		s.h.mu.Unlock()
-		if err := peer.Exec(ctx, s.h.stmt); err != nil {
-			return err
-		}
+	if err := s.Session.Exec(ctx, stmt); err != nil || stmt != s.after {
+		return err
 	}
-	return s.Session.Exec(ctx, stmt)
+	return s.Session.Exec(ctx, s.stmt)
 }
 
 // The MASTER-failure rule (docs/behaviour.md, "Master failure") over every

@@ -65,6 +65,10 @@ const (
 	StepRemoveMarker StepKind = "remove marker" // spec §7 last step
 	StepSaveDDL      StepKind = "save REPLICATION_DDL_ENABLE"
 	StepClearDDL     StepKind = "forget saved REPLICATION_DDL_ENABLE"
+	// StepCheckPairs is a start's closing check (docs/behaviour.md,
+	// "Half-built pairs"): it reads the servers and fails the run unless
+	// every pair with a running peer is built and started on both sides.
+	StepCheckPairs StepKind = "check the pairs"
 )
 
 // Phase groups steps under the original's log messages (spec §9): the
@@ -376,7 +380,8 @@ func (b *planner) createMissing(pairs []pair, after []int) map[string]int {
 // finishStart adds ADMIN_MODE = 0 (unless already 0) and the marker after
 // every step so far (spec §6.1 step 6, §6.2 steps 8–9).
 func (b *planner) finishStart() {
-	deps := b.all()
+	deps := []int{b.add(Step{Kind: StepCheckPairs, Server: Local, After: b.all(),
+		Why: "every pair with a running peer is built and started on both sides, before the server opens and the marker is written"})}
 	last := 0
 	if b.obs.Servers[b.me].AdminMode != 0 {
 		last = b.sql(b.me, PhaseNone, "open this server to users", deps, b.must(replication.SetSystem("ADMIN_MODE", 0)))

@@ -139,6 +139,9 @@ func Run(ctx context.Context, in Input) (*Plan, error) {
 		content:  fmt.Sprintf("aku -p start completed on %s at %s\n", id.PodName, clock.Now().UTC().Format(time.RFC3339)),
 		clock:    clock,
 		log:      log,
+		check: func(ctx context.Context) error {
+			return checkBuilt(ctx, plan, cfg, id.Ordinal, obs, open)
+		},
 		podName: func(n int) string {
 			return cfg.StsName + "-" + strconv.Itoa(n)
 		},
@@ -153,9 +156,6 @@ func Run(ctx context.Context, in Input) (*Plan, error) {
 		return plan, plan.Failure
 	}
 	var outcome []error
-	if err := checkBuilt(ctx, plan, cfg, id.Ordinal, obs, open); err != nil {
-		outcome = append(outcome, err)
-	}
 	if kept := append(append([]string{}, plan.Kept...), x.kept...); len(kept) > 0 {
 		outcome = append(outcome, fmt.Errorf("%w: %s on %s stopped its replications but reset none, because not everything was flushed (%s): "+
 			"the next aku -p start on this pod rejoins and flushes; until then the peers keep their logs for it",
