@@ -20,12 +20,10 @@ import (
 // fails with ErrRestartPointsKept so the hook knows.
 func (b *planner) end() {
 	p := b.plan
-	me := b.me
-	self := b.obs.Servers[me]
 	p.Path = PathEnd
-	reset := me != 0 && b.cfg.ReplicationResetAtEnd
+	reset := b.me != 0 && b.cfg.ReplicationResetAtEnd
 	switch {
-	case me == 0:
+	case b.me == 0:
 		p.Why = "MASTER end: flush, stop both sides; never reset, the MASTER's restart points must survive (docs/behaviour.md, \"end\")"
 	case reset:
 		p.Why = "SLAVE end: flush, stop both sides, reset both sides so no pod keeps logs for this one (docs/behaviour.md, \"end\")"
@@ -33,109 +31,112 @@ func (b *planner) end() {
 		p.Why = "SLAVE end with AKU_REPLICATION_RESET_AT_END = 0: flush, stop both sides, keep the restart points for a rejoin (docs/behaviour.md, \"end\")"
 	}
 	first := b.restoreSavedDDL()
-	pairs := pairsOf(b.cfg, me)
+	pairs := pairsOf(b.cfg, b.me)
+	flushes, restarted, unflushed := b.endFlush(pairs, reset, first)
+	barrier := append([]int{first}, flushes...)
+	stops := b.endStop(pairs, restarted, barrier)
+	switch {
+	case !reset:
+	case len(unflushed) > 0:
+		p.Kept = append(p.Kept, unflushed...)
+		b.warn("restart points kept: not flushed because the peer is not reachable: %s; no replication is reset, so the next aku -p start rejoins and flushes what this pod has not sent (docs/behaviour.md, \"end\")",
+			strings.Join(unflushed, "; "))
+	default:
+		b.endReset(pairs, append(barrier, stops...), flushes)
+	}
+	b.add(Step{Kind: StepRemoveMarker, Server: Local, After: b.all(), Why: "this pod is no longer started"})
+}
 
-	// Phase 1: FLUSH what this pod has not sent yet.
-	var flushes []int
-	var unflushed []string
-	restarted := map[string]bool{}
+// endFlush plans the FLUSH phase of end: what this pod has not sent yet is
+// handed over on every pair whose peer answered. It returns the steps of
+// the phase, the stopped sides it starts to flush them, and the pairs that
+// could not be flushed because their peer is not reachable and not gone.
+//
+// A stopped side that kept its restart point (an earlier end that could not
+// flush everything, or was killed) may still hold rows it never sent:
+// before a RESET forgets them, it is started and flushed like a running
+// one. A FLUSH (or the START before it) that fails is logged and the run
+// goes on to STOP; it keeps every restart point (IfOK in endReset) instead
+// of failing the whole end.
+func (b *planner) endFlush(pairs []pair, reset bool, first int) (flushes []int, restarted map[string]bool, unflushed []string) {
+	restarted = map[string]bool{}
+	self := b.obs.Servers[b.me]
 	for _, pr := range pairs {
 		mine, ok := self.Objects[pr.name]
-		// A stopped side that kept its restart point (an earlier end that
-		// could not flush everything, or was killed) may still hold rows it
-		// never sent: before a RESET forgets them, it is started and
-		// flushed like a running one.
 		pending := ok && (mine.Started || (reset && hasState(mine)))
 		if !pending || !b.cfg.FlushAtEnd {
 			continue
 		}
 		peer := b.obs.Servers[pr.peer]
-		if peer.Reachable {
+		switch {
+		case peer.Reachable:
 			after := []int{first}
 			if !mine.Started {
 				restarted[pr.name] = true
-				after = []int{b.sql(me, PhaseFlush, "stopped with its restart point: start it, so what it has not sent is flushed before the reset", after, b.must(replication.StartStmt(pr.name)))}
+				after = []int{b.sql(b.me, PhaseFlush, "stopped with its restart point: start it, so what it has not sent is flushed before the reset", after, b.must(replication.StartStmt(pr.name)))}
 				flushes = append(flushes, after[0])
 			}
-			flushes = append(flushes, b.sql(me, PhaseFlush, "hand over what this pod has not sent yet (AKU_FLUSH_AT_END = 1)", after, b.must(replication.FlushStmt(pr.name, 0))))
-			continue
-		}
-		if b.peerGone(pr.peer) {
+			flushes = append(flushes, b.sql(b.me, PhaseFlush, "hand over what this pod has not sent yet (AKU_FLUSH_AT_END = 1)", after, b.must(replication.FlushStmt(pr.name, 0))))
+		case b.peerGone(pr.peer):
 			b.note("%s not flushed: its peer %s is gone (%v); a pod above this one is removed first when the set scales down", pr.name, peer.Host, peer.Err)
-			continue
+		default:
+			unflushed = append(unflushed, fmt.Sprintf("%s (%s %s)", pr.name, peer.Host, peer.Status()))
 		}
-		unflushed = append(unflushed, fmt.Sprintf("%s (%s %s)", pr.name, peer.Host, peer.Status()))
 	}
-	// A FLUSH (or the START before it) that fails is logged and the run
-	// goes on to STOP; it keeps the restart points (IfOK below) instead of
-	// failing the whole end.
 	for _, id := range flushes {
 		b.plan.Steps[id-1].Optional = true
 		b.plan.Steps[id-1].KeepsOnFailure = true
 	}
+	return flushes, restarted, unflushed
+}
 
-	// Phase 2: STOP both sides, after every FLUSH: what this pod hands
-	// over reaches each peer before any peer's side changes state.
-	barrier := append([]int{first}, flushes...)
+// endStop plans the STOP phase of end, after every FLUSH: what this pod
+// hands over reaches each peer before any peer's side changes state. The
+// peers' STOPs are optional: a peer that fails to stop is a warning.
+func (b *planner) endStop(pairs []pair, restarted map[string]bool, barrier []int) []int {
 	var stops []int
+	self := b.obs.Servers[b.me]
 	for _, pr := range pairs {
 		if mine, ok := self.Objects[pr.name]; ok && (mine.Started || restarted[pr.name]) {
-			stops = append(stops, b.sql(me, PhaseStop, "stop this side", barrier, b.must(replication.StopStmt(pr.name))))
+			stops = append(stops, b.sql(b.me, PhaseStop, "stop this side", barrier, b.must(replication.StopStmt(pr.name))))
 		}
 		if theirs, ok := b.obs.Servers[pr.peer].object(pr.name); ok && theirs.Started {
 			stops = append(stops, b.optional(b.sql(pr.peer, PhaseStop, "stop the peer's side toward this pod", barrier, b.must(replication.StopStmt(pr.name)))))
 		}
 	}
-
-	// Phase 3: RESET, after every STOP (RESET needs a stopped replication).
-	if !reset {
-		b.add(Step{Kind: StepRemoveMarker, Server: Local, After: b.all(), Why: "this pod is no longer started"})
-		return
-	}
-	if len(unflushed) > 0 {
-		p.Kept = append(p.Kept, unflushed...)
-		b.warn("restart points kept: not flushed because the peer is not reachable: %s; no replication is reset, so the next aku -p start rejoins and flushes what this pod has not sent (docs/behaviour.md, \"end\")",
-			strings.Join(unflushed, "; "))
-		b.add(Step{Kind: StepRemoveMarker, Server: Local, After: b.all(), Why: "this pod is no longer started"})
-		return
-	}
-	barrier = append(barrier, stops...)
-	var ownResets []int
-	for _, pr := range pairs {
-		if mine, ok := self.Objects[pr.name]; ok && hasState(mine) {
-			ownResets = append(ownResets, b.sql(me, PhaseReset, "forget the restart point", barrier, b.must(replication.ResetStmt(pr.name))))
-		}
-	}
-	for _, pr := range pairs {
-		if theirs, ok := b.obs.Servers[pr.peer].object(pr.name); ok && hasState(theirs) {
-			// After this pod's own RESETs: an end killed in between then
-			// leaves this pod without restart points, so its next start
-			// SYNCs afresh; the other order would leave restart points
-			// here only, which a rejoin cannot use (see startRejoin).
-			b.optional(b.sql(pr.peer, PhaseReset, "the peer forgets its restart point for this pod, and its logs for it", append(append([]int{}, barrier...), ownResets...), b.must(replication.ResetStmt(pr.name))))
-		}
-	}
-	for _, id := range b.idsInPhase(PhaseReset) {
-		b.plan.Steps[id-1].IfOK = flushes
-	}
-	b.add(Step{Kind: StepRemoveMarker, Server: Local, After: b.all(), Why: "this pod is no longer started"})
+	return stops
 }
 
-// idsInPhase returns the IDs of the plan's steps in phase ph.
-func (b *planner) idsInPhase(ph Phase) []int {
-	var ids []int
-	for _, s := range b.plan.Steps {
-		if s.Phase == ph {
-			ids = append(ids, s.ID)
+// endReset plans the RESET phase of a slave's end, after every STOP
+// (RESET needs a stopped replication), each step only if every FLUSH
+// succeeded. This pod's RESETs come first: an end killed in between then
+// leaves this pod without restart points, so its next start SYNCs afresh;
+// the other order would leave restart points here only, which a rejoin
+// cannot use (see startRejoin).
+func (b *planner) endReset(pairs []pair, barrier, flushes []int) {
+	self := b.obs.Servers[b.me]
+	var resets []int
+	for _, pr := range pairs {
+		if mine, ok := self.Objects[pr.name]; ok && hasState(mine) {
+			resets = append(resets, b.sql(b.me, PhaseReset, "forget the restart point", barrier, b.must(replication.ResetStmt(pr.name))))
 		}
 	}
-	return ids
+	ownResets := append([]int{}, resets...)
+	for _, pr := range pairs {
+		if theirs, ok := b.obs.Servers[pr.peer].object(pr.name); ok && hasState(theirs) {
+			resets = append(resets, b.optional(b.sql(pr.peer, PhaseReset, "the peer forgets its restart point for this pod, and its logs for it", append(append([]int{}, barrier...), ownResets...), b.must(replication.ResetStmt(pr.name)))))
+		}
+	}
+	for _, id := range resets {
+		b.plan.Steps[id-1].IfOK = flushes
+	}
 }
 
 // peerGone reports whether an unreachable peer counts as gone at end or
 // clean: a pod above this one that does not exist or does not listen (a
 // scale-down removes the highest ordinals first). A pod below this one is
-// expected to run, and a pod that does not answer in time exists: neither
+// expected to run, and a pod that does not answer in time, that has its
+// SYSDBA session taken or that refused aku's session exists: none of those
 // is gone, and what this pod has not sent them still matters.
 func (b *planner) peerGone(q int) bool {
 	v := b.obs.Servers[q]

@@ -45,10 +45,10 @@ type executor struct {
 	marker   Marker
 	content  string // the marker's content
 	// check is the closing check of StepCheckPairs.
-	check func(ctx context.Context) error
-	clock    Clock
-	log      *slog.Logger
-	podName  func(server int) string
+	check   func(ctx context.Context) error
+	clock   Clock
+	log     *slog.Logger
+	podName func(server int) string
 
 	done    []chan struct{}
 	ok      []atomic.Bool

@@ -59,48 +59,6 @@ func (b *planner) startMaster(pairs []pair) error {
 	return nil
 }
 
-// masterFailures applies the MASTER-failure rule (docs/behaviour.md,
-// "Master failure") to the slaves that answered. For each, m is whether
-// the MASTER's object toward it holds a restart point (started, or XSN ≠
-// −1; a missing object holds none) and s whether the slave's object toward
-// the MASTER does:
-//
-//   - m = no, s = yes: the MASTER lost what a slave still holds — master
-//     failure;
-//   - m = yes, s = no, slave open to users: the slave lost its state —
-//     slave failure (a missing object counts as lost when the slave holds
-//     other objects of the group; one holding none was cleaned);
-//   - otherwise nothing is lost.
-//
-// The vendor's reviewers count every answering slave toward which the
-// MASTER's object is −1. aku does not count a slave that holds no restart
-// point toward the MASTER either (a slave that never finished its first
-// start, or one that ended with a reset, as the other slaves of the manual
-// recovery do): its next start truncates it and SYNCs it from the MASTER,
-// so nothing of it is lost, and counting it would fail the recovery's last
-// step.
-func (b *planner) masterFailures(pairs []pair) (masterLost, slaveLost []string) {
-	self := b.obs.Servers[0]
-	for _, pr := range pairs {
-		peer := b.obs.Servers[pr.peer]
-		if !peer.Reachable {
-			continue
-		}
-		mine, mineOK := self.Objects[pr.name]
-		m := mineOK && hasState(mine)
-		theirs, ok := peer.object(pr.name)
-		switch {
-		case ok && !m && hasState(theirs):
-			masterLost = append(masterLost, fmt.Sprintf("%s (XSN -1 or missing here, XSN %d started=%t on %s)", pr.name, theirs.XSN, theirs.Started, peer.Host))
-		case ok && m && !hasState(theirs) && peer.AdminMode == 0:
-			slaveLost = append(slaveLost, fmt.Sprintf("%s (XSN %d here, XSN -1 on %s, which is open to users)", pr.name, mine.XSN, peer.Host))
-		case !ok && m && peer.AdminMode == 0 && b.member(pr):
-			slaveLost = append(slaveLost, fmt.Sprintf("%s (XSN %d here, missing on %s, which is open to users)", pr.name, mine.XSN, peer.Host))
-		}
-	}
-	return masterLost, slaveLost
-}
-
 // flushPair flushes both sides of a pair that kept its restart points,
 // after their STARTs (docs/behaviour.md, "Rejoining slave start"): this
 // pod's side with FLUSH ALL, the peer's with FLUSH ALL or FLUSH WAIT

@@ -22,16 +22,8 @@ func (b *planner) startRejoin(pairs []pair) error {
 	p.Why = "this SLAVE's replication kept its restart points (XSN ≠ -1): no truncate or SYNC; start the pairs and flush the gap (docs/behaviour.md, \"Rejoining slave start\")"
 	var lost []string
 	for _, pr := range pairs {
-		peer := b.obs.Servers[pr.peer]
-		if !b.running(pr.peer) {
-			continue
-		}
-		theirs, ok := peer.object(pr.name)
-		switch {
-		case ok && !hasState(theirs):
-			lost = append(lost, fmt.Sprintf("%s (XSN -1 on %s, which is open to users)", pr.name, peer.Host))
-		case !ok && b.member(pr):
-			lost = append(lost, fmt.Sprintf("%s (missing on %s, which is open to users)", pr.name, peer.Host))
+		if why := b.lostRestartPoint(pr); why != "" {
+			lost = append(lost, fmt.Sprintf("%s (%s, which is open to users)", pr.name, why))
 		}
 	}
 	if len(lost) > 0 {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,199 +49,167 @@ type Input struct {
 // comes while the postStart start still runs goes next instead of
 // interleaving statements with it.
 func Run(ctx context.Context, in Input) (*Plan, error) {
-	log := in.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	clock := in.Clock
-	if clock == nil {
-		clock = SystemClock{}
-	}
-	cfg, id := in.Config, in.Identity
-	marker := Marker{Path: in.MarkerPath}
-
-	wait := in.LockWait
-	if wait == 0 {
-		wait = DefaultLockWait
-	}
-	if in.Action == ActionStart {
-		wait = 0
-	}
-	lock, err := acquireLock(ctx, marker.lockPath(), wait, clock)
+	r := newRun(in)
+	lock, err := acquireLock(ctx, r.marker.lockPath(), r.lockWait(), r.clock)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.release()
-
-	if in.Action == ActionStart {
-		exists, err := marker.Exists()
-		if err != nil {
-			return nil, err
-		}
-		if exists {
-			return nil, fmt.Errorf("%w: the marker %s exists, so aku -p start already completed on this pod: run aku -p end first, or remove the marker if this server's replication was set up anew", ErrDuplicateStart, marker.Path)
-		}
+	if err := r.checkMarker(); err != nil {
+		return nil, err
 	}
-
-	tries := 1
-	if in.Action == ActionStart {
-		// Only a starting pod may not be in DNS yet (spec §3.2).
-		tries = cfg.AddressCheckCount
-	}
-	podLog := log.With(LogKeyPod, id.PodName)
-	busyWait := cfg.SysdbaWait
-	if in.Action != ActionStart {
-		// end and clean must fit the grace period: they wait only as long
-		// as a statement's retries would, for a killed run's session.
-		busyWait = time.Duration(cfg.QueryRetryCount) * cfg.QueryRetryDelay
-	}
-	obs, open, err := observeWhenFree(ctx, cfg, id.Ordinal, in.Connector, tries, clock, marker, busyWait, podLog)
+	obs, open, err := r.observe(ctx)
 	defer open.close()
 	if err != nil {
 		return nil, err
 	}
-
-	role := "SLAVE"
-	if id.IsMaster() {
-		role = "MASTER"
-	}
-	plan, err := BuildPlan(in.Action, cfg, id, obs)
+	plan, err := BuildPlan(in.Action, r.cfg, r.id, obs)
 	if err != nil {
-		var fe *FailureError
-		if errors.As(err, &fe) {
-			podLog.Info("Start as " + role + " Pod.")
-			// The original prints this exact line (spec §8); the error
-			// returned carries the evidence.
-			podLog.Error(fe.Message)
-		}
+		r.reportFailure(err, true)
 		return plan, err
 	}
 	if in.DryRun {
-		if in.PlanOutput != nil {
-			if err := plan.Format(in.PlanOutput); err != nil {
-				return plan, fmt.Errorf("printing the plan: %w", err)
-			}
-		}
-		return plan, nil
+		return plan, r.printPlan(plan)
 	}
-	podLog.Info("Start as "+role+" Pod.", "path", string(plan.Path))
+	x, err := r.execute(ctx, plan, obs, open)
+	if err != nil {
+		return plan, err
+	}
+	return plan, r.outcome(plan, x)
+}
+
+// run is one Run: its input with the defaults applied.
+type run struct {
+	Input
+	cfg    *conf.Config
+	id     Identity
+	log    *slog.Logger // the original's lines
+	podLog *slog.Logger // ... with this pod as the target
+	clock  Clock
+	marker Marker
+}
+
+func newRun(in Input) *run {
+	r := &run{Input: in, cfg: in.Config, id: in.Identity, log: in.Logger, clock: in.Clock, marker: Marker{Path: in.MarkerPath}}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.clock == nil {
+		r.clock = SystemClock{}
+	}
+	r.podLog = r.log.With(LogKeyPod, r.id.PodName)
+	return r
+}
+
+// lockWait is how long the run waits for the run lock: never for a start.
+func (r *run) lockWait() time.Duration {
+	switch {
+	case r.Action == ActionStart:
+		return 0
+	case r.LockWait == 0:
+		return DefaultLockWait
+	}
+	return r.LockWait
+}
+
+// checkMarker refuses a start on a pod whose start already completed.
+func (r *run) checkMarker() error {
+	if r.Action != ActionStart {
+		return nil
+	}
+	exists, err := r.marker.Exists()
+	if err != nil {
+		return err
+	}
+	if exists {
+		return fmt.Errorf("%w: the marker %s exists, so aku -p start already completed on this pod: run aku -p end first, or remove the marker if this server's replication was set up anew", ErrDuplicateStart, r.marker.Path)
+	}
+	return nil
+}
+
+// observe observes the servers, waiting for busy SYSDBA sessions: a start
+// up to AKU_SYSDBA_WAIT_TIME; end and clean, which must fit the grace
+// period, only as long as a statement's retries would (for a killed run's
+// session). Only a starting pod may not be in DNS yet, so only a start
+// checks its address AKU_ADDRESS_CHECK_COUNT times.
+func (r *run) observe(ctx context.Context) (Observation, sessions, error) {
+	tries, busyWait := 1, time.Duration(r.cfg.QueryRetryCount)*r.cfg.QueryRetryDelay
+	if r.Action == ActionStart {
+		tries, busyWait = r.cfg.AddressCheckCount, r.cfg.SysdbaWait
+	}
+	return observeWhenFree(ctx, r.cfg, r.id.Ordinal, r.Connector, tries, r.clock, r.marker, busyWait, r.podLog)
+}
+
+// role is the original's name of this pod's role.
+func (r *run) role() string {
+	if r.id.IsMaster() {
+		return "MASTER"
+	}
+	return "SLAVE"
+}
+
+// printPlan prints the plan of a dry run.
+func (r *run) printPlan(plan *Plan) error {
+	if r.PlanOutput == nil {
+		return nil
+	}
+	if err := plan.Format(r.PlanOutput); err != nil {
+		return fmt.Errorf("printing the plan: %w", err)
+	}
+	return nil
+}
+
+// execute logs the plan's path, warnings and notes, and runs its steps.
+func (r *run) execute(ctx context.Context, plan *Plan, obs Observation, open sessions) (*executor, error) {
+	r.podLog.Info("Start as "+r.role()+" Pod.", "path", string(plan.Path))
 	for _, w := range plan.Warnings {
-		podLog.Warn(w)
+		r.podLog.Warn(w)
 	}
 	for _, n := range plan.Notes {
-		podLog.Info(n)
+		r.podLog.Info(n)
 	}
 	x := &executor{
 		plan:     plan,
 		sessions: open,
-		marker:   marker,
-		content:  fmt.Sprintf("aku -p start completed on %s at %s\n", id.PodName, clock.Now().UTC().Format(time.RFC3339)),
-		clock:    clock,
-		log:      log,
+		marker:   r.marker,
+		content:  fmt.Sprintf("aku -p start completed on %s at %s\n", r.id.PodName, r.clock.Now().UTC().Format(time.RFC3339)),
+		clock:    r.clock,
+		log:      r.log,
 		check: func(ctx context.Context) error {
-			return checkBuilt(ctx, plan, cfg, id.Ordinal, obs, open)
+			return checkBuilt(ctx, plan, r.cfg, r.id.Ordinal, obs, open)
 		},
 		podName: func(n int) string {
-			return cfg.StsName + "-" + strconv.Itoa(n)
+			return r.cfg.StsName + "-" + strconv.Itoa(n)
 		},
 	}
 	if err := x.run(ctx); err != nil {
-		return plan, fmt.Errorf("%s on %s (%s): %w", in.Action, id.PodName, plan.Path, err)
+		return x, fmt.Errorf("%s on %s (%s): %w", r.Action, r.id.PodName, plan.Path, err)
 	}
+	return x, nil
+}
+
+// outcome is the result of a plan that ran to its end: the failure it
+// prepared the manual recovery for, the restart points end kept, the busy
+// or refusing peers end and clean skipped; nil when none.
+func (r *run) outcome(plan *Plan, x *executor) error {
 	if plan.Failure != nil {
-		// The original prints this exact line (spec §8); the error
-		// returned carries the evidence.
-		podLog.Error(plan.Failure.Message)
-		return plan, plan.Failure
+		r.reportFailure(plan.Failure, false)
+		return plan.Failure
 	}
-	var outcome []error
+	var errs []error
 	if kept := append(append([]string{}, plan.Kept...), x.kept...); len(kept) > 0 {
-		outcome = append(outcome, fmt.Errorf("%w: %s on %s stopped its replications but reset none, because not everything was flushed (%s): "+
+		errs = append(errs, fmt.Errorf("%w: %s on %s stopped its replications but reset none, because not everything was flushed (%s): "+
 			"the next aku -p start on this pod rejoins and flushes; until then the peers keep their logs for it",
-			ErrRestartPointsKept, in.Action, id.PodName, strings.Join(kept, "; ")))
+			ErrRestartPointsKept, r.Action, r.id.PodName, strings.Join(kept, "; ")))
 	}
 	if len(plan.Busy) > 0 {
-		var causes []error
-		for _, v := range obs.Servers {
-			if slices.Contains(plan.Busy, v.Host) {
-				causes = append(causes, v.Err)
-			}
+		hosts := make([]string, len(plan.Busy))
+		causes := make([]error, len(plan.Busy))
+		for i, v := range plan.Busy {
+			hosts[i], causes[i] = v.Host, v.Err
 		}
-		outcome = append(outcome, fmt.Errorf("%s on %s did everything but the side of %s, which refused aku's session: fix that and run aku -p %s again: %w",
-			in.Action, id.PodName, strings.Join(plan.Busy, ", "), in.Action, errors.Join(causes...)))
+		errs = append(errs, fmt.Errorf("%s on %s did everything but the side of %s, which refused aku's session: fix that and run aku -p %s again: %w",
+			r.Action, r.id.PodName, strings.Join(hosts, ", "), r.Action, errors.Join(causes...)))
 	}
-	if len(outcome) > 0 {
-		return plan, errors.Join(outcome...)
-	}
-	return plan, nil
-}
-
-// Format prints the plan for --dry-run: the path and why, then every step
-// with its server, statement, reason and dependencies, then the notes.
-func (p *Plan) Format(w io.Writer) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "aku -p %s on %s (ordinal %d): %s\n", p.Action, p.Pod, p.Ordinal, p.Path)
-	fmt.Fprintf(&b, "  why: %s\n", p.Why)
-	fmt.Fprintf(&b, "steps: %d (%d statements; critical path %d statements; steps on one server run in order, servers in parallel once a step's \"after\" steps are done)\n",
-		len(p.Steps), p.Statements(), p.CriticalPath())
-	for _, s := range p.Steps {
-		where := s.Host
-		if s.Server == Local {
-			where = "this pod"
-		}
-		what := s.Statement
-		switch s.Kind {
-		case StepWait:
-			what = "wait " + s.Wait.String()
-		case StepSaveDDL:
-			what = fmt.Sprintf("save REPLICATION_DDL_ENABLE = %d next to the marker", s.Value)
-		case StepSQL:
-		default:
-			what = string(s.Kind)
-		}
-		fmt.Fprintf(&b, "%3d. [%s] %s\n", s.ID, where, what)
-		fmt.Fprintf(&b, "       why: %s\n", s.Why)
-		if len(s.After) > 0 {
-			fmt.Fprintf(&b, "       after: %s\n", joinIDs(s.After))
-		}
-		switch {
-		case s.KeepsOnFailure:
-			fmt.Fprintf(&b, "       if it fails: logged, the run goes on, and no replication is reset\n")
-		case s.Optional:
-			fmt.Fprintf(&b, "       optional: a failure is logged and the run goes on\n")
-		}
-		if len(s.IfOK) > 0 {
-			fmt.Fprintf(&b, "       only if these succeeded: %s\n", joinIDs(s.IfOK))
-		}
-	}
-	for _, g := range p.Guards {
-		fmt.Fprintf(&b, "if the run fails after step %d and before step %d finishes:\n", g.From, g.To)
-		for _, s := range g.Steps {
-			if s.Kind == StepSQL {
-				fmt.Fprintf(&b, "     [%s] %s\n", s.Host, s.Statement)
-			} else {
-				fmt.Fprintf(&b, "     [this pod] %s\n", s.Kind)
-			}
-		}
-	}
-	for _, w := range p.Warnings {
-		fmt.Fprintf(&b, "warning: %s\n", w)
-	}
-	for _, n := range p.Notes {
-		fmt.Fprintf(&b, "note: %s\n", n)
-	}
-	if p.Failure != nil {
-		fmt.Fprintf(&b, "then the run fails: %s\n", p.Failure)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// joinIDs prints step IDs as "1, 2, 3".
-func joinIDs(ids []int) string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = strconv.Itoa(id)
-	}
-	return strings.Join(out, ", ")
+	return errors.Join(errs...)
 }

@@ -1,0 +1,135 @@
+package podlife
+
+import (
+	"fmt"
+
+	"github.com/aku-project/aku/conf"
+)
+
+// Path is the way through a lifecycle command that the observed state
+// selects (architecture guide, "Plan").
+type Path string
+
+// The paths.
+const (
+	PathMaster        Path = "master start"          // spec §6.1
+	PathFreshSlave    Path = "fresh slave start"     // spec §6.2
+	PathRejoinSlave   Path = "rejoining slave start" // spec §6.3
+	PathMasterFailure Path = "master failure"        // spec §8
+	PathSlaveFailure  Path = "slave failure"         // spec §8
+	PathEnd           Path = "end"                   // spec §7
+	PathClean         Path = "clean"                 // spec §7
+	// PathNothing: the servers already are as the action leaves them;
+	// only the marker is written or removed. Why names the path it would
+	// have been.
+	PathNothing Path = "nothing to do"
+)
+
+// BuildPlan decides what action does on pod me, given what Observe saw. It does
+// no I/O. The observation must have one ServerView per ordinal
+// 0..cfg.ServerCount−1.
+//
+// Every path is idempotent: it acts only where the observation shows the
+// work undone (create what is missing, start what is stopped, reset what
+// has a restart point ...), so a run killed at any statement is finished
+// by running the same command again.
+//
+// It fails with ErrNeededServerUnreachable when this pod's server, or the
+// master for a fresh slave, was not reached; with ErrMasterFailure or
+// ErrSlaveFailure (and the plan's Path saying which) on the failures of
+// spec §8.
+func BuildPlan(action Action, cfg *conf.Config, id Identity, obs Observation) (*Plan, error) {
+	podName, me := id.PodName, id.Ordinal
+	if len(obs.Servers) != cfg.ServerCount {
+		return nil, fmt.Errorf("planning %s: observation has %d servers, configuration %d", action, len(obs.Servers), cfg.ServerCount)
+	}
+	if me < 0 || me >= cfg.ServerCount {
+		return nil, fmt.Errorf("%w: ordinal %d of %s is not below AKU_SERVER_COUNT %d", ErrIdentity, me, podName, cfg.ServerCount)
+	}
+	p := &Plan{Action: action, Pod: podName, Ordinal: me}
+	self := obs.Servers[me]
+	if !self.Reachable {
+		return p, fmt.Errorf("%w: this pod's server %s: %w", ErrNeededServerUnreachable, self.Host, self.Err)
+	}
+	b := &planner{cfg: cfg, me: me, obs: &obs, plan: p}
+	if err := b.skipUnreachable(action); err != nil {
+		return p, err
+	}
+	var err error
+	switch action {
+	case ActionStart:
+		err = b.start()
+	case ActionEnd:
+		b.end()
+	case ActionClean:
+		b.clean()
+	default:
+		return nil, fmt.Errorf("planning: unknown action %q", action)
+	}
+	if err != nil {
+		return p, err
+	}
+	if b.err != nil {
+		return p, b.err
+	}
+	if p.Statements() == 0 && p.Failure == nil {
+		p.Why = fmt.Sprintf("%s, already done on the servers: %s", p.Path, p.Why)
+		p.Path = PathNothing
+	}
+	return p, nil
+}
+
+func (b *planner) start() error {
+	me := b.me
+	self := b.obs.Servers[me]
+	pairs := pairsOf(b.cfg, me)
+	if drift := b.drifted(); len(drift) > 0 {
+		return b.refuseDrift(drift)
+	}
+	if me == 0 {
+		return b.startMaster(pairs)
+	}
+	fresh := true
+	for _, pr := range pairs {
+		if st, ok := self.Objects[pr.name]; ok && hasState(st) {
+			fresh = false
+			break
+		}
+	}
+	if fresh {
+		return b.startFresh(pairs)
+	}
+	return b.startRejoin(pairs)
+}
+
+// skipUnreachable notes each peer that observe could not use, or refuses
+// a start that cannot do without it.
+func (b *planner) skipUnreachable(action Action) error {
+	for q, v := range b.obs.Servers {
+		if q == b.me || v.Reachable {
+			continue
+		}
+		switch {
+		case v.Class == ClassSysdbaBusy || v.Class == ClassRefused:
+			// A running pod whose SYSDBA slot is taken (or that refuses
+			// aku's session) is not an absent pod (docs/behaviour.md, "A
+			// busy SYSDBA session"). A start without it would leave that
+			// pair unreplicated, so start refuses; end and clean do the
+			// rest and then fail, naming what is left.
+			if action == ActionStart {
+				return fmt.Errorf("%s is running but aku cannot open its session: %w", v.Host, v.Err)
+			}
+			b.plan.Busy = append(b.plan.Busy, v)
+			b.note("%s is running but refused aku's session (%v): its side is skipped, and the run will fail once the rest is done", v.Host, v.Err)
+		case action != ActionStart && q < b.me:
+			// At end, pods with a higher ordinal are normally gone already
+			// (scale-down goes from the top), but a lower one is expected
+			// to run: its side of the pair keeps its restart point and its
+			// logs for this pod.
+			b.warn("%s is not reachable (%v): its side is skipped; if this pod leaves for good, that side is a stale replication to release there with ALTER REPLICATION ... STOP and RESET (docs/behaviour.md, \"Stale replications\")", v.Host, v.Err)
+		default:
+			b.note("%s is not reachable (%v): its side is skipped", v.Host, v.Err)
+		}
+	}
+	return nil
+}
