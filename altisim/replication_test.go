@@ -154,7 +154,7 @@ func TestFreshReplicationHasXSNMinusOneAndMetaRows(t *testing.T) {
 	s := newTestServer(t, Options{})
 	ss := connect(t, s, false)
 	mustExec(t, ss, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY)")
-	mustExec(t, ss, "CREATE TABLE T2 (I1 INTEGER, I2 VARCHAR(8), PRIMARY KEY (I1))")
+	mustExec(t, ss, "CREATE TABLE T2 (I1 INTEGER, I2 VARCHAR(8), PRIMARY KEY (I1)) PARTITION BY RANGE (I1) (PARTITION P1 VALUES LESS THAN (10), PARTITION P2 VALUES DEFAULT)")
 	mustExec(t, ss, "create lazy replication aku_rep_01 as master with 'sts-1.svc', 20301, 'sts-1b.svc', 20311 from sys.t1 to sys.t1, from sys.t2 partition p1 to sys.t2 partition p1")
 	wantRows(t, ss, "SELECT REPLICATION_NAME, LAST_USED_HOST_NO, HOST_COUNT, IS_STARTED, XSN, ITEM_COUNT, CONFLICT_RESOLUTION, REPL_MODE FROM SYSTEM_.SYS_REPLICATIONS_",
 		[][]Value{{"AKU_REP_01", int64(0), int64(2), int64(0), int64(-1), int64(2), int64(1), int64(0)}})
@@ -640,7 +640,7 @@ func TestBigintValuesKeepTheirPrecisionAcrossReplication(t *testing.T) {
 func TestReceiveRefusesAMalformedApplyWhole(t *testing.T) {
 	p := newPair(t, 0)
 	ctx := context.Background()
-	if _, err := p.b.Receive(ctx, &ReplMessage{Kind: "handshake", Replication: "REP1", From: "host-a", Tables: []string{"SYS.T1"}}); err != nil {
+	if _, err := p.b.Receive(ctx, &ReplMessage{Kind: "handshake", Replication: "REP1", From: "host-a", Items: []HandshakeItem{{Table: "SYS.T1", SenderTable: "SYS.T1"}}}); err != nil {
 		t.Fatal(err)
 	}
 	reply, err := p.b.Receive(ctx, &ReplMessage{Kind: "apply", Replication: "REP1", From: "host-a", Records: []ReplRecord{
