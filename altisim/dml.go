@@ -86,8 +86,8 @@ func (s *Session) dropTable(x *dropTableStmt) error {
 // truncate runs TRUNCATE TABLE, and ALTER TABLE ... TRUNCATE PARTITION,
 // which empties one partition (SQL Reference, ALTER TABLE:
 // truncate_table_partition). Both are DDL: not logged for replication, so
-// peers keep their rows (altibase.md §1.6: aku truncates each side
-// itself), and on a replicated table both need REPLICATION_DDL_ENABLE = 1
+// peers keep their rows (aku truncates each side itself before a SYNC),
+// and on a replicated table both need REPLICATION_DDL_ENABLE = 1
 // (Replication Manual, "Executing DDL Statements on Replication Target
 // Tables"). Truncating an empty table or partition succeeds.
 func (s *Session) truncate(x *truncateTableStmt) error {

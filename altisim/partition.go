@@ -343,7 +343,7 @@ func (t *table) partitionInfos(part string) []PartitionInfo {
 // same method; the same conditions for range and list partitions, for the
 // replicated ones only; the same position for hash partitions). A table
 // that is not partitioned has the method NONE here. The refusals are the
-// Replication Manager's catalogue entries (altibase.md §3.4).
+// Replication Manager's catalogue entries (docs/altisim.md, "Partitions").
 func comparePartitions(it HandshakeItem, local *table) *Error {
 	method := "NONE"
 	if local.Part != nil {

@@ -251,7 +251,8 @@ func (ss *Session) alterRepl(ctx context.Context, st *alterReplStmt) error {
 
 // syncItemsLocked is the items a SYNC copies: all of them, or those SYNC
 // ... TABLE names, each exactly as it was added, a table or a partition
-// (altibase.md §3.1; ERR-6114E for the other unit).
+// (Replication Manual, ALTER REPLICATION: SYNC ... TABLE; ERR-6114E for
+// the other unit).
 func (s *Server) syncItemsLocked(r *replObj, only []replItem) ([]replItemState, error) {
 	if len(only) == 0 {
 		return r.Items, nil
