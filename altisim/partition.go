@@ -342,8 +342,12 @@ func (t *table) partitionInfos(part string) []PartitionInfo {
 // its own table (Replication Manual, "Partitioned Table Constraints": the
 // same method; the same conditions for range and list partitions, for the
 // replicated ones only; the same position for hash partitions). A table
-// that is not partitioned has the method NONE here. The refusals are the
-// Replication Manager's catalogue entries (docs/altisim.md, "Partitions").
+// that is not partitioned has the method NONE here. An item naming
+// partitions compares the sender's with the receiver's, whatever their
+// names (the unit check matched those); a whole partitioned table
+// compares partitions of the same name, and each side must have all of
+// the other's. The refusals are the Replication Manager's catalogue
+// entries (docs/altisim.md, "Partitions").
 func comparePartitions(it HandshakeItem, local *table) *Error {
 	method := "NONE"
 	if local.Part != nil {
@@ -356,27 +360,59 @@ func comparePartitions(it HandshakeItem, local *table) *Error {
 	if theirs != method {
 		return errPartMethodMismatch(it.SenderTable, theirs, it.Table, method)
 	}
-	mine := local.partitionInfos(it.Partition)
-	for i, p := range it.Partitions {
-		if i >= len(mine) || mine[i].Name != p.Name {
-			other := ""
-			if i < len(mine) {
-				other = mine[i].Name
-			}
-			return errPartNameMismatch(p.Name, other)
+	if it.Partition != "" {
+		if !local.hasPartition(it.Partition) {
+			return errReplPartition(it.Partition)
 		}
-		switch {
-		case method == methodHash && p.Order != mine[i].Order:
-			return errPartOrderMismatch(it.SenderTable, p.Order, it.Table, mine[i].Order)
-		case method == methodHash:
-		case p.Min != mine[i].Min:
-			return errPartCondMismatch(p.Min, mine[i].Min)
-		case p.Max != mine[i].Max:
-			return errPartCondMismatch(p.Max, mine[i].Max)
+		mine := local.partitionInfos(it.Partition)[0]
+		for _, p := range it.Partitions {
+			if e := compareCondition(it, method, p, mine); e != nil {
+				return e
+			}
+		}
+		return nil
+	}
+	mine := map[string]PartitionInfo{}
+	for _, p := range local.partitionInfos("") {
+		mine[p.Name] = p
+	}
+	theirNames := map[string]bool{}
+	for _, p := range it.Partitions {
+		if _, ok := mine[p.Name]; !ok {
+			return errPartNameMismatch(p.Name, "")
+		}
+		theirNames[p.Name] = true
+	}
+	var extra []string
+	for name := range mine {
+		if !theirNames[name] {
+			extra = append(extra, name)
 		}
 	}
-	if len(mine) > len(it.Partitions) {
-		return errPartNameMismatch("", mine[len(it.Partitions)].Name)
+	if len(extra) > 0 {
+		sort.Strings(extra)
+		return errPartNameMismatch("", extra[0])
+	}
+	for _, p := range it.Partitions {
+		if e := compareCondition(it, method, p, mine[p.Name]); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// compareCondition compares the sender's partition theirs with the
+// receiver's mine: the position for hash partitions, the condition (lower
+// and upper limit) for range and list partitions.
+func compareCondition(it HandshakeItem, method string, theirs, mine PartitionInfo) *Error {
+	switch {
+	case method == methodHash && theirs.Order != mine.Order:
+		return errPartOrderMismatch(it.SenderTable, theirs.Order, it.Table, mine.Order)
+	case method == methodHash:
+	case theirs.Min != mine.Min:
+		return errPartCondMismatch(theirs.Min, mine.Min)
+	case theirs.Max != mine.Max:
+		return errPartCondMismatch(theirs.Max, mine.Max)
 	}
 	return nil
 }

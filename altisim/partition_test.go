@@ -278,19 +278,14 @@ func TestCreateReplicationPartitionItemRules(t *testing.T) {
 		[][]Value{{"T2", "P1", "P1", "Y", "P"}, {"T3", nil, nil, "N", "T"}})
 }
 
+// partitionItem is the sample's item: T2's partition P1.
+const partitionItem = "FROM SYS.T2 PARTITION P1 TO SYS.T2 PARTITION P1"
+
 // newPartitionPair is two servers with T2 as created by defA and defB and
-// REP1 replicating its partition P1 toward each other.
+// REP1 replicating T2's partition P1 toward each other.
 func newPartitionPair(t *testing.T, defA, defB string) *pair {
 	t.Helper()
-	p := &pair{net: newTestNet()}
-	p.a = p.add(t, "host-a", Options{})
-	p.b = p.add(t, "host-b", Options{})
-	p.sa, p.sb = connect(t, p.a, false), connect(t, p.b, false)
-	mustExec(t, p.sa, defA)
-	mustExec(t, p.sb, defB)
-	mustExec(t, p.sa, "CREATE REPLICATION REP1 WITH 'host-b', 20301 FROM SYS.T2 PARTITION P1 TO SYS.T2 PARTITION P1")
-	mustExec(t, p.sb, "CREATE REPLICATION REP1 WITH 'host-a', 20301 FROM SYS.T2 PARTITION P1 TO SYS.T2 PARTITION P1")
-	return p
+	return newPairOf(t, Options{}, Options{}, []string{defA}, []string{defB}, partitionItem, partitionItem)
 }
 
 // TestPartitionItemReplicatesOnlyItsPartition: SYNC copies the rows of
@@ -336,34 +331,46 @@ func TestSyncTableNamesTheItemsUnit(t *testing.T) {
 // same partition, partitioned by the same method and conditions.
 func TestHandshakeComparesPartitions(t *testing.T) {
 	tests := []struct {
-		name   string
-		peerT2 string
-		peerR  string // the peer's REP1 item list; "" = the partition item
-		reason string
+		name     string
+		peerT2   string
+		ourR     string   // our REP1 item list; "" = the partition item
+		peerR    string   // the peer's REP1 item list; "" = the partition item
+		peerMore []string // statements on the peer before its REP1
+		reason   string
 	}{
-		{"same partitioning", rangeT2, "", ""},
+		{"same partitioning", rangeT2, "", "", nil, ""},
 		{"the other partitions may differ",
-			"CREATE TABLE T2 (I1 INTEGER PRIMARY KEY, V VARCHAR(10)) PARTITION BY RANGE (I1) (PARTITION P1 VALUES LESS THAN (100), PARTITION Q VALUES DEFAULT)", "", ""},
+			"CREATE TABLE T2 (I1 INTEGER PRIMARY KEY, V VARCHAR(10)) PARTITION BY RANGE (I1) (PARTITION P1 VALUES LESS THAN (100), PARTITION Q VALUES DEFAULT)", "", "", nil, ""},
 		{"another method",
-			"CREATE TABLE T2 (I1 INTEGER PRIMARY KEY, V VARCHAR(10)) PARTITION BY LIST (I1) (PARTITION P1 VALUES (1, 2), PARTITION P2 VALUES DEFAULT)", "",
+			"CREATE TABLE T2 (I1 INTEGER PRIMARY KEY, V VARCHAR(10)) PARTITION BY LIST (I1) (PARTITION P1 VALUES (1, 2), PARTITION P2 VALUES DEFAULT)", "", "", nil,
 			"The partition method of the replicated table does not match [SYS.T2(RANGE):SYS.T2(LIST)]."},
 		{"another upper bound",
-			"CREATE TABLE T2 (I1 INTEGER PRIMARY KEY, V VARCHAR(10)) PARTITION BY RANGE (I1) (PARTITION P1 VALUES LESS THAN (90), PARTITION P2 VALUES DEFAULT)", "",
+			"CREATE TABLE T2 (I1 INTEGER PRIMARY KEY, V VARCHAR(10)) PARTITION BY RANGE (I1) (PARTITION P1 VALUES LESS THAN (90), PARTITION P2 VALUES DEFAULT)", "", "", nil,
 			"The partition condition of the replicated table does not match. [100:90]"},
 		{"another lower bound",
-			"CREATE TABLE T2 (I1 INTEGER PRIMARY KEY, V VARCHAR(10)) PARTITION BY RANGE (I1) (PARTITION P0 VALUES LESS THAN (10), PARTITION P1 VALUES LESS THAN (100), PARTITION P2 VALUES DEFAULT)", "",
+			"CREATE TABLE T2 (I1 INTEGER PRIMARY KEY, V VARCHAR(10)) PARTITION BY RANGE (I1) (PARTITION P0 VALUES LESS THAN (10), PARTITION P1 VALUES LESS THAN (100), PARTITION P2 VALUES DEFAULT)", "", "", nil,
 			"The partition condition of the replicated table does not match. [:10]"},
 		{"the peer replicates the whole table",
-			rangeT2, "FROM SYS.T2 TO SYS.T2",
+			rangeT2, "", "FROM SYS.T2 TO SYS.T2", nil,
 			"The partition name of the replicated table does not match [P1:]."},
+		{"a partition to the peer's partition of another name and the same condition",
+			"CREATE TABLE T2 (I1 INTEGER PRIMARY KEY, V VARCHAR(10)) PARTITION BY RANGE (I1) (PARTITION Q1 VALUES LESS THAN (100), PARTITION P2 VALUES DEFAULT)",
+			"FROM SYS.T2 PARTITION P1 TO SYS.T2 PARTITION Q1", "FROM SYS.T2 PARTITION Q1 TO SYS.T2 PARTITION P1", nil, ""},
+		{"the peer's table lacks the partition, and its object does not replicate it",
+			"CREATE TABLE T2 (I1 INTEGER PRIMARY KEY, V VARCHAR(10)) PARTITION BY RANGE (I1) (PARTITION P0 VALUES LESS THAN (100), PARTITION P2 VALUES DEFAULT)",
+			"", "FROM SYS.T3 TO SYS.T3", []string{"CREATE TABLE T3 (I1 INTEGER PRIMARY KEY)"},
+			"Partition not found : P1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newPartitionPair(t, rangeT2, tt.peerT2)
-			if tt.peerR != "" {
-				mustExec(t, p.sb, "DROP REPLICATION REP1")
-				mustExec(t, p.sb, "CREATE REPLICATION REP1 WITH 'host-a', 20301 "+tt.peerR)
+			ours, theirs := partitionItem, partitionItem
+			if tt.ourR != "" {
+				ours = tt.ourR
 			}
+			if tt.peerR != "" {
+				theirs = tt.peerR
+			}
+			p := newPairOf(t, Options{}, Options{}, []string{rangeT2}, append([]string{tt.peerT2}, tt.peerMore...), ours, theirs)
 			for _, stmt := range []string{"ALTER REPLICATION REP1 SYNC", "ALTER REPLICATION REP1 START"} {
 				_, err := p.sa.Exec(context.Background(), stmt)
 				if tt.reason == "" {
@@ -376,6 +383,47 @@ func TestHandshakeComparesPartitions(t *testing.T) {
 				if want := "(host-b:20301: " + tt.reason + ")"; !strings.HasSuffix(err.Error(), want) {
 					t.Fatalf("%s: %v, want the reason %q", stmt, err, want)
 				}
+			}
+		})
+	}
+}
+
+// TestHandshakeComparesWholePartitionedTables: a whole partitioned table
+// is replicated to a table with partitions of the same names and
+// conditions, whatever their order of definition.
+func TestHandshakeComparesWholePartitionedTables(t *testing.T) {
+	tests := []struct {
+		name   string
+		peerT2 string
+		reason string
+	}{
+		{"the same partitions in another order",
+			"CREATE TABLE T2 (I1 INTEGER PRIMARY KEY, V VARCHAR(10)) PARTITION BY RANGE (I1) (PARTITION P_DEF VALUES DEFAULT, PARTITION P2 VALUES LESS THAN (200), PARTITION P1 VALUES LESS THAN (100))", ""},
+		{"the peer lacks a partition",
+			"CREATE TABLE T2 (I1 INTEGER PRIMARY KEY, V VARCHAR(10)) PARTITION BY RANGE (I1) (PARTITION P1 VALUES LESS THAN (100), PARTITION P_DEF VALUES DEFAULT)",
+			"The partition name of the replicated table does not match [P2:]."},
+		{"the peer has one more partition",
+			"CREATE TABLE T2 (I1 INTEGER PRIMARY KEY, V VARCHAR(10)) PARTITION BY RANGE (I1) (PARTITION P1 VALUES LESS THAN (100), PARTITION P2 VALUES LESS THAN (200), PARTITION P3 VALUES LESS THAN (300), PARTITION P_DEF VALUES DEFAULT)",
+			"The partition name of the replicated table does not match [:P3]."},
+		{"the peer's table is not partitioned",
+			"CREATE TABLE T2 (I1 INTEGER PRIMARY KEY, V VARCHAR(10))",
+			"The partition method of the replicated table does not match [SYS.T2(RANGE):SYS.T2(NONE)]."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPairOf(t, Options{}, Options{}, []string{rangeT2}, []string{tt.peerT2}, "FROM SYS.T2 TO SYS.T2", "FROM SYS.T2 TO SYS.T2")
+			mustExec(t, p.sa, "INSERT INTO T2 VALUES (1, 'a'), (150, 'b'), (300, 'c')")
+			_, err := p.sa.Exec(context.Background(), "ALTER REPLICATION REP1 SYNC")
+			if tt.reason == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantRows(t, p.sb, "SELECT I1 FROM T2", [][]Value{{int64(1)}, {int64(150)}, {int64(300)}})
+				return
+			}
+			wantCode(t, err, 0x6100D)
+			if want := "(host-b:20301: " + tt.reason + ")"; !strings.HasSuffix(err.Error(), want) {
+				t.Fatalf("SYNC: %v, want the reason %q", err, want)
 			}
 		})
 	}
@@ -398,18 +446,8 @@ func TestHashPartitionItemNeedsTheSameOrder(t *testing.T) {
 // the partition's unsent changes while the peer is down, and the partition
 // of a deleted row is known from the log after the sender's own restart.
 func TestReplicatedPartitionRowsReachAPeerAfterItsRestart(t *testing.T) {
-	p := &pair{net: newTestNet()}
 	dir := t.TempDir()
-	p.a = p.add(t, "host-a", Options{DataDir: dir, ReplicationLag: time.Hour})
-	p.b = p.add(t, "host-b", Options{})
-	p.sa, p.sb = connect(t, p.a, false), connect(t, p.b, false)
-	for _, x := range []struct {
-		ss   *Session
-		peer string
-	}{{p.sa, "host-b"}, {p.sb, "host-a"}} {
-		mustExec(t, x.ss, rangeT2)
-		mustExec(t, x.ss, "CREATE REPLICATION REP1 WITH '"+x.peer+"', 20301 FROM SYS.T2 PARTITION P1 TO SYS.T2 PARTITION P1")
-	}
+	p := newPairOf(t, Options{DataDir: dir, ReplicationLag: time.Hour}, Options{}, []string{rangeT2}, []string{rangeT2}, partitionItem, partitionItem)
 	mustExec(t, p.sa, "INSERT INTO T2 VALUES (1, 'a'), (2, 'b')")
 	mustExec(t, p.sa, "ALTER REPLICATION REP1 SYNC")
 	mustExec(t, p.sa, "DELETE FROM T2 WHERE I1 = 1")

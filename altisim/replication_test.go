@@ -127,16 +127,29 @@ func newPair(t *testing.T, lag time.Duration) *pair {
 // column.
 func newPairWith(t *testing.T, a, b Options, col2 string) *pair {
 	t.Helper()
+	t1 := []string{"CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, " + col2 + ")"}
+	return newPairOf(t, a, b, t1, t1, "FROM SYS.T1 TO SYS.T1", "FROM SYS.T1 TO SYS.T1")
+}
+
+// newPairOf is two servers, A with options oa after the statements a and
+// B with ob after b, each with REP1 toward the other replicating the
+// items itemsA and itemsB.
+func newPairOf(t *testing.T, oa, ob Options, a, b []string, itemsA, itemsB string) *pair {
+	t.Helper()
 	p := &pair{net: newTestNet()}
-	p.a = p.add(t, "host-a", a)
-	p.b = p.add(t, "host-b", b)
+	p.a = p.add(t, "host-a", oa)
+	p.b = p.add(t, "host-b", ob)
 	p.sa, p.sb = connect(t, p.a, false), connect(t, p.b, false)
 	for _, x := range []struct {
-		ss   *Session
-		peer string
-	}{{p.sa, "host-b"}, {p.sb, "host-a"}} {
-		mustExec(t, x.ss, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, "+col2+")")
-		mustExec(t, x.ss, "CREATE REPLICATION REP1 WITH '"+x.peer+"', 20301 FROM SYS.T1 TO SYS.T1")
+		ss    *Session
+		stmts []string
+		peer  string
+		items string
+	}{{p.sa, a, "host-b", itemsA}, {p.sb, b, "host-a", itemsB}} {
+		for _, stmt := range x.stmts {
+			mustExec(t, x.ss, stmt)
+		}
+		mustExec(t, x.ss, "CREATE REPLICATION REP1 WITH '"+x.peer+"', 20301 "+x.items)
 	}
 	return p
 }
