@@ -52,6 +52,24 @@ func wantCode(t *testing.T, err error, code uint32) {
 	}
 }
 
+// codeCase is a statement and the Altibase code it fails with.
+type codeCase struct {
+	name string
+	sql  string
+	code uint32
+}
+
+// wantCodes runs each case on ss as a subtest.
+func wantCodes(t *testing.T, ss *Session, cases []codeCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ss.Exec(context.Background(), tt.sql)
+			wantCode(t, err, tt.code)
+		})
+	}
+}
+
 func rows(t *testing.T, ss *Session, sql string) [][]Value {
 	t.Helper()
 	return mustExec(t, ss, sql).Rows

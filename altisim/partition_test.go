@@ -180,22 +180,13 @@ func TestTruncatePartitionRules(t *testing.T) {
 	mustExec(t, ss, rangeT2)
 	mustExec(t, ss, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY)")
 	mustExec(t, ss, "INSERT INTO T2 VALUES (1, 'a'), (150, 'b'), (300, 'c')")
-	tests := []struct {
-		name string
-		sql  string
-		code uint32
-	}{
+	tests := []codeCase{
 		{"missing table is ERR-31031", "ALTER TABLE NOPE TRUNCATE PARTITION P1", 0x31031},
 		{"non-partitioned table is ERR-31268", "ALTER TABLE T1 TRUNCATE PARTITION P1", 0x31268},
 		{"unknown partition is ERR-3125B", "ALTER TABLE SYS.T2 TRUNCATE PARTITION P9", 0x3125B},
 		{"another ALTER TABLE action is a syntax error", "ALTER TABLE T2 DROP PARTITION P1", 0x31001},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := ss.Exec(context.Background(), tt.sql)
-			wantCode(t, err, tt.code)
-		})
-	}
+	wantCodes(t, ss, tests)
 	mustExec(t, ss, "ALTER TABLE SYS.T2 TRUNCATE PARTITION P2")
 	wantRows(t, ss, "SELECT I1 FROM T2", [][]Value{{int64(1)}, {int64(300)}})
 	// An empty partition truncates again without error.
@@ -257,22 +248,13 @@ func TestCreateReplicationPartitionItemRules(t *testing.T) {
 	ss := connect(t, newTestServer(t, Options{}), false)
 	mustExec(t, ss, rangeT2)
 	mustExec(t, ss, "CREATE TABLE T3 (I1 INTEGER PRIMARY KEY)")
-	tests := []struct {
-		name string
-		sql  string
-		code uint32
-	}{
+	tests := []codeCase{
 		{"unknown partition is ERR-6114F", "CREATE REPLICATION R1 WITH 'h', 1 FROM SYS.T2 PARTITION P9 TO SYS.T2 PARTITION P9", 0x6114F},
 		{"a partition of a non-partitioned table is ERR-6114F", "CREATE REPLICATION R1 WITH 'h', 1 FROM SYS.T3 PARTITION P1 TO SYS.T3 PARTITION P1", 0x6114F},
 		{"a partition to a table is a syntax error", "CREATE REPLICATION R1 WITH 'h', 1 FROM SYS.T2 PARTITION P1 TO SYS.T2", 0x31001},
 		{"a table to a partition is a syntax error", "CREATE REPLICATION R1 WITH 'h', 1 FROM SYS.T2 TO SYS.T2 PARTITION P1", 0x31001},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := ss.Exec(context.Background(), tt.sql)
-			wantCode(t, err, tt.code)
-		})
-	}
+	wantCodes(t, ss, tests)
 	mustExec(t, ss, "CREATE REPLICATION R1 WITH 'h', 1 FROM SYS.T2 PARTITION P1 TO SYS.T2 PARTITION P1, FROM SYS.T3 TO SYS.T3")
 	wantRows(t, ss, "SELECT LOCAL_TABLE_NAME, LOCAL_PARTITION_NAME, REMOTE_PARTITION_NAME, IS_PARTITION, REPLICATION_UNIT FROM SYS_REPL_ITEMS_",
 		[][]Value{{"T2", "P1", "P1", "Y", "P"}, {"T3", nil, nil, "N", "T"}})

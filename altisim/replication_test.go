@@ -185,11 +185,7 @@ func TestCreateReplicationRules(t *testing.T) {
 	mustExec(t, ss, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY)")
 	mustExec(t, ss, "CREATE TABLE NOKEY (I1 INTEGER)")
 	mustExec(t, ss, "CREATE REPLICATION R1 WITH 'h', 1 FROM SYS.T1 TO SYS.T1")
-	tests := []struct {
-		name string
-		sql  string
-		code uint32
-	}{
+	tests := []codeCase{
 		{"duplicate name is ERR-61100", "CREATE REPLICATION R1 WITH 'h', 1 FROM SYS.T1 TO SYS.T1", 0x61100},
 		{"missing table is ERR-31031", "CREATE REPLICATION R2 WITH 'h', 1 FROM SYS.NOPE TO SYS.NOPE", 0x31031},
 		{"table without primary key is refused", "CREATE REPLICATION R2 WITH 'h', 1 FROM SYS.NOKEY TO SYS.NOKEY", 0x610A9},
@@ -199,12 +195,7 @@ func TestCreateReplicationRules(t *testing.T) {
 		{"STOP of a stopped replication is ERR-61027", "ALTER REPLICATION R1 STOP", 0x61027},
 		{"SYNC PARALLEL 0 is refused", "ALTER REPLICATION R1 SYNC PARALLEL 0", 0x610B2},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := ss.Exec(context.Background(), tt.sql)
-			wantCode(t, err, tt.code)
-		})
-	}
+	wantCodes(t, ss, tests)
 	t.Run("more than REPLICATION_MAX_COUNT is ERR-61102", func(t *testing.T) {
 		mustExec(t, ss, "CREATE REPLICATION R2 WITH 'h', 1 FROM SYS.T1 TO SYS.T1")
 		_, err := ss.Exec(context.Background(), "CREATE REPLICATION R3 WITH 'h', 1 FROM SYS.T1 TO SYS.T1")

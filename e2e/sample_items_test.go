@@ -51,9 +51,9 @@ func (w *sampleKeys) writeLocal(t *testing.T, ctx context.Context, c *Cluster, o
 // wait waits until every live pod holds exactly its keys.
 func (w *sampleKeys) wait(t *testing.T, ctx context.Context, c *Cluster) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		var bad []string
+	var bad []string
+	err := waitFor(ctx, 15*time.Second, func() (bool, error) {
+		bad = nil
 		for i := 0; i < 6; i++ {
 			if c.Pod(i) == nil {
 				continue
@@ -68,13 +68,10 @@ func (w *sampleKeys) wait(t *testing.T, ctx context.Context, c *Cluster) {
 				}
 			}
 		}
-		if len(bad) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the pods do not hold the sample's rows:\n%s", strings.Join(bad, "\n"))
-		}
-		time.Sleep(100 * time.Millisecond)
+		return len(bad) == 0, nil
+	})
+	if err != nil {
+		t.Fatalf("the pods do not hold the sample's rows (%v):\n%s", err, strings.Join(bad, "\n"))
 	}
 }
 

@@ -188,6 +188,19 @@ func mustPath(t *testing.T, what string, p *Plan, want Path) {
 	}
 }
 
+// startSampleMaster boots the MASTER pod, writes rows into T1, T3 and both
+// partitions of T2, and starts it; it returns what the pods must hold.
+func startSampleMaster(t *testing.T, tc *testCluster) *sampleData {
+	t.Helper()
+	d := newSampleData()
+	bootSample(t, tc, 0)
+	d.members[0] = true
+	d.write(t, tc, 0, 0, 5)
+	d.write(t, tc, 0, 1000, 1003)
+	mustPath(t, "master start", tc.mustRun(t, 0, ActionStart), PathMaster)
+	return d
+}
+
 // sampleTruncations are a fresh slave's TRUNCATEs of the sample's items:
 // T2 loses its partition P1 only.
 var sampleTruncations = []string{"ALTER TABLE SYS.T2 TRUNCATE PARTITION P1", "TRUNCATE TABLE SYS.T1", "TRUNCATE TABLE SYS.T3"}
@@ -198,13 +211,7 @@ var sampleTruncations = []string{"ALTER TABLE SYS.T2 TRUNCATE PARTITION P1", "TR
 // and compares every pod's rows exactly after each step.
 func TestSampleItemsLifecycle(t *testing.T) {
 	tc := newTestCluster(t, sampleConfig(t, 3))
-	d := newSampleData()
-
-	bootSample(t, tc, 0)
-	d.members[0] = true
-	d.write(t, tc, 0, 0, 5)
-	d.write(t, tc, 0, 1000, 1003)
-	mustPath(t, "master start", tc.mustRun(t, 0, ActionStart), PathMaster)
+	d := startSampleMaster(t, tc)
 	waitSample(t, tc, d, 0)
 
 	// Fresh slaves. Each holds rows of its own before its first start (a
@@ -298,12 +305,7 @@ func TestSampleItemsLifecycle(t *testing.T) {
 // slave's stale rows of T1, T3 and P1 are gone, its P2 rows are kept.
 func TestSampleItemsTruncateFailsHalfWay(t *testing.T) {
 	tc := newTestCluster(t, sampleConfig(t, 2))
-	d := newSampleData()
-	bootSample(t, tc, 0)
-	d.members[0] = true
-	d.write(t, tc, 0, 0, 5)
-	d.write(t, tc, 0, 1000, 1003)
-	tc.mustRun(t, 0, ActionStart)
+	d := startSampleMaster(t, tc)
 
 	bootSample(t, tc, 1)
 	d.write(t, tc, 1, 3, 8)
