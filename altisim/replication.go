@@ -689,25 +689,23 @@ func (s *Server) runSender(ctx context.Context, r *replObj, snd *sender, link Li
 // how long until the next change is due (0: none pending), and the channel
 // that signals a log change.
 func (s *Server) collectLocked(r *replObj) ([]ReplRecord, int64, time.Duration, chan struct{}) {
-	// route is where a table's changes go: the peer's table, and for items
-	// naming partitions only the changes of rows in those partitions.
+	// route is where a table's changes go: the peer's table, and all of
+	// them for an item of the whole table, else only the changes of rows in
+	// the partitions items name.
 	type route struct {
 		remote string
-		parts  map[string]bool // nil: the whole table
+		whole  bool
+		parts  map[string]bool
 	}
 	items := map[string]*route{}
 	for _, it := range r.Items {
 		rt := items[it.local()]
 		if rt == nil {
-			rt = &route{remote: it.remote()}
+			rt = &route{remote: it.remote(), parts: map[string]bool{}}
 			items[it.local()] = rt
 		}
-		if it.LocalPart != "" {
-			if rt.parts == nil {
-				rt.parts = map[string]bool{}
-			}
-			rt.parts[it.LocalPart] = true
-		}
+		rt.whole = rt.whole || it.LocalPart == ""
+		rt.parts[it.LocalPart] = true
 	}
 	now := time.Now()
 	i := sort.Search(len(s.log), func(i int) bool { return s.log[i].LSN > r.XSN })
@@ -730,7 +728,7 @@ func (s *Server) collectLocked(r *replObj) ([]ReplRecord, int64, time.Duration, 
 		if rec.Origin != "" {
 			continue // applied from a peer, or REPLICATION = NONE: never sent on
 		}
-		if rt, ok := items[rec.Table]; ok && (rt.parts == nil || rt.parts[rec.Part]) {
+		if rt, ok := items[rec.Table]; ok && (rt.whole || rt.parts[rec.Part]) {
 			recs = append(recs, ReplRecord{LSN: rec.LSN, Table: rt.remote, Op: rec.Op, Key: wireValues(rec.Key), Row: wireValues(rec.Row)})
 		}
 	}
