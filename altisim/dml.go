@@ -17,7 +17,7 @@ func (s *Session) createTable(x *createTableStmt) error {
 	if owner == "" {
 		owner = s.user
 	}
-	t := &table{Owner: owner, Name: x.name.name, Partitions: x.partitions, rows: map[string][]Value{}}
+	t := &table{Owner: owner, Name: x.name.name, rows: map[string][]Value{}}
 	seen := map[string]bool{}
 	for i, c := range x.cols {
 		if seen[c.name] {
@@ -40,6 +40,13 @@ func (s *Session) createTable(x *createTableStmt) error {
 			}
 			t.PK = append(t.PK, i)
 		}
+	}
+	if x.part != nil {
+		pt, err := t.newPartitioning(x.part)
+		if err != nil {
+			return err
+		}
+		t.Part = pt
 	}
 	srv.nextOID++
 	t.OID = srv.nextOID
@@ -76,8 +83,13 @@ func (s *Session) dropTable(x *dropTableStmt) error {
 	return srv.persistLocked(walEntry{T: "droptable", Name: name})
 }
 
-// truncate runs TRUNCATE TABLE. It is DDL: not logged for replication, so
-// peers keep their rows (altibase.md §1.6: aku truncates each side itself).
+// truncate runs TRUNCATE TABLE, and ALTER TABLE ... TRUNCATE PARTITION,
+// which empties one partition (SQL Reference, ALTER TABLE:
+// truncate_table_partition). Both are DDL: not logged for replication, so
+// peers keep their rows (aku truncates each side itself before a SYNC),
+// and on a replicated table both need REPLICATION_DDL_ENABLE = 1
+// (Replication Manual, "Executing DDL Statements on Replication Target
+// Tables"). Truncating an empty table or partition succeeds.
 func (s *Session) truncate(x *truncateTableStmt) error {
 	srv := s.srv
 	name := s.resolve(x.name)
@@ -87,11 +99,17 @@ func (s *Session) truncate(x *truncateTableStmt) error {
 	if t == nil {
 		return errNoTable(name)
 	}
+	if x.part != "" && t.Part == nil {
+		return errNotPartitioned
+	}
+	if x.part != "" && !t.hasPartition(x.part) {
+		return errNoPartition(x.part)
+	}
 	if err := srv.ddlCheckLocked(name); err != nil {
 		return err
 	}
-	t.rows = map[string][]Value{}
-	return srv.persistLocked(walEntry{T: "truncate", Name: name})
+	t.truncate(x.part)
+	return srv.persistLocked(walEntry{T: "truncate", Name: name, Part: x.part})
 }
 
 func (s *Session) origin() string {
@@ -230,6 +248,10 @@ func (s *Session) update(x *updateStmt) (int64, error) {
 	}
 	for _, c := range changes {
 		row, err := t.coerceRow(c.row)
+		part := t.partitionOf(c.old)
+		if err == nil && t.partitionOf(row) != part {
+			err = errRowMovement
+		}
 		if err == nil {
 			if len(t.PK) == 0 {
 				t.rows[c.key] = row
@@ -244,17 +266,17 @@ func (s *Session) update(x *updateStmt) (int64, error) {
 			return 0, err
 		}
 		if len(t.PK) == 0 {
-			recs = append(recs, logRecord{Origin: s.origin(), Table: name, Op: "U", RowKey: c.key, Row: row})
+			recs = append(recs, logRecord{Origin: s.origin(), Table: name, Part: part, Op: "U", RowKey: c.key, Row: row})
 			continue
 		}
 		if nk := encodeKey(t.keyOf(row)); nk == c.key {
-			recs = append(recs, logRecord{Origin: s.origin(), Table: name, Op: "U", RowKey: c.key, Key: t.keyOf(c.old), Row: row})
+			recs = append(recs, logRecord{Origin: s.origin(), Table: name, Part: part, Op: "U", RowKey: c.key, Key: t.keyOf(c.old), Row: row})
 		} else {
 			// A changed primary key is logged as a delete of the old row
 			// and, after all deletes, an insert of the new one, so that
 			// replay and peers never see a transient duplicate key.
-			recs = append(recs, logRecord{Origin: s.origin(), Table: name, Op: "D", RowKey: c.key, Key: t.keyOf(c.old)})
-			inserts = append(inserts, logRecord{Origin: s.origin(), Table: name, Op: "I", Row: row})
+			recs = append(recs, logRecord{Origin: s.origin(), Table: name, Part: part, Op: "D", RowKey: c.key, Key: t.keyOf(c.old)})
+			inserts = append(inserts, logRecord{Origin: s.origin(), Table: name, Part: part, Op: "I", Row: row})
 		}
 	}
 	recs = append(recs, inserts...)
@@ -279,8 +301,9 @@ func (s *Session) delete(x *deleteStmt) (int64, error) {
 		if len(t.PK) > 0 {
 			key = t.keyOf(t.rows[k])
 		}
+		part := t.partitionOf(t.rows[k])
 		delete(t.rows, k)
-		recs = append(recs, logRecord{Origin: s.origin(), Table: name, Op: "D", RowKey: k, Key: key})
+		recs = append(recs, logRecord{Origin: s.origin(), Table: name, Part: part, Op: "D", RowKey: k, Key: key})
 	}
 	if err := srv.commitLocked(recs); err != nil {
 		return 0, err

@@ -71,6 +71,72 @@ func errInvalidParallel(n int) *Error {
 	return &Error{Code: 0x610B2, Message: fmt.Sprintf("Invalid PARALLEL value %d for SYNC", n)}
 }
 
+// Partitioned tables: the Query Processor's catalogue (0x31000 + its
+// number) and the Replication Manager's (0x61000 + its number), as the
+// other codes here; docs/altisim.md, "Partitions", names the rule of each.
+var (
+	errListKeyColumns   = &Error{Code: 0x31262, Message: "Too many partition key columns"}
+	errDefaultPartition = &Error{Code: 0x31263, Message: "The number of default partitions must be one in a range or list partitioned table"}
+	errHashDefault      = &Error{Code: 0x31267, Message: "Hash partitioned table cannot have default partition"}
+	errBoundTooLong     = &Error{Code: 0x3125E, Message: "A partition condition list contains too many elements"}
+	errNotPartitioned   = &Error{Code: 0x31268, Message: "Unable to alter table partition on non-partitioned table"}
+	// An UPDATE that would move a row to another partition: row movement
+	// is disabled by default, and Altibase reports it with this code.
+	errRowMovement = &Error{Code: 0x3128A, Message: "Inserted partition key is not mapped to any partition."}
+)
+
+func errPartKeyColumn(name string) *Error {
+	return &Error{Code: 0x31261, Message: "Invalid partition key column name <" + name + ">"}
+}
+
+func errDupPartKeyColumn(name string) *Error {
+	return &Error{Code: 0x3125F, Message: "Duplicate partition key column name <" + name + ">"}
+}
+
+func errDupPartName(name string) *Error {
+	return &Error{Code: 0x3125D, Message: "Duplicate partition name <" + name + ">"}
+}
+
+func errPartCondValue(v Value) *Error {
+	return &Error{Code: 0x31265, Message: fmt.Sprintf("Invalid partition key condition value : %v", v)}
+}
+
+func errDupPartCondValue(v Value) *Error {
+	return &Error{Code: 0x31266, Message: fmt.Sprintf("Duplicate partition key condition value : %v", v)}
+}
+
+func errNoPartition(name string) *Error {
+	return &Error{Code: 0x3125B, Message: "The table partition does not exist. <" + name + ">"}
+}
+
+// errReplPartition is a replication item naming a partition its table does
+// not have, or a partition of a table that is not partitioned.
+func errReplPartition(name string) *Error {
+	return &Error{Code: 0x6114F, Message: "Partition not found : " + name}
+}
+
+// errReplUnit is SYNC ... TABLE naming a table or partition in another
+// unit than its item's (a table item's partition, a partition item's table).
+func errReplUnit(name string) *Error {
+	return &Error{Code: 0x6114E, Message: "The replication units mismatch: " + name}
+}
+
+func errPartNameMismatch(theirs, mine string) *Error {
+	return &Error{Code: 0x610D5, Message: fmt.Sprintf("The partition name of the replicated table does not match [%s:%s].", theirs, mine)}
+}
+
+func errPartMethodMismatch(theirTable, theirs, myTable, mine string) *Error {
+	return &Error{Code: 0x610D6, Message: fmt.Sprintf("The partition method of the replicated table does not match [%s(%s):%s(%s)].", theirTable, theirs, myTable, mine)}
+}
+
+func errPartOrderMismatch(theirTable string, theirs int, myTable string, mine int) *Error {
+	return &Error{Code: 0x610D7, Message: fmt.Sprintf("The partition order of the replicated table does not match [%s(%d):%s(%d)].", theirTable, theirs, myTable, mine)}
+}
+
+func errPartCondMismatch(theirs, mine string) *Error {
+	return &Error{Code: 0x6115A, Message: fmt.Sprintf("The partition condition of the replicated table does not match. [%s:%s]", theirs, mine)}
+}
+
 func errReplItem(why string) *Error {
 	return &Error{Code: 0x610B3, Message: why}
 }

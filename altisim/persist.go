@@ -32,6 +32,7 @@ type walEntry struct {
 	Recs    []logRecord `json:"recs,omitempty"`
 	Table   *table      `json:"table,omitempty"`
 	Name    string      `json:"name,omitempty"`
+	Part    string      `json:"part,omitempty"` // truncate: the partition, "" for the table
 	Repl    *replState  `json:"repl,omitempty"`
 	XSN     int64       `json:"xsn,omitempty"`
 	NextOID int64       `json:"next_oid,omitempty"`
@@ -109,7 +110,9 @@ func (st *store) load(s *Server) error {
 		}
 		s.lastLSN, s.nextOID = snap.LastLSN, snap.NextOID
 		for _, t := range snap.Tables {
-			t.Table.rows = map[string][]Value{}
+			if err := t.Table.restore(); err != nil {
+				return err
+			}
 			for _, r := range t.Rows {
 				row, err := t.Table.coerceRow(r.Row)
 				if err != nil {
@@ -204,13 +207,15 @@ func (s *Server) replayEntry(e *walEntry) error {
 			s.log = append(s.log, *rec)
 		}
 	case "table":
-		e.Table.rows = map[string][]Value{}
+		if err := e.Table.restore(); err != nil {
+			return err
+		}
 		s.tables[e.Table.full()] = e.Table
 	case "droptable":
 		delete(s.tables, e.Name)
 	case "truncate":
 		if t := s.tables[e.Name]; t != nil {
-			t.rows = map[string][]Value{}
+			t.truncate(e.Part)
 		}
 	case "repl":
 		if old := s.repls[e.Repl.Name]; old != nil {

@@ -12,9 +12,8 @@ import (
 // Replication objects, senders and receivers (altibase.md §3.1, §3.2).
 
 // replItemState is one FROM user.table [PARTITION p] TO user.table
-// [PARTITION p] item. A partition is recorded (SYS_REPL_ITEMS_) but the
-// simulator has no partitioned tables: an item naming a partition
-// replicates the whole table (docs/altisim.md, "Partitions").
+// [PARTITION p] item. An item naming a partition replicates that
+// partition's rows only (docs/altisim.md, "Partitions").
 type replItemState struct {
 	LocalUser   string `json:"local_user"`
 	LocalTable  string `json:"local_table"`
@@ -171,7 +170,8 @@ func (ss *Session) createRepl(st *createReplStmt) error {
 
 // newItemLocked checks a FROM ... TO ... item of CREATE REPLICATION or ADD
 // TABLE: the local table must exist and, altibase.md §3.1, have a primary
-// key; a named partition must be one of the table's.
+// key; a named partition must be one of the table's, which a table that
+// is not partitioned has none of (ERR-6114F).
 func (s *Server) newItemLocked(it replItem) (replItemState, error) {
 	t := s.tables[it.localUser+"."+it.localTable]
 	if t == nil {
@@ -180,29 +180,14 @@ func (s *Server) newItemLocked(it replItem) (replItemState, error) {
 	if len(t.PK) == 0 {
 		return replItemState{}, errNoPK(t.full())
 	}
-	if err := t.checkPartition(it.localPart); err != nil {
-		return replItemState{}, err
+	if it.localPart != "" && !t.hasPartition(it.localPart) {
+		return replItemState{}, errReplPartition(it.localPart)
 	}
 	return replItemState{
 		LocalUser: it.localUser, LocalTable: it.localTable, LocalPart: it.localPart,
 		RemoteUser: it.remoteUser, RemoteTable: it.remoteTable, RemotePart: it.remotePart,
 		TableOID: t.OID,
 	}, nil
-}
-
-// checkPartition accepts a replication item's partition: any name for a
-// table created without partitions (the lenient model of docs/altisim.md,
-// "Partitions"), one of its partitions otherwise.
-func (t *table) checkPartition(part string) error {
-	if part == "" || len(t.Partitions) == 0 {
-		return nil
-	}
-	for _, p := range t.Partitions {
-		if p == part {
-			return nil
-		}
-	}
-	return &Error{Code: 0x31154, Message: fmt.Sprintf("Partition not found : %s.%s PARTITION %s", t.Owner, t.Name, part)} // [I] code
 }
 
 func (s *Server) persistReplLocked(r *replObj) error {
@@ -264,31 +249,53 @@ func (ss *Session) alterRepl(ctx context.Context, st *alterReplStmt) error {
 	return fmt.Errorf("altering replication %s: unsupported action %s", st.name, st.action)
 }
 
-func (s *Server) peerTablesLocked(r *replObj, only []replItem) ([]replItemState, []string) {
+// syncItemsLocked is the items a SYNC copies: all of them, or those SYNC
+// ... TABLE names, each exactly as it was added, a table or a partition
+// (Replication Manual, ALTER REPLICATION: SYNC ... TABLE; ERR-6114E for
+// the other unit).
+func (s *Server) syncItemsLocked(r *replObj, only []replItem) ([]replItemState, error) {
+	if len(only) == 0 {
+		return r.Items, nil
+	}
 	var items []replItemState
-	for _, it := range r.Items {
-		if len(only) > 0 {
-			keep := false
-			for _, o := range only {
-				if o.localUser == it.LocalUser && o.localTable == it.LocalTable && (o.localPart == "" || o.localPart == it.LocalPart) {
-					keep = true
-				}
-			}
-			if !keep {
+	for _, o := range only {
+		found, otherUnit := false, false
+		for _, it := range r.Items {
+			if o.localUser != it.LocalUser || o.localTable != it.LocalTable {
 				continue
 			}
+			if o.localPart == it.LocalPart {
+				items = append(items, it)
+				found = true
+			} else {
+				otherUnit = true
+			}
 		}
-		items = append(items, it)
+		switch {
+		case found:
+		case otherUnit && o.localPart != "":
+			return nil, errReplUnit(o.localPart)
+		case otherUnit:
+			return nil, errReplUnit(o.localTable)
+		default:
+			return nil, errReplItem(fmt.Sprintf("%s.%s is not an item of replication %s", o.localUser, o.localTable, r.Name))
+		}
 	}
-	seen := map[string]bool{}
-	var tables []string
+	return items, nil
+}
+
+// handshakeItemsLocked describes items as the handshake offers them.
+func (s *Server) handshakeItemsLocked(items []replItemState) []HandshakeItem {
+	out := make([]HandshakeItem, 0, len(items))
 	for _, it := range items {
-		if !seen[it.remote()] {
-			seen[it.remote()] = true
-			tables = append(tables, it.remote())
+		h := HandshakeItem{Table: it.remote(), Partition: it.RemotePart, SenderTable: it.local(), SenderPartition: it.LocalPart}
+		if t := s.tables[it.local()]; t != nil && t.Part != nil {
+			h.Method = t.Part.Method
+			h.Partitions = t.partitionInfos(it.LocalPart)
 		}
+		out = append(out, h)
 	}
-	return items, tables
+	return out
 }
 
 // start runs START / QUICKSTART [RETRY] (altibase.md §3.1): the handshake
@@ -301,11 +308,11 @@ func (s *Server) start(ctx context.Context, r *replObj, st *alterReplStmt) error
 		return errSenderStarted // altibase.md §3.4 ERR-6100A
 	}
 	hosts := append([]replHost(nil), r.Hosts...)
-	_, tables := s.peerTablesLocked(r, nil)
+	items := s.handshakeItemsLocked(r.Items)
 	first := r.LastUsedHostNo
 	s.mu.Unlock()
 
-	link, no, peer, err := s.handshake(ctx, r.Name, hosts, first, tables)
+	link, no, peer, err := s.handshake(ctx, r.Name, hosts, first, items)
 	if err != nil && (!st.retry || ctx.Err() != nil) {
 		return err
 	}
@@ -368,10 +375,10 @@ func (s *Server) sync(ctx context.Context, r *replObj, st *alterReplStmt) error 
 		s.mu.Unlock()
 		return errReplStarted
 	}
-	items, tables := s.peerTablesLocked(r, st.tables)
-	if len(st.tables) > 0 && len(items) == 0 {
+	items, err := s.syncItemsLocked(r, st.tables)
+	if err != nil {
 		s.mu.Unlock()
-		return errReplItem("SYNC TABLE names no table of replication " + r.Name)
+		return err
 	}
 	var recs []ReplRecord
 	for _, it := range items {
@@ -381,9 +388,14 @@ func (s *Server) sync(ctx context.Context, r *replObj, st *alterReplStmt) error 
 			return errNoTable(it.local())
 		}
 		for _, k := range t.sortedKeys() {
+			// An item naming a partition copies that partition's rows only.
+			if it.LocalPart != "" && t.partitionOf(t.rows[k]) != it.LocalPart {
+				continue
+			}
 			recs = append(recs, ReplRecord{Table: it.remote(), Op: "I", Row: wireValues(t.rows[k])})
 		}
 	}
+	offered := s.handshakeItemsLocked(items)
 	pos := s.lastLSN
 	r.pin = pos + 1
 	hosts := append([]replHost(nil), r.Hosts...)
@@ -395,7 +407,7 @@ func (s *Server) sync(ctx context.Context, r *replObj, st *alterReplStmt) error 
 		s.mu.Unlock()
 	}()
 
-	link, no, peer, err := s.handshake(ctx, r.Name, hosts, first, tables)
+	link, no, peer, err := s.handshake(ctx, r.Name, hosts, first, offered)
 	if err != nil {
 		return err
 	}
@@ -522,7 +534,7 @@ func (s *Server) alterItems(r *replObj, st *alterReplStmt) error {
 // handshake connects to the first reachable host of the object, starting
 // with the last one used, and asks its receiver to accept the replication.
 // Failure is ERR-6100D with the reasons (altibase.md §3.4).
-func (s *Server) handshake(ctx context.Context, name string, hosts []replHost, first int, tables []string) (Link, int, replHost, error) {
+func (s *Server) handshake(ctx context.Context, name string, hosts []replHost, first int, items []HandshakeItem) (Link, int, replHost, error) {
 	if s.opts.Transport == nil {
 		return nil, 0, replHost{}, errHandshake("this server has no replication transport")
 	}
@@ -535,7 +547,7 @@ func (s *Server) handshake(ctx context.Context, name string, hosts []replHost, f
 		link, err := s.opts.Transport.Dial(hctx, h.IP, h.Port)
 		if err == nil {
 			var reply *ReplMessage
-			reply, err = link.Send(hctx, &ReplMessage{Kind: "handshake", Replication: name, From: s.opts.Name, Tables: tables})
+			reply, err = link.Send(hctx, &ReplMessage{Kind: "handshake", Replication: name, From: s.opts.Name, Items: items})
 			if err == nil && reply.Error != nil {
 				err = fmt.Errorf("%s", reply.Error.Message)
 			}
@@ -595,10 +607,10 @@ func (s *Server) runSender(ctx context.Context, r *replObj, snd *sender, link Li
 		if link == nil {
 			s.mu.Lock()
 			hosts := append([]replHost(nil), r.Hosts...)
-			_, tables := s.peerTablesLocked(r, nil)
+			items := s.handshakeItemsLocked(r.Items)
 			first := r.LastUsedHostNo
 			s.mu.Unlock()
-			l, no, peer, err := s.handshake(ctx, r.Name, hosts, first, tables)
+			l, no, peer, err := s.handshake(ctx, r.Name, hosts, first, items)
 			if err != nil {
 				s.mu.Lock()
 				snd.status, snd.netErr = senderRetry, true
@@ -677,9 +689,23 @@ func (s *Server) runSender(ctx context.Context, r *replObj, snd *sender, link Li
 // how long until the next change is due (0: none pending), and the channel
 // that signals a log change.
 func (s *Server) collectLocked(r *replObj) ([]ReplRecord, int64, time.Duration, chan struct{}) {
-	items := map[string]string{}
+	// route is where a table's changes go: the peer's table, and all of
+	// them for an item of the whole table, else only the changes of rows in
+	// the partitions items name.
+	type route struct {
+		remote string
+		whole  bool
+		parts  map[string]bool
+	}
+	items := map[string]*route{}
 	for _, it := range r.Items {
-		items[it.local()] = it.remote()
+		rt := items[it.local()]
+		if rt == nil {
+			rt = &route{remote: it.remote(), parts: map[string]bool{}}
+			items[it.local()] = rt
+		}
+		rt.whole = rt.whole || it.LocalPart == ""
+		rt.parts[it.LocalPart] = true
 	}
 	now := time.Now()
 	i := sort.Search(len(s.log), func(i int) bool { return s.log[i].LSN > r.XSN })
@@ -702,8 +728,8 @@ func (s *Server) collectLocked(r *replObj) ([]ReplRecord, int64, time.Duration, 
 		if rec.Origin != "" {
 			continue // applied from a peer, or REPLICATION = NONE: never sent on
 		}
-		if remote, ok := items[rec.Table]; ok {
-			recs = append(recs, ReplRecord{LSN: rec.LSN, Table: remote, Op: rec.Op, Key: wireValues(rec.Key), Row: wireValues(rec.Row)})
+		if rt, ok := items[rec.Table]; ok && (rt.whole || rt.parts[rec.Part]) {
+			recs = append(recs, ReplRecord{LSN: rec.LSN, Table: rt.remote, Op: rec.Op, Key: wireValues(rec.Key), Row: wireValues(rec.Row)})
 		}
 	}
 	if exhausted && s.lastLSN > upto {
@@ -754,6 +780,35 @@ func wireValues(vals []Value) []any {
 	return out
 }
 
+// checkOfferedItemLocked is the receiver's check of one item a sender
+// offers in a handshake: the table must exist; if this server's object
+// replicates that table, it must do so in the same unit (the same
+// partition, or the whole table; rpdMeta's item comparison, ERR-610D5);
+// and the partitioning must match (comparePartitions). Item lists are not
+// compared otherwise (docs/altisim.md, "Deliberately not modelled").
+func (s *Server) checkOfferedItemLocked(r *replObj, it HandshakeItem) *Error {
+	t := s.tables[it.Table]
+	if t == nil {
+		return errNoTable(it.Table)
+	}
+	var other *replItemState
+	matched := false
+	for i, mine := range r.Items {
+		if mine.local() != it.Table {
+			continue
+		}
+		if mine.LocalPart == it.Partition {
+			matched = true
+		} else if other == nil {
+			other = &r.Items[i]
+		}
+	}
+	if !matched && other != nil {
+		return errPartNameMismatch(it.Partition, other.LocalPart)
+	}
+	return comparePartitions(it, t)
+}
+
 // Receive is the receiver side of the replication protocol (see
 // ReplMessage): it handles one message from a peer's sender and returns the
 // reply. A refusal is a reply with Error; a returned error means the server
@@ -780,12 +835,13 @@ func (s *Server) Receive(ctx context.Context, m *ReplMessage) (*ReplMessage, err
 	case "handshake":
 		// altibase.md §3.1/§3.4 (ERR-6100D FAQ): the peer must have the
 		// object of the same name, and the tables.
-		if s.repls[m.Replication] == nil {
+		r := s.repls[m.Replication]
+		if r == nil {
 			return refuse(&Error{Code: 0x6111B, Message: fmt.Sprintf("the replication %s does not exist on %s", m.Replication, s.opts.Name)})
 		}
-		for _, t := range m.Tables {
-			if s.tables[t] == nil {
-				return refuse(errNoTable(t))
+		for _, it := range m.Items {
+			if e := s.checkOfferedItemLocked(r, it); e != nil {
+				return refuse(e)
 			}
 		}
 		s.receivers[m.Replication] = &receiver{repl: m.Replication, peer: m.From, applyXSN: -1, lastSeen: time.Now()}

@@ -127,16 +127,29 @@ func newPair(t *testing.T, lag time.Duration) *pair {
 // column.
 func newPairWith(t *testing.T, a, b Options, col2 string) *pair {
 	t.Helper()
+	t1 := []string{"CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, " + col2 + ")"}
+	return newPairOf(t, a, b, t1, t1, "FROM SYS.T1 TO SYS.T1", "FROM SYS.T1 TO SYS.T1")
+}
+
+// newPairOf is two servers, A with options oa after the statements a and
+// B with ob after b, each with REP1 toward the other replicating the
+// items itemsA and itemsB.
+func newPairOf(t *testing.T, oa, ob Options, a, b []string, itemsA, itemsB string) *pair {
+	t.Helper()
 	p := &pair{net: newTestNet()}
-	p.a = p.add(t, "host-a", a)
-	p.b = p.add(t, "host-b", b)
+	p.a = p.add(t, "host-a", oa)
+	p.b = p.add(t, "host-b", ob)
 	p.sa, p.sb = connect(t, p.a, false), connect(t, p.b, false)
 	for _, x := range []struct {
-		ss   *Session
-		peer string
-	}{{p.sa, "host-b"}, {p.sb, "host-a"}} {
-		mustExec(t, x.ss, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, "+col2+")")
-		mustExec(t, x.ss, "CREATE REPLICATION REP1 WITH '"+x.peer+"', 20301 FROM SYS.T1 TO SYS.T1")
+		ss    *Session
+		stmts []string
+		peer  string
+		items string
+	}{{p.sa, a, "host-b", itemsA}, {p.sb, b, "host-a", itemsB}} {
+		for _, stmt := range x.stmts {
+			mustExec(t, x.ss, stmt)
+		}
+		mustExec(t, x.ss, "CREATE REPLICATION REP1 WITH '"+x.peer+"', 20301 "+x.items)
 	}
 	return p
 }
@@ -154,7 +167,7 @@ func TestFreshReplicationHasXSNMinusOneAndMetaRows(t *testing.T) {
 	s := newTestServer(t, Options{})
 	ss := connect(t, s, false)
 	mustExec(t, ss, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY)")
-	mustExec(t, ss, "CREATE TABLE T2 (I1 INTEGER, I2 VARCHAR(8), PRIMARY KEY (I1))")
+	mustExec(t, ss, "CREATE TABLE T2 (I1 INTEGER, I2 VARCHAR(8), PRIMARY KEY (I1)) PARTITION BY RANGE (I1) (PARTITION P1 VALUES LESS THAN (10), PARTITION P2 VALUES DEFAULT)")
 	mustExec(t, ss, "create lazy replication aku_rep_01 as master with 'sts-1.svc', 20301, 'sts-1b.svc', 20311 from sys.t1 to sys.t1, from sys.t2 partition p1 to sys.t2 partition p1")
 	wantRows(t, ss, "SELECT REPLICATION_NAME, LAST_USED_HOST_NO, HOST_COUNT, IS_STARTED, XSN, ITEM_COUNT, CONFLICT_RESOLUTION, REPL_MODE FROM SYSTEM_.SYS_REPLICATIONS_",
 		[][]Value{{"AKU_REP_01", int64(0), int64(2), int64(0), int64(-1), int64(2), int64(1), int64(0)}})
@@ -172,11 +185,7 @@ func TestCreateReplicationRules(t *testing.T) {
 	mustExec(t, ss, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY)")
 	mustExec(t, ss, "CREATE TABLE NOKEY (I1 INTEGER)")
 	mustExec(t, ss, "CREATE REPLICATION R1 WITH 'h', 1 FROM SYS.T1 TO SYS.T1")
-	tests := []struct {
-		name string
-		sql  string
-		code uint32
-	}{
+	tests := []codeCase{
 		{"duplicate name is ERR-61100", "CREATE REPLICATION R1 WITH 'h', 1 FROM SYS.T1 TO SYS.T1", 0x61100},
 		{"missing table is ERR-31031", "CREATE REPLICATION R2 WITH 'h', 1 FROM SYS.NOPE TO SYS.NOPE", 0x31031},
 		{"table without primary key is refused", "CREATE REPLICATION R2 WITH 'h', 1 FROM SYS.NOKEY TO SYS.NOKEY", 0x610A9},
@@ -186,12 +195,7 @@ func TestCreateReplicationRules(t *testing.T) {
 		{"STOP of a stopped replication is ERR-61027", "ALTER REPLICATION R1 STOP", 0x61027},
 		{"SYNC PARALLEL 0 is refused", "ALTER REPLICATION R1 SYNC PARALLEL 0", 0x610B2},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := ss.Exec(context.Background(), tt.sql)
-			wantCode(t, err, tt.code)
-		})
-	}
+	wantCodes(t, ss, tests)
 	t.Run("more than REPLICATION_MAX_COUNT is ERR-61102", func(t *testing.T) {
 		mustExec(t, ss, "CREATE REPLICATION R2 WITH 'h', 1 FROM SYS.T1 TO SYS.T1")
 		_, err := ss.Exec(context.Background(), "CREATE REPLICATION R3 WITH 'h', 1 FROM SYS.T1 TO SYS.T1")
@@ -640,7 +644,7 @@ func TestBigintValuesKeepTheirPrecisionAcrossReplication(t *testing.T) {
 func TestReceiveRefusesAMalformedApplyWhole(t *testing.T) {
 	p := newPair(t, 0)
 	ctx := context.Background()
-	if _, err := p.b.Receive(ctx, &ReplMessage{Kind: "handshake", Replication: "REP1", From: "host-a", Tables: []string{"SYS.T1"}}); err != nil {
+	if _, err := p.b.Receive(ctx, &ReplMessage{Kind: "handshake", Replication: "REP1", From: "host-a", Items: []HandshakeItem{{Table: "SYS.T1", SenderTable: "SYS.T1"}}}); err != nil {
 		t.Fatal(err)
 	}
 	reply, err := p.b.Receive(ctx, &ReplMessage{Kind: "apply", Replication: "REP1", From: "host-a", Records: []ReplRecord{

@@ -5,9 +5,10 @@ package altisim
 // any Transport (in-process or TCP) can carry it unchanged.
 //
 // Kinds (docs/altisim.md, "Replication protocol"):
-//   - "handshake": Tables lists the peer tables the sender ships to; the
-//     receiver checks that it has a replication object of the same name and
-//     those tables, then registers a receiver (V$REPRECEIVER).
+//   - "handshake": Items are the items the sender ships; the receiver
+//     checks that it has a replication object of the same name, the
+//     items' tables, and the same partitions (docs/altisim.md,
+//     "Partitions"), then registers a receiver (V$REPRECEIVER).
 //   - "apply": Records are committed changes, in LSN order; the reply's XSN
 //     acknowledges them.
 //   - "sync": Records are inserts of all rows of the replicated tables
@@ -25,13 +26,32 @@ type ReplMessage struct {
 	From string `json:"from,omitempty"`
 	// Error, in a reply, is the receiver's refusal (nil when it accepted).
 	Error *Error `json:"error,omitempty"`
-	// Tables, in a handshake, are the peer's USER.TABLE names the sender
-	// replicates to.
-	Tables []string `json:"tables,omitempty"`
+	// Items, in a handshake, are the replication items the sender ships.
+	Items []HandshakeItem `json:"items,omitempty"`
 	// Records are the row changes of an apply or sync message.
 	Records []ReplRecord `json:"records,omitempty"`
 	// XSN, in an apply reply, is the LSN of the last record applied.
 	XSN int64 `json:"xsn,omitempty"`
+}
+
+// HandshakeItem is one replication item as a sender offers it in a
+// handshake, with what the receiver compares.
+type HandshakeItem struct {
+	// Table is the receiver's USER.TABLE (the item's TO side).
+	Table string `json:"table"`
+	// Partition is the receiver's partition (TO side), "" for a whole table.
+	Partition string `json:"partition,omitempty"`
+	// SenderTable is the sender's USER.TABLE (the item's FROM side).
+	SenderTable string `json:"sender_table"`
+	// SenderPartition is the sender's partition (FROM side), "" for a
+	// whole table.
+	SenderPartition string `json:"sender_partition,omitempty"`
+	// Method is how the sender's table is partitioned: RANGE, LIST or
+	// HASH; "" when it is not partitioned.
+	Method string `json:"method,omitempty"`
+	// Partitions describe the sender's partitions the item covers: the
+	// named one, or every partition of a whole partitioned table.
+	Partitions []PartitionInfo `json:"partitions,omitempty"`
 }
 
 // ReplRecord is one row change as it travels to a peer.

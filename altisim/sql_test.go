@@ -36,7 +36,14 @@ func TestParseReplicationStatements(t *testing.T) {
 		{"DROP REPLICATION R;", &dropReplStmt{"R"}},
 		{"ALTER SYSTEM SET REPLICATION_DDL_ENABLE = 1", &setPropStmt{system: true, name: "REPLICATION_DDL_ENABLE", num: 1, isNum: true}},
 		{"ALTER SESSION SET REPLICATION = DEFAULT", &setPropStmt{name: "REPLICATION", word: "DEFAULT"}},
-		{"TRUNCATE TABLE SYS.T1", &truncateTableStmt{qname{"SYS", "T1"}}},
+		{"TRUNCATE TABLE SYS.T1", &truncateTableStmt{name: qname{"SYS", "T1"}}},
+		{"ALTER TABLE SYS.T2 TRUNCATE PARTITION P1", &truncateTableStmt{name: qname{"SYS", "T2"}, part: "P1"}},
+		{"create table t2 (i1 integer primary key) partition by range (i1) (partition p1 values less than (-1) tablespace tbs1, partition p2 values default)",
+			&createTableStmt{name: qname{"", "T2"}, cols: []colDef{{name: "I1", typ: "INTEGER", pk: true}},
+				part: &partitionClause{method: "RANGE", cols: []string{"I1"}, parts: []partitionDef{{name: "P1", lessThan: []Value{int64(-1)}}, {name: "P2", dflt: true}}}}},
+		{"CREATE TABLE T2 (S CHAR(2)) PARTITION BY LIST (S) (PARTITION P1 VALUES ('a', 'b'), PARTITION P2 VALUES DEFAULT)",
+			&createTableStmt{name: qname{"", "T2"}, cols: []colDef{{name: "S", typ: "CHAR", size: 2}},
+				part: &partitionClause{method: "LIST", cols: []string{"S"}, parts: []partitionDef{{name: "P1", values: []Value{"a", "b"}}, {name: "P2", dflt: true}}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.sql, func(t *testing.T) {
@@ -57,6 +64,8 @@ func TestParseErrors(t *testing.T) {
 		{"SELECT * FROM T1 WHERE", "ERR-31001 : SQL syntax error\nline 1: expression expected\nSELECT * FROM T1 WHERE\n                      ^"},
 		{"INSERT INTO T1 VALUES ('abc)", "ERR-31001 : SQL syntax error\nline 1: unterminated string literal\nINSERT INTO T1 VALUES ('abc)\n                       ^"},
 		{"CREATE REPLICATION R WITH 'h', 1 FROM T1 TO T1", "ERR-31001 : SQL syntax error\nline 1: user.table expected\nCREATE REPLICATION R WITH 'h', 1 FROM T1 TO T1\n                                      ^"},
+		{"CREATE REPLICATION R WITH 'h', 1 FROM S.T PARTITION P TO S.T", "ERR-31001 : SQL syntax error\nline 1: both sides of an item name a partition, or neither does\nCREATE REPLICATION R WITH 'h', 1 FROM S.T PARTITION P TO S.T\n                                                         ^"},
+		{"ALTER TABLE T DROP PARTITION P", "ERR-31001 : SQL syntax error\nline 1: unsupported ALTER TABLE action: only TRUNCATE PARTITION is simulated\nALTER TABLE T DROP PARTITION P\n              ^"},
 		{"SELECT 1; SELECT 2", "ERR-31001 : SQL syntax error\nline 1: unexpected \"SELECT\" after the end of the statement\nSELECT 1; SELECT 2\n          ^"},
 	}
 	for _, tt := range tests {
@@ -78,6 +87,10 @@ func FuzzParse(f *testing.F) {
 		"UPDATE T SET A = A + 1, B = 'x' WHERE C <> 2",
 		"ALTER REPLICATION R FLUSH ALL WAIT 3;",
 		`CREATE TABLE "t" (a INT PRIMARY KEY, b VARCHAR(3) NOT NULL)`,
+		"CREATE TABLE T (A INT, S CHAR(2)) PARTITION BY RANGE (A, S) (PARTITION P1 VALUES LESS THAN (-1, 'x') TABLESPACE X, PARTITION P2 VALUES DEFAULT)",
+		"CREATE TABLE T (A INT) PARTITION BY LIST (A) (PARTITION P1 VALUES (1, 2), PARTITION P2 VALUES DEFAULT)",
+		"CREATE TABLE T (A INT) PARTITION BY HASH (A) (PARTITION P1, PARTITION P2)",
+		"ALTER TABLE U.T TRUNCATE PARTITION P1",
 	} {
 		f.Add(s)
 	}

@@ -20,14 +20,19 @@ type colDef struct {
 
 type (
 	createTableStmt struct {
-		name       qname
-		cols       []colDef
-		pk         []string
-		partitions []string
+		name qname
+		cols []colDef
+		pk   []string
+		part *partitionClause // PARTITION BY ...; nil: not partitioned
 	}
-	dropTableStmt     struct{ name qname }
-	truncateTableStmt struct{ name qname }
-	insertStmt        struct {
+	dropTableStmt struct{ name qname }
+	// truncateTableStmt is TRUNCATE TABLE t, or with part ALTER TABLE t
+	// TRUNCATE PARTITION part.
+	truncateTableStmt struct {
+		name qname
+		part string
+	}
+	insertStmt struct {
 		table qname
 		cols  []string
 		rows  [][]expr
@@ -246,7 +251,7 @@ func (p *parser) statement() (any, error) {
 			return nil, err
 		}
 		n, err := p.qname()
-		return &truncateTableStmt{n}, err
+		return &truncateTableStmt{name: n}, err
 	case p.accept("INSERT"):
 		return p.insert()
 	case p.accept("UPDATE"):
@@ -263,8 +268,10 @@ func (p *parser) statement() (any, error) {
 			return p.setProp(true)
 		case p.accept("SESSION"):
 			return p.setProp(false)
+		case p.accept("TABLE"):
+			return p.alterTable()
 		}
-		return nil, p.errf("REPLICATION, SYSTEM or SESSION expected")
+		return nil, p.errf("REPLICATION, SYSTEM, SESSION or TABLE expected")
 	case p.accept("COMMIT"):
 		p.accept("WORK")
 		return &txStmt{"COMMIT"}, nil
@@ -311,9 +318,8 @@ func (p *parser) createTable() (any, error) {
 }
 
 // tableOptions parses what may follow a CREATE TABLE column list:
-// TABLESPACE name, and PARTITION BY RANGE|LIST|HASH (cols) (PARTITION p
-// ..., ...), of which only the partition names are kept (docs/altisim.md,
-// "Partitions").
+// TABLESPACE name, and PARTITION BY (SQL Reference, CREATE TABLE:
+// table_partitioning_clause).
 func (p *parser) tableOptions(st *createTableStmt) error {
 	for {
 		switch {
@@ -321,49 +327,135 @@ func (p *parser) tableOptions(st *createTableStmt) error {
 			if _, err := p.ident(); err != nil {
 				return err
 			}
-		case p.accept("PARTITION"):
-			if err := p.expect("BY"); err != nil {
+		case st.part == nil && p.accept("PARTITION"):
+			c, err := p.partitionClause()
+			if err != nil {
 				return err
 			}
-			if _, err := p.ident(); err != nil {
-				return err
-			}
-			if _, err := p.identList(); err != nil {
-				return err
-			}
-			if err := p.expect("("); err != nil {
-				return err
-			}
-			for {
-				if err := p.expect("PARTITION"); err != nil {
-					return err
-				}
-				name, err := p.ident()
-				if err != nil {
-					return err
-				}
-				st.partitions = append(st.partitions, name)
-				// Skip the bounds: VALUES LESS THAN (...), VALUES (...), VALUES DEFAULT.
-				depth := 0
-				for depth > 0 || !p.isWord(",") && !p.isWord(")") {
-					switch t := p.next(); {
-					case t.kind == tokEOF:
-						return p.errf(") expected")
-					case t.kind == tokPunct && t.text == "(":
-						depth++
-					case t.kind == tokPunct && t.text == ")":
-						depth--
-					}
-				}
-				if p.accept(")") {
-					break
-				}
-				p.next()
-			}
+			st.part = c
 		default:
 			return nil
 		}
 	}
+}
+
+// partitionClause parses BY RANGE|LIST|HASH (cols) (PARTITION p [VALUES
+// LESS THAN (v, ...) | VALUES (v, ...) | VALUES DEFAULT] [TABLESPACE ts],
+// ...): range partitions take LESS THAN, list partitions a value list,
+// hash partitions nothing. A partition's tablespace is ignored.
+func (p *parser) partitionClause() (*partitionClause, error) {
+	if err := p.expect("BY"); err != nil {
+		return nil, err
+	}
+	c := &partitionClause{}
+	switch t := p.peek(); t.text {
+	case methodRange, methodList, methodHash:
+		c.method = t.text
+		p.i++
+	default:
+		return nil, p.errf("RANGE, LIST or HASH expected")
+	}
+	var err error
+	if c.cols, err = p.identList(); err != nil {
+		return nil, err
+	}
+	if err := p.expect("("); err != nil {
+		return nil, err
+	}
+	for {
+		if err := p.expect("PARTITION"); err != nil {
+			return nil, err
+		}
+		var d partitionDef
+		if d.name, err = p.ident(); err != nil {
+			return nil, err
+		}
+		switch {
+		case p.accept("VALUES"):
+			switch {
+			case p.accept("DEFAULT"):
+				d.dflt = true
+			case c.method == methodRange:
+				if err := p.expect("LESS", "THAN"); err != nil {
+					return nil, err
+				}
+				d.lessThan, err = p.valueList()
+			case c.method == methodList:
+				d.values, err = p.valueList()
+			default:
+				return nil, p.errf("DEFAULT expected")
+			}
+			if err != nil {
+				return nil, err
+			}
+		case c.method != methodHash:
+			return nil, p.errf("VALUES expected")
+		}
+		if p.accept("TABLESPACE") {
+			if _, err := p.ident(); err != nil {
+				return nil, err
+			}
+		}
+		c.parts = append(c.parts, d)
+		if p.accept(")") {
+			return c, nil
+		}
+		if err := p.expect(","); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// valueList parses ( value, ... ) of partition conditions: numbers and
+// strings.
+func (p *parser) valueList() ([]Value, error) {
+	if err := p.expect("("); err != nil {
+		return nil, err
+	}
+	var out []Value
+	for {
+		switch t := p.peek(); {
+		case t.kind == tokString:
+			p.i++
+			out = append(out, t.text)
+		case t.kind == tokNumber || t.kind == tokPunct && t.text == "-":
+			n, err := p.number()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, n)
+		default:
+			return nil, p.errf("partition condition value expected")
+		}
+		if p.accept(")") {
+			return out, nil
+		}
+		if err := p.expect(","); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// alterTable parses the rest of ALTER TABLE [user.]t TRUNCATE PARTITION p
+// (SQL Reference, ALTER TABLE: truncate_table_partition), the only ALTER
+// TABLE the simulator runs.
+func (p *parser) alterTable() (any, error) {
+	n, err := p.qname()
+	if err != nil {
+		return nil, err
+	}
+	if !p.isWord("TRUNCATE") {
+		return nil, p.errf("unsupported ALTER TABLE action: only TRUNCATE PARTITION is simulated")
+	}
+	p.i++
+	if err := p.expect("PARTITION"); err != nil {
+		return nil, err
+	}
+	part, err := p.ident()
+	if err != nil {
+		return nil, err
+	}
+	return &truncateTableStmt{name: n, part: part}, nil
 }
 
 func (p *parser) identList() ([]string, error) {
@@ -803,8 +895,16 @@ func (p *parser) fromToList() ([]replItem, error) {
 		if err := p.expect("TO"); err != nil {
 			return nil, err
 		}
+		at := p.i
 		if it.remoteUser, it.remoteTable, it.remotePart, err = p.tableRef(); err != nil {
 			return nil, err
+		}
+		// A table replicates to a table, a partition to a partition
+		// (Replication Manual, ch. 1 "Considerations"): Altibase's grammar
+		// has no mixed item.
+		if (it.localPart == "") != (it.remotePart == "") {
+			p.i = at
+			return nil, p.errf("both sides of an item name a partition, or neither does")
 		}
 		items = append(items, it)
 		if !p.accept(",") {

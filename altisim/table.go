@@ -25,10 +25,10 @@ type table struct {
 	Name  string   `json:"name"`
 	Cols  []column `json:"cols"`
 	PK    []int    `json:"pk,omitempty"`
-	// Partitions are the names of a partitioned table's partitions; rows
-	// are not divided among them (docs/altisim.md, "Partitions").
-	Partitions []string `json:"partitions,omitempty"`
-	NextRowID  int64    `json:"next_row_id,omitempty"`
+	// Part divides a partitioned table's rows among its partitions; nil
+	// for a table that is not partitioned (partition.go).
+	Part      *partitioning `json:"partitioning,omitempty"`
+	NextRowID int64         `json:"next_row_id,omitempty"`
 
 	rows map[string][]Value
 }
@@ -193,6 +193,34 @@ func (t *table) insert(row []Value) error {
 	}
 	t.rows[k] = row
 	return nil
+}
+
+// restore readies a table read back from the data directory: no rows
+// yet, and its partition conditions converted back to the key columns'
+// types (JSON has turned them into numbers and strings).
+func (t *table) restore() error {
+	t.rows = map[string][]Value{}
+	if t.Part == nil {
+		return nil
+	}
+	if err := t.Part.restore(t); err != nil {
+		return fmt.Errorf("loading the partitions of %s: %w", t.full(), err)
+	}
+	return nil
+}
+
+// truncate removes every row of t, or with part every row of that
+// partition.
+func (t *table) truncate(part string) {
+	if part == "" {
+		t.rows = map[string][]Value{}
+		return
+	}
+	for k, row := range t.rows {
+		if t.partitionOf(row) == part {
+			delete(t.rows, k)
+		}
+	}
 }
 
 // sortedKeys lists the row keys in primary-key order, so SELECT without

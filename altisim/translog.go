@@ -15,7 +15,10 @@ type logRecord struct {
 	Time   time.Time `json:"time"`
 	Origin string    `json:"origin,omitempty"`
 	Table  string    `json:"table"` // USER.TABLE
-	Op     string    `json:"op"`    // I, U, D
+	// Part is the partition of the row changed, "" in a table that is not
+	// partitioned: what a replication item naming a partition ships.
+	Part string `json:"part,omitempty"`
+	Op   string `json:"op"` // I, U, D
 	// RowKey is the internal key of the old row (U, D); Key its primary key
 	// values, which is what a peer uses to find the row.
 	RowKey string  `json:"rk,omitempty"`
@@ -70,6 +73,7 @@ func (s *Server) applyLocked(rec *logRecord, u *undoLog) error {
 			return err
 		}
 		rec.Row = row
+		rec.Part = t.partitionOf(row)
 		key := "#" + strconv.FormatInt(t.NextRowID+1, 10)
 		if len(t.PK) > 0 {
 			key = encodeKey(t.keyOf(row))
@@ -86,9 +90,11 @@ func (s *Server) applyLocked(rec *logRecord, u *undoLog) error {
 			}
 			rec.RowKey = encodeKey(k)
 		}
-		if _, ok := t.rows[rec.RowKey]; !ok {
+		old, ok := t.rows[rec.RowKey]
+		if !ok {
 			return errRowNotFound
 		}
+		rec.Part = t.partitionOf(old)
 		if u != nil {
 			u.save(t, rec.RowKey)
 		}
@@ -101,6 +107,9 @@ func (s *Server) applyLocked(rec *logRecord, u *undoLog) error {
 			return err
 		}
 		rec.Row = row
+		if t.partitionOf(row) != rec.Part {
+			return errRowMovement
+		}
 		if len(t.PK) == 0 {
 			t.rows[rec.RowKey] = row
 			return nil

@@ -35,6 +35,10 @@ type Options struct {
 	// test-tuned copy): a property present in the file gets the new value,
 	// another one is appended.
 	Conf map[string]string
+	// ConfigMap replaces or adds keys of the ConfigMap for this cluster,
+	// e.g. schema.sql for other tables, or aku.conf (Conf still applies to
+	// it).
+	ConfigMap map[string]string
 	// ProbePeriod replaces the startup probe's periodSeconds when not zero
 	// (the manifests' 10 s would make every scale step take 10 s).
 	ProbePeriod time.Duration
@@ -203,7 +207,14 @@ func (c *Cluster) setUp(ctx context.Context) error {
 	}
 	// The ConfigMap's and the Secret's keys as files, as the kubelet
 	// projects them; aku.conf with the test's overrides.
+	data := map[string]string{}
 	for k, v := range c.manifests.ConfigMap.Data {
+		data[k] = v
+	}
+	for k, v := range c.opts.ConfigMap {
+		data[k] = v
+	}
+	for k, v := range data {
 		if k == "aku.conf" {
 			v = overrideConf(v, c.opts.Conf)
 		}
