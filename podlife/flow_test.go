@@ -26,8 +26,9 @@ import (
 
 var clusterSeq atomic.Int64
 
-// flowConfig is a configuration of n servers replicating SYS.T1 and SYS.T2
-// (the simulator has no partitions), with fast retries.
+// flowConfig is a configuration of n servers replicating the whole tables
+// SYS.T1 and SYS.T2 (sample_items_test.go runs the manual's partition
+// item), with fast retries.
 func flowConfig(n int) *conf.Config {
 	cfg := testConfig(n, 1)
 	cfg.Groups[0].Items = []conf.Item{{User: "SYS", Table: "T1"}, {User: "SYS", Table: "T2"}}

@@ -187,26 +187,7 @@ func checkBuilt(ctx context.Context, p *Plan, cfg *conf.Config, me int, obs Obse
 			servers[me], servers[o.Peer] = true, true
 		}
 	}
-	readWait := cfg.ObserveTimeout
-	if readWait <= 0 {
-		readWait = DefaultObserveTimeout
-	}
-	now := map[int]map[string]replication.State{}
-	readErr := map[int]error{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for q := range servers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m, err := readObjects(ctx, open[q], readWait)
-			mu.Lock()
-			defer mu.Unlock()
-			now[q], readErr[q] = m, err
-		}()
-	}
-	wg.Wait()
-
+	now, readErr := readAll(ctx, servers, open, cfg.ObserveTimeout)
 	var missing []string
 	for _, o := range checks {
 		for _, side := range []struct{ server, toward int }{{me, o.Peer}, {o.Peer, me}} {
@@ -247,6 +228,30 @@ func hadAny(v ServerView, cfg *conf.Config, q int, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// readAll reads the replication objects of the servers in parallel, each
+// within wait (DefaultObserveTimeout when 0).
+func readAll(ctx context.Context, servers map[int]bool, open sessions, wait time.Duration) (map[int]map[string]replication.State, map[int]error) {
+	if wait <= 0 {
+		wait = DefaultObserveTimeout
+	}
+	now := map[int]map[string]replication.State{}
+	errs := map[int]error{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for q := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m, err := readObjects(ctx, open[q], wait)
+			mu.Lock()
+			defer mu.Unlock()
+			now[q], errs[q] = m, err
+		}()
+	}
+	wg.Wait()
+	return now, errs
 }
 
 // readObjects reads a server's replication objects by name within wait.

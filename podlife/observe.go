@@ -96,32 +96,11 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 	if readWait <= 0 {
 		readWait = DefaultObserveTimeout
 	}
-
 	open := sessions{}
 	self := &obs.Servers[me]
-	if tries < 1 {
-		tries = 1
-	}
-	var sess Session
-	try := 1
-	// The address check waits for this pod's DNS record (docs/behaviour.md,
-	// "Observation"): about AKU_ADDRESS_CHECK_COUNT tries a second apart,
-	// and never much longer than that many seconds, even when each try
-	// waits for a connect timeout (a stale address that drops packets).
-	// A server that answered and refused will not change its mind.
-	deadline := clock.Now().Add(time.Duration(tries) * addressCheckInterval)
-	for ; ; try++ {
-		sess, err = connect(ctx, conn, self.Host)
-		c := classOf(err)
-		if err == nil || try >= tries || ctx.Err() != nil || (c != ClassAbsent && c != ClassNotAnswering) || !clock.Now().Before(deadline) {
-			break
-		}
-		if serr := clock.Sleep(ctx, addressCheckInterval); serr != nil {
-			break
-		}
-	}
+	sess, err := connectSelf(ctx, conn, self.Host, tries, clock)
 	if err != nil {
-		self.Err, self.Class = fmt.Errorf("after %d of %d tries: %w", try, tries, err), classOf(err)
+		self.Err, self.Class = err, classOf(err)
 		return obs, open, nil
 	}
 	open[me] = sess
@@ -133,9 +112,7 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := read(ctx, sess, self, readWait); err != nil {
-			selfErr = err
-		}
+		selfErr = read(ctx, sess, self, readWait)
 	}()
 	for q := range obs.Servers {
 		if q == me {
@@ -144,30 +121,13 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 		wg.Add(1)
 		go func(v *ServerView) {
 			defer wg.Done()
-			s, err := connect(ctx, conn, v.Host)
-			if err != nil {
-				v.Err, v.Class = err, classOf(err)
-				return
-			}
-			if err := read(ctx, s, v, readWait); err != nil {
-				s.Close()
-				if ctx.Err() != nil || !(errors.Is(err, replication.ErrUnreachable) || errors.Is(err, replication.ErrTimeout)) {
-					mu.Lock()
-					peerErr = errors.Join(peerErr, err)
-					mu.Unlock()
-					return
-				}
-				// A peer that drops its connection or does not answer its
-				// reads in time is skipped like one that refuses the connect
-				// (spec §6.1 step 3, §7 step 2), but keeps its class: one
-				// that does not answer exists, and end must not act as if
-				// it were gone.
-				*v = ServerView{Ordinal: v.Ordinal, Host: v.Host, Err: err, Class: classOf(err), AdminMode: -1, DDLEnable: -1}
-				return
-			}
+			s, err := observePeer(ctx, conn, v, readWait)
 			mu.Lock()
-			open[v.Ordinal] = s
-			mu.Unlock()
+			defer mu.Unlock()
+			if s != nil {
+				open[v.Ordinal] = s
+			}
+			peerErr = errors.Join(peerErr, err)
 		}(&obs.Servers[q])
 	}
 	wg.Wait()
@@ -175,6 +135,54 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 		selfErr = fmt.Errorf("%w: this pod's server %s did not answer within AKU_OBSERVE_TIMEOUT %s: %w", ErrNeededServerUnreachable, self.Host, readWait, selfErr)
 	}
 	return obs, open, errors.Join(selfErr, peerErr)
+}
+
+// connectSelf connects to this pod's own server through its DNS name, the
+// address check (docs/behaviour.md, "Observation"): about tries
+// (AKU_ADDRESS_CHECK_COUNT) tries a second apart, and never much longer
+// than that many seconds, even when each try waits for a connect timeout
+// (a stale address that drops packets). A server that answered and refused
+// will not change its mind.
+func connectSelf(ctx context.Context, conn Connector, host string, tries int, clock Clock) (Session, error) {
+	tries = max(tries, 1)
+	deadline := clock.Now().Add(time.Duration(tries) * addressCheckInterval)
+	for try := 1; ; try++ {
+		sess, err := connect(ctx, conn, host)
+		c := classOf(err)
+		if err == nil {
+			return sess, nil
+		}
+		if try >= tries || ctx.Err() != nil || (c != ClassAbsent && c != ClassNotAnswering) || !clock.Now().Before(deadline) {
+			return nil, fmt.Errorf("after %d of %d tries: %w", try, tries, err)
+		}
+		if serr := clock.Sleep(ctx, addressCheckInterval); serr != nil {
+			return nil, fmt.Errorf("after %d of %d tries: %w", try, tries, err)
+		}
+	}
+}
+
+// observePeer connects to a peer and reads it into v, returning the open
+// session, or nil with v classified when the peer cannot be used. A peer
+// that drops its connection or does not answer its reads in time is
+// skipped like one that refuses the connect, but keeps its class: one that
+// does not answer exists, and end must not act as if it were gone. Any
+// other failure to read it is an error.
+func observePeer(ctx context.Context, conn Connector, v *ServerView, readWait time.Duration) (Session, error) {
+	s, err := connect(ctx, conn, v.Host)
+	if err != nil {
+		v.Err, v.Class = err, classOf(err)
+		return nil, nil
+	}
+	err = read(ctx, s, v, readWait)
+	if err == nil {
+		return s, nil
+	}
+	s.Close()
+	if ctx.Err() != nil || !(errors.Is(err, replication.ErrUnreachable) || errors.Is(err, replication.ErrTimeout)) {
+		return nil, err
+	}
+	*v = ServerView{Ordinal: v.Ordinal, Host: v.Host, Err: err, Class: classOf(err), AdminMode: -1, DDLEnable: -1}
+	return nil, nil
 }
 
 // DefaultObserveTimeout bounds the reads of one server during observe when
