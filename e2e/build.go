@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 )
 
@@ -35,9 +34,15 @@ func ModuleRoot() (string, error) {
 // Build compiles aku and altisim from the module at root into dir, with cgo
 // (aku's ODBC driver needs it).
 func Build(ctx context.Context, root, dir string) error {
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if p, err := exec.LookPath("go"); err == nil {
-		gobin = p
+	// The go on PATH (the Makefile puts the toolchain of go.mod there), or
+	// the one of the GOROOT that go test exports to the tests it runs.
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		root := os.Getenv("GOROOT")
+		if root == "" {
+			return fmt.Errorf("building aku and altisim: no go on PATH and GOROOT unset")
+		}
+		gobin = filepath.Join(root, "bin", "go")
 	}
 	for _, name := range []string{"aku", "altisim"} {
 		cmd := exec.CommandContext(ctx, gobin, "build", "-o", filepath.Join(dir, name), "./cmd/"+name)

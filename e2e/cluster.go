@@ -170,7 +170,7 @@ func (c *Cluster) readSpec() error {
 	}
 	pw, ok := manifest.SecretValue(c.manifests.Secret, key)
 	if !ok {
-		return fmt.Errorf("Secret %q: no key %q for AKU_SYS_PASSWORD_FILE", c.manifests.Secret.Name, key)
+		return fmt.Errorf("reading the Secret %q: no key %q for AKU_SYS_PASSWORD_FILE", c.manifests.Secret.Name, key)
 	}
 	c.password = strings.TrimSpace(pw)
 	return nil

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
@@ -151,15 +150,4 @@ func mustScale(t *testing.T, ctx context.Context, c *Cluster, n int) {
 		t.Fatalf("scaling to %d: %v", n, err)
 	}
 	t.Logf("scaled to %d in %v", n, time.Since(start).Round(time.Millisecond))
-}
-
-// lines returns the lines of s that contain substr.
-func lines(s, substr string) []string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, substr) {
-			out = append(out, l)
-		}
-	}
-	return out
 }

@@ -2,10 +2,11 @@ package podlife
 
 import "github.com/aku-project/aku/replication"
 
-// Observation is what Observe saw: one ServerView per ordinal
-// 0..AKU_SERVER_COUNT−1, and the REPLICATION_DDL_ENABLE value a killed run
-// saved before it set the property to 1 (spec §6.2 step 5). It is a plain
-// value, so Plan is a pure function of it and tests build it by hand.
+// Observation is what a run's observe phase saw (docs/behaviour.md,
+// "Observation"): one ServerView per ordinal 0..AKU_SERVER_COUNT−1, and the
+// REPLICATION_DDL_ENABLE value a killed run saved before it set the
+// property to 1 (docs/behaviour.md, "The DDL journal"). It is a plain
+// value, so BuildPlan is a pure function of it and tests build it by hand.
 type Observation struct {
 	Servers []ServerView
 	// SavedDDLEnable is valid when HasSavedDDL: the value to restore.
@@ -13,7 +14,8 @@ type Observation struct {
 	HasSavedDDL    bool
 }
 
-// ServerView is one server as Observe saw it.
+// ServerView is one server as the observe phase saw it: reachable and
+// read, or why not (Class, Err).
 type ServerView struct {
 	Ordinal int
 	Host    string

@@ -87,7 +87,7 @@ func TestODBCSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []replication.State{{Name: "AKU_REP_01", XSN: -1, ItemCount: 1, HostCount: 1, PeerHost: "altibase-sts-1.altibase-svc", PeerPort: 20301, Items: []conf.Item{{User: "SYS", Table: "T1"}}}}
+	want := []replication.State{{Name: "AKU_REP_01", XSN: -1, ItemCount: 1, PeerHost: "altibase-sts-1.altibase-svc", PeerPort: 20301, Items: []conf.Item{{User: "SYS", Table: "T1"}}}}
 	if fmt.Sprint(states) != fmt.Sprint(want) {
 		t.Errorf("states %+v, want %+v", states, want)
 	}

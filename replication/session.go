@@ -26,9 +26,6 @@ type Session struct {
 	abandoned bool
 }
 
-// Host is the host name the session was opened to, as errors name it.
-func (s *Session) Host() string { return s.host }
-
 // Exec runs one statement that returns no rows.
 //
 // Each try runs through QueryContext with its own AKU_QUERY_TIMEOUT

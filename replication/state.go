@@ -17,7 +17,6 @@ type State struct {
 	XSN       int64  // restart SN; -1 after RESET or before the first start
 	Started   bool   // IS_STARTED = 1
 	ItemCount int    // ITEM_COUNT
-	HostCount int    // HOST_COUNT
 	// PeerHost and PeerPort are the object's first remote host (lowest
 	// HOST_NO): the peer pod's DNS name and replication port for objects
 	// aku created; empty and 0 when the object has no host row.
@@ -38,7 +37,7 @@ func (st State) Reset() bool { return st.XSN == -1 }
 // here: the SQL stays within what every Altibase version and the simulator
 // answer, and contains no '?' or '{' (psqlODBC rewrites them).
 func (s *Session) Replications(ctx context.Context) ([]State, error) {
-	reps, err := s.Query(ctx, "SELECT REPLICATION_NAME, XSN, IS_STARTED, ITEM_COUNT, HOST_COUNT FROM SYSTEM_.SYS_REPLICATIONS_")
+	reps, err := s.Query(ctx, "SELECT REPLICATION_NAME, XSN, IS_STARTED, ITEM_COUNT FROM SYSTEM_.SYS_REPLICATIONS_")
 	if err != nil {
 		return nil, fmt.Errorf("reading replications: %w", err)
 	}
@@ -86,17 +85,17 @@ func (s *Session) Replications(ctx context.Context) ([]State, error) {
 	}
 	out := make([]State, 0, len(reps))
 	for _, r := range reps {
-		if len(r) != 5 {
-			return nil, fmt.Errorf("reading replications on %s: %d columns, want 5", s.host, len(r))
+		if len(r) != 4 {
+			return nil, fmt.Errorf("reading replications on %s: %d columns, want 4", s.host, len(r))
 		}
 		var st State
-		var started, items, hostCount int64
-		if err := scanValues(r, &st.Name, &st.XSN, &started, &items, &hostCount); err != nil {
+		var started, items int64
+		if err := scanValues(r, &st.Name, &st.XSN, &started, &items); err != nil {
 			return nil, fmt.Errorf("reading replications on %s: %w", s.host, err)
 		}
 		st.Name = strings.TrimSpace(st.Name)
 		st.Started = started == 1
-		st.ItemCount, st.HostCount = int(items), int(hostCount)
+		st.ItemCount = int(items)
 		if h, ok := first[st.Name]; ok {
 			st.PeerHost, st.PeerPort = strings.TrimSpace(h.ip), int(h.port)
 		}

@@ -55,8 +55,8 @@ func TestReplications(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []replication.State{
-		{Name: "AKU_REP_01", XSN: -1, ItemCount: 2, HostCount: 1, PeerHost: host1, PeerPort: 20301, Items: items},
-		{Name: "AKU_REP_02", XSN: -1, ItemCount: 1, HostCount: 1, PeerHost: "altibase-sts-2.altibase-svc", PeerPort: 20301, Items: items[:1]},
+		{Name: "AKU_REP_01", XSN: -1, ItemCount: 2, PeerHost: host1, PeerPort: 20301, Items: items},
+		{Name: "AKU_REP_02", XSN: -1, ItemCount: 1, PeerHost: "altibase-sts-2.altibase-svc", PeerPort: 20301, Items: items[:1]},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("created:\n%+v\nwant\n%+v", got, want)
