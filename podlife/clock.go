@@ -1,35 +1,11 @@
 package podlife
 
-import (
-	"context"
-	"time"
-)
+import "github.com/aku-project/aku/internal/retry"
 
-// Clock is the seam for time: the address check interval, the lock wait and
-// AKU_DELAY_START_COMPLETE_TIME go through it so tests need not sleep.
-type Clock interface {
-	Now() time.Time
-	// Sleep waits d or until ctx ends, returning ctx's error in that case.
-	Sleep(ctx context.Context, d time.Duration) error
-}
+// Clock is the seam for time: the address check, the lock wait, the wait
+// for a busy SYSDBA session and AKU_DELAY_START_COMPLETE_TIME go through it,
+// so tests need not sleep.
+type Clock = retry.Clock
 
 // SystemClock is the real clock.
-type SystemClock struct{}
-
-// Now returns time.Now().
-func (SystemClock) Now() time.Time { return time.Now() }
-
-// Sleep waits d or until ctx ends.
-func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+type SystemClock = retry.System

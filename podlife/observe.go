@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aku-project/aku/conf"
+	"github.com/aku-project/aku/internal/retry"
 	"github.com/aku-project/aku/replication"
 )
 
@@ -145,20 +146,23 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 // will not change its mind.
 func connectSelf(ctx context.Context, conn Connector, host string, tries int, clock Clock) (Session, error) {
 	tries = max(tries, 1)
-	deadline := clock.Now().Add(time.Duration(tries) * addressCheckInterval)
-	for try := 1; ; try++ {
-		sess, err := connect(ctx, conn, host)
-		c := classOf(err)
-		if err == nil {
-			return sess, nil
+	var sess Session
+	var n int64
+	loop := retry.Loop{Clock: clock, Tries: int64(tries), For: time.Duration(tries) * addressCheckInterval,
+		Pause: func(int64) time.Duration { return addressCheckInterval }}
+	err := loop.Do(ctx, func(try int64) error {
+		n = try
+		var err error
+		sess, err = connect(ctx, conn, host)
+		if c := classOf(err); err != nil && c != ClassAbsent && c != ClassNotAnswering {
+			return retry.Stop(err)
 		}
-		if try >= tries || ctx.Err() != nil || (c != ClassAbsent && c != ClassNotAnswering) || !clock.Now().Before(deadline) {
-			return nil, fmt.Errorf("after %d of %d tries: %w", try, tries, err)
-		}
-		if serr := clock.Sleep(ctx, addressCheckInterval); serr != nil {
-			return nil, fmt.Errorf("after %d of %d tries: %w", try, tries, err)
-		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("after %d of %d tries: %w", n, tries, err)
 	}
+	return sess, nil
 }
 
 // observePeer connects to a peer and reads it into v, returning the open

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aku-project/aku/conf"
+	"github.com/aku-project/aku/internal/retry"
 )
 
 // DefaultLockWait is how long end and clean wait for another aku run on the
@@ -95,7 +96,7 @@ func newRun(in Input) *run {
 		r.log = slog.New(slog.DiscardHandler)
 	}
 	if r.clock == nil {
-		r.clock = SystemClock{}
+		r.clock = retry.System{}
 	}
 	r.podLog = r.log.With(LogKeyPod, r.id.PodName)
 	return r

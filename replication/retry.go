@@ -3,6 +3,8 @@ package replication
 import (
 	"context"
 	"time"
+
+	"github.com/aku-project/aku/internal/retry"
 )
 
 // Policy is how a Session runs each statement: its timeout and how often
@@ -22,23 +24,19 @@ type Policy struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// sleep waits d honouring ctx, through the Sleep seam when one is set.
-func (p Policy) sleep(ctx context.Context, d time.Duration) error {
-	if p.Sleep != nil {
-		return p.Sleep(ctx, d)
+// clock is the Sleep seam as a retry.Clock, or the real clock.
+func (p Policy) clock() retry.Clock {
+	if p.Sleep == nil {
+		return retry.System{}
 	}
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return sleepClock(p.Sleep)
 }
+
+// sleepClock is a retry.Clock that sleeps through a Policy.Sleep seam.
+type sleepClock func(ctx context.Context, d time.Duration) error
+
+func (c sleepClock) Now() time.Time                                   { return time.Now() }
+func (c sleepClock) Sleep(ctx context.Context, d time.Duration) error { return c(ctx, d) }
 
 // tries is the number of times a retryable statement may be sent.
 func (p Policy) tries() int64 {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/aku-project/aku/internal/retry"
 )
 
 // Session is aku's one connection to one server. Its methods may be called
@@ -114,36 +116,33 @@ func (s *Session) run(ctx context.Context, stmt string, scan func(*sql.Rows) err
 	if s.lost != nil {
 		return fail(ErrUnreachable, 0, 0, s.lost)
 	}
-	limit := s.policy.tries()
-	for try := int64(1); ; try++ {
+	loop := retry.Loop{Clock: s.policy.clock(), Tries: s.policy.tries(), Pause: func(int64) time.Duration { return s.policy.RetryDelay }}
+	return loop.Do(ctx, func(try int64) error {
 		err := s.try(ctx, stmt, scan)
-		if err == nil {
-			return nil
-		}
 		switch {
+		case err == nil:
+			return nil
 		case ctx.Err() != nil:
 			// The caller's context ended: a deadline is a timeout, a
 			// cancellation (aku was told to stop) no class of its own.
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fail(ErrTimeout, 0, int(try), ctx.Err())
+				return retry.Stop(fail(ErrTimeout, 0, int(try), ctx.Err()))
 			}
-			return fmt.Errorf("on %s: %s: %w", s.host, stmt, ctx.Err())
+			return retry.Stop(fmt.Errorf("on %s: %s: %w", s.host, stmt, ctx.Err()))
 		case errors.Is(err, errTryTimeout):
-			return fail(ErrTimeout, 0, int(try), err)
+			return retry.Stop(fail(ErrTimeout, 0, int(try), err))
 		case lostConnection(err, s.diagnose):
 			s.lost = err
-			return fail(ErrUnreachable, 0, int(try), err)
+			return retry.Stop(fail(ErrUnreachable, 0, int(try), err))
 		}
 		code, _ := CodeOf(err, s.diagnose)
-		if !Retryable(code) || try >= limit {
-			return fail(ErrStatement, code, int(try), err)
+		if !Retryable(code) {
+			return retry.Stop(fail(ErrStatement, code, int(try), err))
 		}
-		if serr := s.policy.sleep(ctx, s.policy.RetryDelay); serr != nil {
-			// Stopped while waiting to retry: report the statement's own
-			// error, which is what the retries could not cure.
-			return fail(ErrStatement, code, int(try), err)
-		}
-	}
+		// Retried after RetryDelay; when the tries are used up, or the
+		// wait is cut short, this is what they could not cure.
+		return fail(ErrStatement, code, int(try), err)
+	})
 }
 
 // errTryTimeout is a try cancelled by its own AKU_QUERY_TIMEOUT deadline.
