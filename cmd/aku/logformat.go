@@ -50,9 +50,18 @@ func newConsole(w io.Writer, json bool) *console {
 	return &console{
 		w:    w,
 		json: true,
-		log:  slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{AddSource: true})).With(recordKeyType, recordLog),
+		log:  slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{AddSource: true, ReplaceAttr: dropPlaceholders})).With(recordKeyType, recordLog),
 		rec:  slog.New(slog.NewJSONHandler(w, nil)),
 	}
+}
+
+// dropPlaceholders drops the pod and replication fields that hold "-", the
+// text layout's word for none: in JSON such a field is absent.
+func dropPlaceholders(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && (a.Key == podlife.LogKeyPod || a.Key == podlife.LogKeyReplication) && a.Value.String() == "-" {
+		return slog.Attr{}
+	}
+	return a
 }
 
 // banner prints one of the original's banner lines (spec §9); failed

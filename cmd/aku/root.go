@@ -128,10 +128,6 @@ func (o *options) dispatch(cmd *cobra.Command) error {
 		}
 		return runInfo(ctx, o)
 	case f.Changed("pod"):
-		action, err := podlife.ParseAction(o.pod)
-		if err != nil {
-			return fmt.Errorf("%w: -p: %v", errUsage, err)
-		}
 		if err := checkFormat("--output", o.output); err != nil {
 			return err
 		}
@@ -139,9 +135,13 @@ func (o *options) dispatch(cmd *cobra.Command) error {
 			return err
 		}
 		// Either flag makes the whole of stdout JSON records
-		// (docs/json.md): a plan or log line in text among them would
-		// break the reader.
+		// (docs/json.md), the error that ends the run included: a plan or
+		// log line in text among them would break the reader.
 		o.console = newConsole(o.stdout, o.output == "json" || o.logFormat == "json")
+		action, err := podlife.ParseAction(o.pod)
+		if err != nil {
+			return fmt.Errorf("%w: -p: %v", errUsage, err)
+		}
 		return runPod(ctx, o, action)
 	default:
 		// spec §5: no option prints only the help screen.
