@@ -61,7 +61,7 @@ bench: deps build ## run the benchmarks (lifecycle critical path, absent peers, 
 
 .PHONY: lint
 lint: ## gofmt and go vet
-	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	@out=$$("$$($(GO) env GOROOT)/bin/gofmt" -l .) && test -z "$$out" || { echo "gofmt -l: $$out" >&2; exit 1; }
 	$(GO) vet ./...
 
 .PHONY: demo
