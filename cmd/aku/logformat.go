@@ -16,7 +16,7 @@ import (
 )
 
 // console is the standard output of aku -p. In text it carries the
-// original's banners and log lines (spec §9) and the plan of a dry run as
+// original's banners and log lines and the plan of a dry run as
 // podlife formats it; in JSON, one JSON record per line (docs/json.md):
 // the banners, the log lines, the plan and the error that ends the run, so
 // that stdout carries JSON objects only.
@@ -64,7 +64,7 @@ func dropPlaceholders(groups []string, a slog.Attr) slog.Attr {
 	return a
 }
 
-// banner prints one of the original's banner lines (spec §9); failed
+// banner prints one of the original's banner lines; failed
 // makes a JSON record an ERROR.
 func (c *console) banner(line string, failed bool) {
 	if !c.json {

@@ -19,8 +19,8 @@ type planJSON struct {
 	Warnings     []string    `json:"warnings"`
 	Notes        []string    `json:"notes"`
 	Busy         []string    `json:"busy"`
-	// Failure is set when the run, after its steps, fails with the
-	// master or slave failure of spec §8.
+	// Failure is set when the run, after its steps, fails with a master
+	// or slave failure.
 	Failure *failureJSON `json:"failure,omitempty"`
 }
 

@@ -10,7 +10,7 @@ import (
 	"github.com/aku-project/aku/replication"
 )
 
-// runPod runs aku -p start|end|clean (spec §6–§7): the original's banners
+// runPod runs aku -p start|end|clean: the original's banners
 // around the run, log lines in between, all on stdout as the original
 // prints them (or as JSON records). With --dry-run it prints the plan
 // instead and changes nothing.

@@ -190,7 +190,7 @@ func (o *options) loadConfig() (*conf.Config, error) {
 
 const helpRule = "==============================================================================="
 
-// printHelp prints the original's help screen (spec §5) unchanged but for
+// printHelp prints the original's help screen unchanged but for
 // the action, spelled as it works (end, not the vendor's stop: aku -p stop
 // suggests end), then aku's additions below the box: its options, the
 // environment it reads (every variable lookupEnvironment reads: a test
@@ -234,7 +234,7 @@ func printHelp(w io.Writer) {
     AKU_CONNECTION_STRING     the ODBC connection-string template
     AKU_MARKER_PATH           the completion marker (default `+defaultMarkerPath+`)
 
-  exit codes: 0 success, 2 command line, 3 aku.conf, 4 environment, 5 to 15
+  exit codes: 0 success, 2 command line, 3 aku.conf, 4 environment, 5 and up
     a failed run: the table "Exit codes" of aku's README says each one
 `, helpRule, strings.Repeat(" ", pad), title, helpRule, helpRule)
 }
