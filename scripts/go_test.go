@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// sandbox is a copy of scripts/go in a repository of its own with the
+// sandbox is a copy of the scripts in a repository of its own with the
 // go.mod given, fake go commands, and an environment with nothing of the
 // machine's: PATH holds the fake gos' directories and the few tools the
 // script runs, GOMODCACHE an empty module cache.
@@ -29,29 +29,48 @@ type sandbox struct {
 func newSandbox(t *testing.T, gomod string) *sandbox {
 	t.Helper()
 	s := &sandbox{t: t, root: t.TempDir(), cache: t.TempDir(), tools: t.TempDir()}
-	script, err := os.ReadFile("go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := os.MkdirAll(filepath.Join(s.root, "scripts"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(s.root, "scripts", "go"), script, 0o755); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"go", "apt-install"} {
+		script, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(s.root, "scripts", name), script, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := os.WriteFile(filepath.Join(s.root, "go.mod"), []byte(gomod), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, tool := range []string{"bash", "uname"} {
+	s.link("bash", "uname")
+	return s
+}
+
+// link puts the machine's tools on the sandbox's PATH.
+func (s *sandbox) link(tools ...string) {
+	s.t.Helper()
+	for _, tool := range tools {
 		p, err := exec.LookPath(tool)
 		if err != nil {
-			t.Skipf("%s: %v", tool, err)
+			s.t.Skipf("%s: %v", tool, err)
 		}
 		if err := os.Symlink(p, filepath.Join(s.tools, tool)); err != nil {
-			t.Fatal(err)
+			s.t.Fatal(err)
 		}
 	}
-	return s
+}
+
+// script writes an executable shell script.
+func (s *sandbox) script(path, text string) {
+	s.t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+text), 0o755); err != nil {
+		s.t.Fatal(err)
+	}
 }
 
 // fakeGo writes a go command that says it is version (as `go version`
@@ -241,5 +260,100 @@ func TestInstallWhenPresent(t *testing.T) {
 				t.Errorf("scripts/go --install: %v, output %q; want nothing", err, out)
 			}
 		})
+	}
+}
+
+// bootstrapGo is an old go that can only download: `go mod download M`
+// unpacks a fake toolchain module M into GOMODCACHE, its files read-only
+// and not executable as a module zip leaves them, after checking that it
+// runs as scripts/go must run it (outside any module, no toolchain switch).
+const bootstrapGo = `case "$1" in
+version) echo "go version go1.19.8 linux/amd64" ;;
+mod)
+	[ "$2" = download ] || exit 2
+	[ -e go.mod ] && { echo "go mod download ran inside a module" >&2; exit 3; }
+	[ "$GOTOOLCHAIN" = local ] || { echo "GOTOOLCHAIN=$GOTOOLCHAIN" >&2; exit 4; }
+	dir="$GOMODCACHE/$3"
+	mkdir -p "$dir/bin" "$dir/pkg/tool/x"
+	printf '#!/bin/sh\necho "go version go1.26.8 linux/amd64"\n' >"$dir/bin/go"
+	cp "$dir/bin/go" "$dir/pkg/tool/x/compile"
+	chmod 0444 "$dir/bin/go" "$dir/pkg/tool/x/compile"
+	;;
+*) exit 5 ;;
+esac
+`
+
+// TestInstall runs scripts/go --install offline: the bootstrap go is a
+// fake that unpacks a fake toolchain module, and for Debian's go apt and
+// dpkg are fakes too. After it, scripts/go runs the module's go.
+func TestInstall(t *testing.T) {
+	t.Run("an old go on PATH downloads", func(t *testing.T) {
+		s := newSandbox(t, "go 1.26.8\n")
+		s.link("mkdir", "printf", "cp", "chmod", "mktemp", "rm", "find")
+		dir := t.TempDir()
+		s.script(filepath.Join(dir, "go"), bootstrapGo)
+		s.path = append(s.path, dir)
+		s.checkInstall("installing Go 1.26.8: golang.org/toolchain@v0.0.1-go1.26.8." + runtime.GOOS + "-" + runtime.GOARCH + " into " + s.cache + ", downloaded by " + dir + "/go (1.19.8)\n")
+	})
+	t.Run("Debian's go downloads", func(t *testing.T) {
+		s, goBin := debianSandbox(t, "install ok installed")
+		s.checkInstall("installing Go 1.26.8: golang.org/toolchain@v0.0.1-go1.26.8." + runtime.GOOS + "-" + runtime.GOARCH + " into " + s.cache + ", downloaded by " + goBin + " (1.19.8)\n")
+	})
+	t.Run("Debian's go cannot be installed", func(t *testing.T) {
+		s, _ := debianSandbox(t, "")
+		s.script(filepath.Join(s.path[0], "apt-get"), `echo "E: could not open lock file" >&2; exit 100`)
+		out, err := s.run("--install")
+		if err == nil || !strings.HasSuffix(out, "scripts/go: installing golang-1.19-go failed\n") {
+			t.Errorf("scripts/go --install: %v, output %q; want it to fail naming the package", err, out)
+		}
+	})
+}
+
+// debianSandbox is a machine without go whose apt knows golang-go, with
+// dpkg-query reporting status for every package: there, Debian's go is
+// the bootstrap. It returns the sandbox and where Debian's go is.
+func debianSandbox(t *testing.T, status string) (*sandbox, string) {
+	s := newSandbox(t, "go 1.26.8\n")
+	s.link("mkdir", "printf", "cp", "chmod", "mktemp", "rm", "find", "grep", "sed", "id", "env")
+	goBin := filepath.Join(t.TempDir(), "usr", "lib", "go-1.19", "bin", "go")
+	s.script(goBin, bootstrapGo)
+	fakes := t.TempDir()
+	s.script(filepath.Join(fakes, "apt-cache"), `[ "$*" = "depends golang-go" ] || exit 1
+printf 'golang-go\n  Depends: golang-1.19-go\n  Depends: golang-src\n  Conflicts: gccgo-go\n'
+`)
+	s.script(filepath.Join(fakes, "dpkg-query"), `echo "`+status+`"`)
+	// A long file list with bin/go near its top: a reader that stops at
+	// the first match leaves dpkg writing to a closed pipe.
+	s.script(filepath.Join(fakes, "dpkg"), `[ "$*" = "-L golang-1.19-go" ] || exit 1
+echo /usr/lib/go-1.19
+echo `+goBin+`
+i=0
+while [ $i -lt 20000 ]; do echo /usr/share/go-1.19/src/file$i.go; i=$((i+1)); done
+`)
+	s.path = append(s.path, fakes)
+	return s, goBin
+}
+
+// checkInstall runs scripts/go --install, expecting output want, then
+// checks that the module's commands are executable and that scripts/go
+// runs the module's go.
+func (s *sandbox) checkInstall(want string) {
+	s.t.Helper()
+	out, err := s.run("--install")
+	if err != nil || out != want {
+		s.t.Fatalf("scripts/go --install: %v, output:\n%s\nwant:\n%s", err, out, want)
+	}
+	dir := filepath.Join(s.cache, "golang.org", "toolchain@v0.0.1-go1.26.8."+runtime.GOOS+"-"+runtime.GOARCH)
+	for _, f := range []string{"bin/go", "pkg/tool/x/compile"} {
+		fi, err := os.Stat(filepath.Join(dir, f))
+		if err != nil || fi.Mode().Perm()&0o111 != 0o111 {
+			s.t.Errorf("%s: %v, mode %v: want executable by all", f, err, fi.Mode())
+		}
+	}
+	if out, err := s.run("version"); err != nil || out != "go version go1.26.8 linux/amd64\n" {
+		s.t.Errorf("scripts/go version after --install: %v, %q", err, out)
+	}
+	if out, err := s.run("--install"); err != nil || out != "" {
+		s.t.Errorf("second scripts/go --install: %v, %q; want nothing", err, out)
 	}
 }
