@@ -1,7 +1,9 @@
 # aku — run `make help` for the targets.
 SHELL := /bin/bash
-export PATH := $(PATH):/usr/local/go/bin
-GO ?= go
+# Every go command runs the toolchain go.mod names, found (or, by make deps,
+# installed) by scripts/go: a go on PATH if recent enough, else the official
+# toolchain in the module cache.
+GO ?= scripts/go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN := bin
@@ -18,20 +20,16 @@ help: ## list the targets
 	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 .PHONY: deps
-deps: ## install Debian packages and Go modules (idempotent, quick when present)
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-		echo "installing:" $$missing; \
-		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
+deps: ## install Debian packages, the Go toolchain go.mod names and the Go modules (idempotent, quick when present)
+	@scripts/apt-install $(APT_PACKAGES)
+	@scripts/go --install
 	@$(GO) mod download
 
 .PHONY: build
-build: ## build bin/aku and bin/altisim
+build: ## build bin/aku and bin/altisim (-trimpath: no path of the build machine in them)
 	@mkdir -p $(BIN)
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/aku ./cmd/aku
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/altisim ./cmd/altisim
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/aku ./cmd/aku
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/altisim ./cmd/altisim
 
 .PHONY: test
 test: deps ## install what is needed, then run the whole suite (unit, in-process, ODBC, e2e, short fuzz)
@@ -63,7 +61,7 @@ bench: deps build ## run the benchmarks (lifecycle critical path, absent peers, 
 
 .PHONY: lint
 lint: ## gofmt and go vet
-	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	@out=$$("$$($(GO) env GOROOT)/bin/gofmt" -l .) && test -z "$$out" || { echo "gofmt -l: $$out" >&2; exit 1; }
 	$(GO) vet ./...
 
 .PHONY: demo

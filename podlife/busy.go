@@ -3,6 +3,7 @@ package podlife
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -48,8 +49,7 @@ func observeWhenFree(ctx context.Context, cfg *conf.Config, me int, conn Connect
 		for _, h := range busy {
 			if !logged[h] {
 				logged[h] = true
-				log.Info("Waiting for the SYSDBA session on "+h+" (another aku run or an operator's isql -sysdba holds it).",
-					"for", wait.String())
+				log.Info(fmt.Sprintf("Waiting for the SYSDBA session on %s (another aku run or an operator's isql -sysdba holds it), for %s at most.", h, wait))
 			}
 		}
 		return errBusy

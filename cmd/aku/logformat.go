@@ -15,14 +15,97 @@ import (
 	"github.com/aku-project/aku/podlife"
 )
 
-// newLogger returns the logger of `aku -p`: format "text" renders the
-// original's line layout (spec §9), "json" one JSON object per line for log
-// collectors.
-func newLogger(w io.Writer, format string) *slog.Logger {
-	if format == "json" {
-		return slog.New(newOrderedHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{AddSource: true, Level: slog.LevelInfo})))
+// console is the standard output of aku -p. In text it carries the
+// original's banners and log lines and the plan of a dry run as
+// podlife formats it; in JSON, one JSON record per line (docs/json.md):
+// the banners, the log lines, the plan and the error that ends the run, so
+// that stdout carries JSON objects only.
+type console struct {
+	w    io.Writer
+	json bool
+	// log receives podlife's log lines: the original's layout, or JSON
+	// records of type "log".
+	log *slog.Logger
+	// rec writes the JSON records that are not log lines (nil in text).
+	rec *slog.Logger
+}
+
+// The JSON record types, the value of every record's recordKeyType
+// (docs/json.md).
+const (
+	recordKeyType = "type"
+	recordLog     = "log"
+	recordBanner  = "banner"
+	recordPlan    = "plan"
+	recordError   = "error"
+)
+
+func newConsole(w io.Writer, json bool) *console {
+	if !json {
+		return &console{w: w, log: slog.New(newOrderedHandler(newAkuHandler(w, os.Getpid())))}
 	}
-	return slog.New(newOrderedHandler(newAkuHandler(w, os.Getpid())))
+	// Two handlers (log lines name their source, the other records have
+	// none) write whole lines through one lock, stamped by one clock.
+	w = &lockedWriter{w: w}
+	log := newOrderedHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{AddSource: true, ReplaceAttr: dropPlaceholders}))
+	return &console{
+		w:    w,
+		json: true,
+		log:  slog.New(log).With(recordKeyType, recordLog),
+		rec:  slog.New(log.sibling(slog.NewJSONHandler(w, nil))),
+	}
+}
+
+// dropPlaceholders drops the pod and replication fields that hold "-", the
+// text layout's word for none: in JSON such a field is absent.
+func dropPlaceholders(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && (a.Key == podlife.LogKeyPod || a.Key == podlife.LogKeyReplication) && a.Value.String() == "-" {
+		return slog.Attr{}
+	}
+	return a
+}
+
+// banner prints one of the original's banner lines; failed
+// makes a JSON record an ERROR.
+func (c *console) banner(line string, failed bool) {
+	if !c.json {
+		fmt.Fprintln(c.w, line)
+		return
+	}
+	level := slog.LevelInfo
+	if failed {
+		level = slog.LevelError
+	}
+	c.rec.Log(context.Background(), level, line, recordKeyType, recordBanner)
+}
+
+// plan prints the plan of a dry run.
+func (c *console) plan(p *podlife.Plan) error {
+	if !c.json {
+		return p.Format(c.w)
+	}
+	c.rec.Info(fmt.Sprintf("aku -p %s on %s (ordinal %d): %s", p.Action, p.Pod, p.Ordinal, p.Path),
+		recordKeyType, recordPlan, "plan", newPlanJSON(p))
+	return nil
+}
+
+// fail prints, in JSON, the error that ends the run and its exit code;
+// in text the error goes to stderr (run).
+func (c *console) fail(err error, code int) {
+	c.rec.Error(err.Error(), recordKeyType, recordError, "exitCode", code)
+}
+
+// lockedWriter serialises the writes of several handlers to one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// Write writes p under the lock.
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // akuHandler is a slog.Handler rendering the original aku's console layout

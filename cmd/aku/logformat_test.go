@@ -81,7 +81,7 @@ func TestAkuHandlerDebugDropped(t *testing.T) {
 
 func TestJSONLogFormat(t *testing.T) {
 	var b bytes.Buffer
-	newLogger(&b, "json").Info("Flush replications.", "pod", "altibase-sts-2", "replication", "AKU_REP_02")
+	newConsole(&b, true).log.Info("Flush replications.", "pod", "altibase-sts-2", "replication", "AKU_REP_02")
 	var rec map[string]any
 	if err := json.Unmarshal(b.Bytes(), &rec); err != nil {
 		t.Fatalf("not one JSON object: %q: %v", b.String(), err)

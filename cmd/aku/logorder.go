@@ -41,6 +41,12 @@ func (h *orderedHandler) Handle(ctx context.Context, r slog.Record) error {
 	return h.inner.Handle(ctx, r)
 }
 
+// sibling returns a handler writing through inner that shares this one's
+// lock and clock, for records of another shape in the same stream.
+func (h *orderedHandler) sibling(inner slog.Handler) *orderedHandler {
+	return &orderedHandler{inner: inner, mu: h.mu, last: h.last}
+}
+
 // WithAttrs returns a handler sharing this one's lock and clock.
 func (h *orderedHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	return &orderedHandler{inner: h.inner.WithAttrs(attrs), mu: h.mu, last: h.last}

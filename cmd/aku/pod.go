@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/aku-project/aku/conf"
@@ -11,36 +10,38 @@ import (
 	"github.com/aku-project/aku/replication"
 )
 
-// runPod runs aku -p start|end|clean (spec §6–§7): the original's banner
-// lines around the run, log lines in between, all on stdout as the original
-// prints them. With --dry-run it prints the plan instead and changes
-// nothing.
-func runPod(ctx context.Context, o *options) error {
-	action, err := podlife.ParseAction(o.pod)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
+// runPod runs aku -p start|end|clean: the original's banners
+// around the run, log lines in between, all on stdout as the original
+// prints them (or as JSON records). With --dry-run it prints the plan
+// instead and changes nothing.
+func runPod(ctx context.Context, o *options, action podlife.Action) error {
 	in, err := o.podInput(action)
 	if err != nil {
 		return err
 	}
-	return podRun(ctx, o.stdout, in, o.dryRun)
+	return podRun(ctx, o.console, in, o.dryRun)
 }
 
 // podRun wraps podlife.Run in the original's banners (spec §9). A dry run
-// prints no banners: it runs nothing.
-func podRun(ctx context.Context, stdout io.Writer, in podlife.Input, dryRun bool) error {
+// prints no banners, it runs nothing: it prints the plan.
+func podRun(ctx context.Context, c *console, in podlife.Input, dryRun bool) error {
 	if dryRun {
-		_, err := podlife.Run(ctx, in)
-		return err
+		plan, err := podlife.Run(ctx, in)
+		if err != nil {
+			return err
+		}
+		if err := c.plan(plan); err != nil {
+			return fmt.Errorf("printing the plan: %w", err)
+		}
+		return nil
 	}
-	fmt.Fprintf(stdout, "AKU started with %s option.\n", strings.ToUpper(string(in.Action)))
+	c.banner(fmt.Sprintf("AKU started with %s option.", strings.ToUpper(string(in.Action))), false)
 	_, err := podlife.Run(ctx, in)
 	if err != nil {
-		fmt.Fprintln(stdout, "AKU failed to run.")
+		c.banner("AKU failed to run.", true)
 		return err
 	}
-	fmt.Fprintln(stdout, "AKU run successfully.")
+	c.banner("AKU run successfully.", false)
 	return nil
 }
 
@@ -63,11 +64,11 @@ func (o *options) podInput(action podlife.Action) (podlife.Input, error) {
 		// but the default driver path would then be relative.
 		return podlife.Input{}, fmt.Errorf("%w: ALTIBASE_HOME is not set: the default connection string uses the Altibase ODBC driver in $ALTIBASE_HOME/lib (set ALTIBASE_HOME, or AKU_CONNECTION_STRING)", errEnvironment)
 	}
-	if odbcDriverName == "" {
+	if o.sqlDriver == "" {
 		return podlife.Input{}, fmt.Errorf("%w: this aku binary was built without ODBC support (cgo off or -tags noodbc), so it cannot reach Altibase; use a build with cgo", errEnvironment)
 	}
 	dialer := &replication.Dialer{
-		Driver:   odbcDriverName,
+		Driver:   o.sqlDriver,
 		Template: template,
 		Port:     cfg.PortNo,
 		User:     cfg.SysUser,
@@ -86,8 +87,7 @@ func (o *options) podInput(action podlife.Action) (podlife.Input, error) {
 		Connector:  podlife.DialerConnector{Dialer: dialer},
 		MarkerPath: o.env.MarkerPath,
 		DryRun:     o.dryRun,
-		PlanOutput: o.stdout,
-		Logger:     newLogger(o.stdout, o.logFormat),
+		Logger:     o.console.log,
 	}, nil
 }
 

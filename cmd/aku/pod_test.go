@@ -110,6 +110,7 @@ func TestPodBannersAndLogLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
+	cons := newConsole(&out, false)
 	in := podlife.Input{
 		Action:   podlife.ActionStart,
 		Config:   cfg,
@@ -121,11 +122,10 @@ func TestPodBannersAndLogLines(t *testing.T) {
 			Policy: replication.Policy{QueryTimeout: 5 * time.Second},
 		}},
 		MarkerPath: filepath.Join(t.TempDir(), "aku_start_completed"),
-		PlanOutput: &out,
-		Logger:     newLogger(&out, "text"),
+		Logger:     cons.log,
 	}
 	ctx := context.Background()
-	if err := podRun(ctx, &out, in, false); err != nil {
+	if err := podRun(ctx, cons, in, false); err != nil {
 		t.Fatalf("start: %v\n%s", err, out.String())
 	}
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
@@ -143,7 +143,7 @@ func TestPodBannersAndLogLines(t *testing.T) {
 	}
 
 	out.Reset()
-	err = podRun(ctx, &out, in, false)
+	err = podRun(ctx, cons, in, false)
 	if exitCode(err) != exitDuplicateStart {
 		t.Errorf("second start: exit code %d (%v), want %d", exitCode(err), err, exitDuplicateStart)
 	}
@@ -155,7 +155,7 @@ func TestPodBannersAndLogLines(t *testing.T) {
 	out.Reset()
 	in.Action = podlife.ActionEnd
 	in.DryRun = true
-	if err := podRun(ctx, &out, in, true); err != nil {
+	if err := podRun(ctx, cons, in, true); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(out.String(), "aku -p end on altibase-sts-0 (ordinal 0): nothing to do\n") || !strings.Contains(out.String(), "1. [this pod] remove marker\n") {

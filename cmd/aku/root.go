@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aku-project/aku/conf"
+	"github.com/aku-project/aku/podlife"
 )
 
 // options are the parsed command line plus the process environment.
@@ -27,32 +28,44 @@ type options struct {
 	output       string // -i --output text|json
 	dryRun       bool   // -p ... --dry-run
 	logFormat    string // -p ... --log-format text|json
+
+	// sqlDriver is the database/sql driver -p connects with: the ODBC
+	// driver (odbcDriverName), or in tests the simulator's in-process one.
+	sqlDriver string
+	// console is the standard output of -p, set once its flags are valid.
+	console *console
 }
 
-// podActions are the values -p accepts (spec §5).
-var podActions = []string{"start", "end", "clean"}
-
 // run executes aku with args and returns its exit code. Errors are printed
-// once, here, to stderr.
+// once, here: to stderr, or as the last JSON record of -p's stdout.
 func run(args []string, stdout, stderr io.Writer, env environment) int {
+	return runWith(&options{stdout: stdout, stderr: stderr, env: env, sqlDriver: odbcDriverName}, args)
+}
+
+// runWith is run with the options' outputs, environment and driver.
+func runWith(o *options, args []string) int {
 	// SIGTERM as well as SIGINT cancels the run rather than killing it, so
 	// that a failed run still restores what it changed (podlife's guards,
 	// e.g. REPLICATION_DDL_ENABLE) before aku exits.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	cmd := newRootCommand(&options{stdout: stdout, stderr: stderr, env: env})
+	cmd := newRootCommand(o)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
-	if errors.Is(err, conf.ErrInvalid) {
+	code := exitCode(err)
+	switch {
+	case o.console != nil && o.console.json:
+		o.console.fail(err, code)
+	case errors.Is(err, conf.ErrInvalid):
 		// Configuration errors already read "file:line:col: message".
-		fmt.Fprintln(stderr, err)
-	} else {
-		fmt.Fprintf(stderr, "aku: %v\n", err)
+		fmt.Fprintln(o.stderr, err)
+	default:
+		fmt.Fprintf(o.stderr, "aku: %v\n", err)
 	}
-	return exitCode(err)
+	return code
 }
 
 func newRootCommand(o *options) *cobra.Command {
@@ -79,10 +92,14 @@ func newRootCommand(o *options) *cobra.Command {
 	f.StringVarP(&o.pod, "pod", "p", "", "pod action: start, end or clean")
 	f.StringVar(&o.configPath, "config", "", "configuration file (default $ALTIBASE_HOME/conf/aku.conf)")
 	f.BoolVar(&o.showPassword, "show-password", false, "with -i: show the SYS password instead of masking it")
-	f.StringVar(&o.output, "output", "text", "with -i: output format, text or json")
+	f.StringVar(&o.output, "output", "text", "output format, text or json: -i's configuration, -p's records and --dry-run plan")
 	f.BoolVar(&o.dryRun, "dry-run", false, "with -p: print the plan and change nothing")
-	f.StringVar(&o.logFormat, "log-format", "text", "with -p: log format, text (the original's layout) or json")
-	_ = cmd.RegisterFlagCompletionFunc("pod", cobra.FixedCompletions(podActions, cobra.ShellCompDirectiveNoFileComp))
+	f.StringVar(&o.logFormat, "log-format", "text", "with -p: text (the original's layout) or json (as --output json)")
+	actions := make([]string, len(podlife.Actions))
+	for i, a := range podlife.Actions {
+		actions[i] = string(a)
+	}
+	_ = cmd.RegisterFlagCompletionFunc("pod", cobra.FixedCompletions(actions, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 
@@ -106,18 +123,26 @@ func (o *options) dispatch(cmd *cobra.Command) error {
 	case o.info && f.Changed("pod"):
 		return fmt.Errorf("%w: -i and -p cannot be used together", errUsage)
 	case o.info:
-		if o.output != "text" && o.output != "json" {
-			return fmt.Errorf("%w: --output %q: want text or json", errUsage, o.output)
+		if err := checkFormat("--output", o.output); err != nil {
+			return err
 		}
 		return runInfo(ctx, o)
 	case f.Changed("pod"):
-		if !isPodAction(o.pod) {
-			return fmt.Errorf("%w: -p %q: want exactly one of %s", errUsage, o.pod, strings.Join(podActions, ", "))
+		if err := checkFormat("--output", o.output); err != nil {
+			return err
 		}
-		if o.logFormat != "text" && o.logFormat != "json" {
-			return fmt.Errorf("%w: --log-format %q: want text or json", errUsage, o.logFormat)
+		if err := checkFormat("--log-format", o.logFormat); err != nil {
+			return err
 		}
-		return runPod(ctx, o)
+		// Either flag makes the whole of stdout JSON records
+		// (docs/json.md), the error that ends the run included: a plan or
+		// log line in text among them would break the reader.
+		o.console = newConsole(o.stdout, o.output == "json" || o.logFormat == "json")
+		action, err := podlife.ParseAction(o.pod)
+		if err != nil {
+			return fmt.Errorf("%w: -p: %v", errUsage, err)
+		}
+		return runPod(ctx, o, action)
 	default:
 		// spec §5: no option prints only the help screen.
 		printHelp(o.stderr)
@@ -125,13 +150,12 @@ func (o *options) dispatch(cmd *cobra.Command) error {
 	}
 }
 
-func isPodAction(s string) bool {
-	for _, a := range podActions {
-		if s == a {
-			return true
-		}
+// checkFormat accepts the output formats, text and json.
+func checkFormat(flag, value string) error {
+	if value != "text" && value != "json" {
+		return fmt.Errorf("%w: %s %q: want text or json", errUsage, flag, value)
 	}
-	return false
+	return nil
 }
 
 // resolveConfigPath is --config, else $ALTIBASE_HOME/conf/aku.conf; the
@@ -155,15 +179,22 @@ func (o *options) loadConfig() (*conf.Config, error) {
 	}
 	cfg, warnings, err := conf.Load(path, o.env.overrides())
 	for _, w := range warnings {
-		fmt.Fprintln(o.stderr, w)
+		if o.console != nil && o.console.json {
+			o.console.log.Warn(w.String())
+		} else {
+			fmt.Fprintln(o.stderr, w)
+		}
 	}
 	return cfg, err
 }
 
 const helpRule = "==============================================================================="
 
-// printHelp prints the original's help screen (spec §5), with the action
-// spelled as it works (end, not stop) and aku's additions below.
+// printHelp prints the original's help screen unchanged but for
+// the action, spelled as it works (end, not the vendor's stop: aku -p stop
+// suggests end), then aku's additions below the box: its options, the
+// environment it reads (every variable lookupEnvironment reads: a test
+// checks) and where the exit codes are listed.
 func printHelp(w io.Writer) {
 	title := "Altibase Kubernetes Utility Help Screen"
 	pad := (len(helpRule) - len(title)) / 2
@@ -183,14 +214,27 @@ func printHelp(w io.Writer) {
             -v, --version : version information
             -i, --info    : option information
             -p, --pod     : [start | end | clean] specify pod_action
-
-  aku additions:
-            --config FILE          : configuration (default $ALTIBASE_HOME/conf/aku.conf)
-            -i --show-password     : show the SYS password instead of ********
-            -i --output json       : the configuration as JSON
-            -p ACTION --dry-run    : print the plan, change nothing
-            -p ACTION --log-format json : log lines as JSON
-            completion bash|zsh|fish|powershell : shell completion script
 %s
+  aku additions:
+    --config FILE             configuration (default $ALTIBASE_HOME/conf/aku.conf)
+    -i --show-password        show the SYS password instead of ********
+    -i --output json          the configuration as JSON
+    -p ACTION --dry-run       print the plan, change nothing
+    -p ACTION --output json   stdout as JSON records: banners, log lines, the
+                              plan of --dry-run, the error (docs/json.md);
+                              --log-format json does the same
+    completion SHELL          completion script for bash, zsh, fish, powershell
+
+  environment:
+    ALTIBASE_HOME             aku reads $ALTIBASE_HOME/conf/aku.conf and loads
+                              the Altibase ODBC driver from $ALTIBASE_HOME/lib
+    POD_NAME                  this pod's name (Downward API); else the host name
+    AKU_SYS_PASSWORD          the SYS password, instead of aku.conf's
+    AKU_SYS_PASSWORD_FILE     a file holding it, e.g. a mounted Secret
+    AKU_CONNECTION_STRING     the ODBC connection-string template
+    AKU_MARKER_PATH           the completion marker (default `+defaultMarkerPath+`)
+
+  exit codes: 0 success, 2 command line, 3 aku.conf, 4 environment, 5 and up
+    a failed run: the table "Exit codes" of aku's README says each one
 `, helpRule, strings.Repeat(" ", pad), title, helpRule, helpRule)
 }

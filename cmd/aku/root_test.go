@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -33,12 +35,15 @@ func TestUsage(t *testing.T) {
 		{name: "unknown long option", args: []string{"--frobnicate"}, wantCode: exitUsage, wantHelp: true, wantStderr: "unknown flag: --frobnicate"},
 		{name: "unknown short option", args: []string{"-x"}, wantCode: exitUsage, wantHelp: true, wantStderr: "unknown shorthand flag: 'x' in -x"},
 		{name: "pod without action", args: []string{"-p"}, wantCode: exitUsage, wantHelp: true, wantStderr: "flag needs an argument"},
-		{name: "pod stop is not an action", args: []string{"-p", "stop"}, wantCode: exitUsage, wantStderr: `aku: usage: -p "stop": want exactly one of start, end, clean`},
-		{name: "pod empty action", args: []string{"--pod="}, wantCode: exitUsage, wantStderr: `aku: usage: -p "": want exactly one of start, end, clean`},
+		{name: "pod stop is the vendor's spelling of end", args: []string{"-p", "stop"}, wantCode: exitUsage, wantStderr: "aku: usage: -p: unknown action \"stop\": did you mean end?\n"},
+		{name: "pod action typo", args: []string{"--pod", "strat"}, wantCode: exitUsage, wantStderr: "aku: usage: -p: unknown action \"strat\": did you mean start?\n"},
+		{name: "pod unknown action", args: []string{"-p", "restart"}, wantCode: exitUsage, wantStderr: "aku: usage: -p: unknown action \"restart\": want start, end or clean\n"},
+		{name: "pod empty action", args: []string{"--pod="}, wantCode: exitUsage, wantStderr: "aku: usage: -p: unknown action \"\": want start, end or clean\n"},
 		{name: "positional argument", args: []string{"start"}, wantCode: exitUsage, wantStderr: `aku: usage: unexpected argument "start" (actions are given with -p, e.g. aku -p start)`},
 		{name: "info and pod together", args: []string{"-i", "-p", "start"}, wantCode: exitUsage, wantStderr: "aku: usage: -i and -p cannot be used together"},
 		{name: "bad output format", args: []string{"-i", "--output", "yaml"}, wantCode: exitUsage, wantStderr: `aku: usage: --output "yaml": want text or json`},
 		{name: "bad log format", args: []string{"-p", "end", "--log-format", "xml"}, wantCode: exitUsage, wantStderr: `aku: usage: --log-format "xml": want text or json`},
+		{name: "bad output format with -p", args: []string{"-p", "end", "--dry-run", "--output", "yaml"}, wantCode: exitUsage, wantStderr: `aku: usage: --output "yaml": want text or json`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,31 +64,71 @@ func TestUsage(t *testing.T) {
 	}
 }
 
+// TestHelp compares the help screen with testdata/help.golden (go test
+// ./cmd/aku -run Help -update rewrites it): the original's box, unchanged
+// but for the action end, then aku's additions.
 func TestHelp(t *testing.T) {
+	golden := filepath.Join("testdata", "help.golden")
+	var b bytes.Buffer
+	printHelp(&b)
+	if *updateGolden {
+		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
 	for _, arg := range []string{"-h", "--help"} {
 		t.Run(arg, func(t *testing.T) {
 			code, stdout, stderr := runCLI(t, environment{}, arg)
 			if code != exitOK || stderr != "" {
 				t.Fatalf("exit code %d, stderr %q", code, stderr)
 			}
-			var want bytes.Buffer
-			printHelp(&want)
-			if stdout != want.String() {
-				t.Errorf("help:\n%s\nwant:\n%s", stdout, want.String())
-			}
-			for _, line := range []string{
-				"                    Altibase Kubernetes Utility Help Screen",
-				"  Usage   : aku [-h]",
-				"            -p, --pod     : [start | end | clean] specify pod_action",
-			} {
-				if !strings.Contains(stdout, line+"\n") {
-					t.Errorf("help lacks line %q", line)
-				}
-			}
-			if first := strings.SplitN(stdout, "\n", 2)[0]; first != strings.Repeat("=", 79) {
-				t.Errorf("first line %q, want 79 '='", first)
+			if stdout != string(want) {
+				t.Errorf("help differs from %s:\n%s\nwant:\n%s", golden, stdout, want)
 			}
 		})
+	}
+	// The vendor's box is drop-in: the first 17 lines, from rule to rule.
+	lines := strings.Split(string(want), "\n")
+	rule := strings.Repeat("=", 79)
+	if lines[0] != rule || lines[2] != rule || lines[16] != rule ||
+		lines[1] != "                    Altibase Kubernetes Utility Help Screen" ||
+		lines[15] != "            -p, --pod     : [start | end | clean] specify pod_action" {
+		t.Errorf("the original's box is not the first 17 lines:\n%s", strings.Join(lines[:17], "\n"))
+	}
+}
+
+// TestHelpListsEnvironment checks that the help screen names every
+// environment variable aku reads, by recording what lookupEnvironment looks
+// up.
+func TestHelpListsEnvironment(t *testing.T) {
+	var read []string
+	lookupEnvironment(func(k string) (string, bool) {
+		read = append(read, k)
+		return "", false
+	}, func() (string, error) { return "altibase-sts-0", nil })
+	if len(read) == 0 {
+		t.Fatal("lookupEnvironment read no variable")
+	}
+	var b bytes.Buffer
+	printHelp(&b)
+	for _, k := range read {
+		if !strings.Contains(b.String(), "\n    "+k+" ") {
+			t.Errorf("the help screen does not list %s", k)
+		}
+	}
+	if !strings.Contains(b.String(), `the table "Exit codes" of aku's README`) {
+		t.Error("the help screen does not point at the exit-code table")
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "\n### Exit codes\n") {
+		t.Error(`README.md has no section "Exit codes" for the help screen to point at`)
 	}
 }
 
@@ -115,8 +160,8 @@ func TestCompletion(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("__complete exit code %d", code)
 	}
-	for _, a := range podActions {
-		if !strings.Contains(stdout, a+"\n") {
+	for _, a := range podlife.Actions {
+		if !strings.Contains(stdout, string(a)+"\n") {
 			t.Errorf("completion of -p lacks %q:\n%s", a, stdout)
 		}
 	}
