@@ -164,8 +164,9 @@ func (b *planner) refuseDrift(drift []string) error {
 // checkBuilt is a start's closing check (docs/behaviour.md, "Half-built
 // pairs"): every pair of this pod with every peer that was running when
 // the start observed it — and with any peer whose side this start created
-// — exists on both sides as aku.conf defines it, and both sides are
-// started. It reads the servers again, in parallel, over the run's
+// — exists on both sides, and both sides are started. (Their definition
+// was checked against aku.conf before anything ran, or comes from it.) It
+// reads each server's SYS_REPLICATIONS_ again, in parallel, over the run's
 // sessions.
 func checkBuilt(ctx context.Context, p *Plan, cfg *conf.Config, me int, obs Observation, open sessions) error {
 	if p.Action != ActionStart || p.Failure != nil {
@@ -190,22 +191,18 @@ func checkBuilt(ctx context.Context, p *Plan, cfg *conf.Config, me int, obs Obse
 	now, readErr := readAll(ctx, servers, open, cfg.ObserveTimeout)
 	var missing []string
 	for _, o := range checks {
-		for _, side := range []struct{ server, toward int }{{me, o.Peer}, {o.Peer, me}} {
-			host := obs.Servers[side.server].Host
-			if err := readErr[side.server]; err != nil {
+		for _, server := range []int{me, o.Peer} {
+			host := obs.Servers[server].Host
+			if err := readErr[server]; err != nil {
 				missing = append(missing, fmt.Sprintf("%s on %s could not be read (%v)", o.Name, host, err))
 				continue
 			}
-			st, ok := now[side.server][o.Name]
+			st, ok := now[server][o.Name]
 			switch {
 			case !ok:
 				missing = append(missing, o.Name+" is missing on "+host)
 			case !st.Started:
 				missing = append(missing, o.Name+" is not started on "+host)
-			default:
-				if why := driftOf(st, PeerHost(cfg, side.toward), cfg.ReplicationPortNo, cfg.Groups[o.Group].Items); why != "" {
-					missing = append(missing, o.Name+" on "+host+" "+why)
-				}
 			}
 		}
 	}
@@ -261,7 +258,7 @@ func readObjects(ctx context.Context, sess Session, wait time.Duration) (map[str
 	}
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	states, err := sess.Replications(ctx)
+	states, err := sess.States(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 type Session interface {
 	Exec(ctx context.Context, stmt string) error
 	Replications(ctx context.Context) ([]replication.State, error)
+	States(ctx context.Context) ([]replication.State, error)
 	Properties(ctx context.Context, names ...string) ([]int64, error)
 	Close() error
 }

@@ -109,8 +109,9 @@ type Plan struct {
 
 // CriticalPath is the number of statements on the longest chain of steps
 // that must run one after another: along After, and along the order of
-// steps on one server (one session each). With every statement taking the
-// same time t, no schedule can finish before CriticalPath × t.
+// steps on one server (one session each). The closing check counts as one
+// statement: it reads every server once, in parallel. With every statement
+// taking the same time t, no schedule can finish before CriticalPath × t.
 func (p *Plan) CriticalPath() int {
 	depth := make([]int, len(p.Steps)+1)
 	lastOn := map[int]int{}
@@ -126,7 +127,7 @@ func (p *Plan) CriticalPath() int {
 			}
 			lastOn[s.Server] = s.ID
 		}
-		if s.Kind == StepSQL {
+		if s.Kind == StepSQL || s.Kind == StepCheckPairs {
 			d++
 		}
 		depth[s.ID] = d
