@@ -199,10 +199,8 @@ func (x *executor) exec(ctx context.Context, s *Step) error {
 		if !ok {
 			return fmt.Errorf("step %d: no session to %s", s.ID, s.Host)
 		}
-		if err := sess.Exec(ctx, s.Statement); err != nil {
-			return fmt.Errorf("pod %s: %w", x.podName(s.Server), err)
-		}
-		return nil
+		// The session's errors name the server and the statement.
+		return sess.Exec(ctx, s.Statement)
 	case StepWait:
 		if err := x.clock.Sleep(ctx, s.Wait); err != nil {
 			return fmt.Errorf("waiting AKU_DELAY_START_COMPLETE_TIME %s: %w", s.Wait, err)

@@ -50,7 +50,7 @@ func (b *planner) freshSource() error {
 	master := b.obs.Servers[0]
 	if !master.Reachable {
 		// Truncating without a SYNC source would empty this pod for good.
-		return fmt.Errorf("%w: the MASTER server %s, which must SYNC this pod after its tables are truncated: %w", ErrNeededServerUnreachable, master.Host, master.Err)
+		return neededError("the MASTER, which must SYNC this pod after its tables are truncated,", master)
 	}
 	if master.AdminMode != 0 {
 		// The MASTER opens itself (ADMIN_MODE = 0) only at the end of a

@@ -59,6 +59,7 @@ const (
 	ClassNotAnswering              // the connect or a read did not finish within its deadline
 	ClassSysdbaBusy                // it answered: another SYSDBA session holds its one slot
 	ClassRefused                   // it answered and refused aku's session (password, REMOTE_SYSDBA_ENABLE)
+	ClassDriver                    // the ODBC driver could not be used: nothing was sent
 )
 
 // Status says in a few words what the class means, for messages.
@@ -74,6 +75,8 @@ func (v ServerView) Status() string {
 		return "has its SYSDBA session taken"
 	case ClassRefused:
 		return "refused aku's session"
+	case ClassDriver:
+		return "could not be tried: the ODBC driver is unusable"
 	}
 	return "is not reachable"
 }

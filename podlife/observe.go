@@ -134,7 +134,7 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 	}
 	wg.Wait()
 	if selfErr != nil && ctx.Err() == nil && classOf(selfErr) == ClassNotAnswering {
-		selfErr = fmt.Errorf("%w: this pod's server %s did not answer within AKU_OBSERVE_TIMEOUT %s: %w", ErrNeededServerUnreachable, self.Host, readWait, selfErr)
+		selfErr = fmt.Errorf("%w: this pod's own server did not answer within AKU_OBSERVE_TIMEOUT %s, %w", ErrNeededServerUnreachable, readWait, selfErr)
 	}
 	return obs, open, errors.Join(selfErr, peerErr)
 }
@@ -201,7 +201,7 @@ func read(ctx context.Context, s Session, v *ServerView, wait time.Duration) err
 	defer cancel()
 	states, err := s.Replications(ctx)
 	if err != nil {
-		return fmt.Errorf("observing %s: %w", v.Host, err)
+		return fmt.Errorf("observing: %w", err)
 	}
 	v.Objects = make(map[string]replication.State, len(states))
 	for _, st := range states {
@@ -209,7 +209,7 @@ func read(ctx context.Context, s Session, v *ServerView, wait time.Duration) err
 	}
 	props, err := s.Properties(ctx, "ADMIN_MODE", "REPLICATION_DDL_ENABLE")
 	if err != nil {
-		return fmt.Errorf("observing %s: %w", v.Host, err)
+		return fmt.Errorf("observing: %w", err)
 	}
 	v.AdminMode, v.DDLEnable = props[0], props[1]
 	v.Reachable, v.Class = true, ClassUp
@@ -225,6 +225,8 @@ func classOf(err error) Class {
 		return ClassSysdbaBusy
 	case errors.Is(err, replication.ErrRefused):
 		return ClassRefused
+	case errors.Is(err, replication.ErrDriver):
+		return ClassDriver
 	case errors.Is(err, replication.ErrTimeout), errors.Is(err, replication.ErrNoAnswer), errors.Is(err, context.DeadlineExceeded):
 		return ClassNotAnswering
 	}

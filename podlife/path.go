@@ -49,7 +49,7 @@ func BuildPlan(action Action, cfg *conf.Config, id Identity, obs Observation) (*
 	p := &Plan{Action: action, Pod: podName, Ordinal: me}
 	self := obs.Servers[me]
 	if !self.Reachable {
-		return p, fmt.Errorf("%w: this pod's server %s: %w", ErrNeededServerUnreachable, self.Host, self.Err)
+		return p, neededError("this pod's own server", self)
 	}
 	b := &planner{cfg: cfg, me: me, obs: &obs, plan: p}
 	if err := b.skipUnreachable(action); err != nil {
@@ -126,10 +126,21 @@ func (b *planner) skipUnreachable(action Action) error {
 			// (scale-down goes from the top), but a lower one is expected
 			// to run: its side of the pair keeps its restart point and its
 			// logs for this pod.
-			b.warn("%s is not reachable (%v): its side is skipped; if this pod leaves for good, that side is a stale replication to release there with ALTER REPLICATION ... STOP and RESET (docs/behaviour.md, \"Stale replications\")", v.Host, v.Err)
+			b.warn("%s %s: its side is skipped; if this pod leaves for good, that side is a stale replication to release there with ALTER REPLICATION ... STOP and RESET (docs/behaviour.md, \"Stale replications\")", v.Host, v.Status())
 		default:
-			b.note("%s is not reachable (%v): its side is skipped", v.Host, v.Err)
+			b.note("%s %s: its side is skipped", v.Host, v.Status())
 		}
 	}
 	return nil
+}
+
+// neededError is the error of a run that cannot do without server v,
+// in words that match why v could not be used; v's error names the
+// server.
+func neededError(what string, v ServerView) error {
+	switch v.Class {
+	case ClassSysdbaBusy, ClassRefused, ClassDriver:
+		return fmt.Errorf("%s %s, %w", what, v.Status(), v.Err)
+	}
+	return fmt.Errorf("%w: %s %s, %w", ErrNeededServerUnreachable, what, v.Status(), v.Err)
 }

@@ -163,6 +163,13 @@ func (r *run) printPlan(plan *Plan) error {
 // execute logs the plan's path, warnings and notes, and runs its steps.
 func (r *run) execute(ctx context.Context, plan *Plan, obs Observation, open sessions) (*executor, error) {
 	r.podLog.Info("Start as "+r.role()+" Pod.", "path", string(plan.Path))
+	for _, v := range obs.Servers {
+		if !v.Reachable && v.Err != nil {
+			// The plan says it in a few words; the driver's text, often
+			// several lines, goes to the debug output.
+			r.log.Debug("A server could not be used.", "host", v.Host, "error", v.Err.Error())
+		}
+	}
 	for _, w := range plan.Warnings {
 		r.podLog.Warn(w)
 	}

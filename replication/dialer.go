@@ -90,6 +90,10 @@ func (d *Dialer) Connect(ctx context.Context, host string) (*Session, error) {
 	}
 	if r.err != nil {
 		db.Close()
+		if driverManagerError(r.err, d.Diagnose) {
+			return nil, fmt.Errorf("connecting to %s: %w: %w; install the driver, or point the DRIVER= of the connection string (AKU_CONNECTION_STRING) at its library",
+				addr, ErrDriver, r.err)
+		}
 		// The server answered: it is reachable, and said no. CodeOf finds
 		// the code also where psqlODBC keeps it only in the message.
 		if code, ok := CodeOf(r.err, d.Diagnose); ok {
@@ -121,4 +125,19 @@ func (d *Dialer) Connect(ctx context.Context, host string) (*Session, error) {
 func connectTimedOut(err error) bool {
 	msg := strings.ToLower(err.Error())
 	return strings.Contains(msg, "timeout expired") || strings.Contains(msg, "timed out")
+}
+
+// driverManagerError reports an error of the ODBC driver manager itself
+// rather than of the driver or the server: unixODBC marks its messages
+// "[Driver Manager]" (a driver library that cannot be loaded comes as
+// SQLSTATE 01000 with that mark), and SQLSTATEs IMxxx are the driver
+// manager's by the ODBC specification (IM002 data source not found, IM003
+// driver not loaded, IM004 the driver's SQLAllocHandle failed).
+func driverManagerError(err error, diagnose func(error) (string, int, bool)) bool {
+	if diagnose != nil {
+		if state, _, ok := diagnose(err); ok && strings.HasPrefix(state, "IM") {
+			return true
+		}
+	}
+	return strings.Contains(err.Error(), "[Driver Manager]")
 }

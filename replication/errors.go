@@ -18,6 +18,11 @@ var (
 	ErrStatement = errors.New("statement failed")
 	// ErrTimeout: a statement ran past AKU_QUERY_TIMEOUT and was cancelled.
 	ErrTimeout = errors.New("statement timed out")
+	// ErrDriver: the ODBC driver manager could not use the driver (its
+	// library is missing or not an ODBC driver, a data source is not
+	// defined): a configuration error of this pod, not of a server, and
+	// never cured by trying again.
+	ErrDriver = errors.New("ODBC driver unusable")
 	// ErrNoAnswer: a connect did not complete in time (a host that drops
 	// SYNs, a frozen server); it comes with ErrUnreachable. Unlike a
 	// missing host, such a server exists.

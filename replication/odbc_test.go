@@ -279,3 +279,26 @@ func TestODBCPartitionedSession(t *testing.T) {
 		t.Errorf("Close took %s", took)
 	}
 }
+
+// A driver the driver manager cannot use is this pod's configuration
+// error (ErrDriver), reported at once with the library at fault, never an
+// unreachable server: a library that does not exist, and one that exists
+// but is no ODBC driver.
+func TestODBCDriverUnusable(t *testing.T) {
+	pgwiretest.PinODBC(t)
+	for _, lib := range []string{"/nonexistent/libaltibase_odbc-64bit-ul64.so", "/usr/lib/x86_64-linux-gnu/libc.so.6"} {
+		d := &replication.Dialer{Driver: "odbc", Template: "DRIVER=" + lib + ";SERVER={host};PORT={port};UID={user};PWD={password}",
+			Port: 20300, User: "SYS", Password: "manager", Diagnose: odbcDiagnostics}
+		start := time.Now()
+		_, err := d.Connect(context.Background(), "127.0.0.1")
+		if !errors.Is(err, replication.ErrDriver) || errors.Is(err, replication.ErrUnreachable) {
+			t.Errorf("driver %s: %v, want ErrDriver only", lib, err)
+		}
+		if err != nil && lib[:4] == "/non" && !strings.Contains(err.Error(), lib) {
+			t.Errorf("error %q does not name the library", err)
+		}
+		if time.Since(start) > 2*time.Second {
+			t.Errorf("driver %s: took %v", lib, time.Since(start))
+		}
+	}
+}

@@ -53,7 +53,7 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.Is(err, conf.ErrInvalid):
 		return exitConfig
-	case errors.Is(err, errEnvironment), errors.Is(err, podlife.ErrIdentity):
+	case errors.Is(err, errEnvironment), errors.Is(err, podlife.ErrIdentity), errors.Is(err, replication.ErrDriver):
 		return exitEnvironment
 	case errors.Is(err, podlife.ErrLocked):
 		return exitLocked

@@ -289,7 +289,7 @@ func checkRecords(t *testing.T, name, out string, schema map[string]map[string]j
 			}
 		}
 		switch rec["level"] {
-		case "INFO", "WARN", "ERROR":
+		case "DEBUG", "INFO", "WARN", "ERROR":
 		default:
 			t.Errorf("%s: level %v", name, rec["level"])
 		}

@@ -47,7 +47,7 @@ func newConsole(w io.Writer, json bool) *console {
 	// Two handlers (log lines name their source, the other records have
 	// none) write whole lines through one lock, stamped by one clock.
 	w = &lockedWriter{w: w}
-	log := newOrderedHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{AddSource: true, ReplaceAttr: dropPlaceholders}))
+	log := newOrderedHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{AddSource: true, Level: slog.LevelDebug, ReplaceAttr: dropPlaceholders}))
 	return &console{
 		w:    w,
 		json: true,
