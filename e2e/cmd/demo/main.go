@@ -66,12 +66,12 @@ func (d *demo) run() error {
 	if err := e2e.Build(ctx, root, bin); err != nil {
 		return err
 	}
-	d.say(`Setting up a simulated Kubernetes StatefulSet from examples/kubernetes/statefulset-entrypoint.yaml:
-        every pod is a network namespace with its own IP and /tmp, runs the manifest's
-        entry point (server start, then aku -p start; on SIGTERM aku -p end, then server
-        stop), and gets a DNS name <sts>-<n>.<svc> from a dnsmasq. aku reaches every
-        server through unixODBC, as it would reach Altibase. (The startup probe is
-        polled every 0.2 s instead of the manifest's 10 s, to keep the demo short.)`)
+	d.say(`A simulated StatefulSet from examples/kubernetes/statefulset-entrypoint.yaml:
+        each pod is a network namespace with its own IP and /tmp, runs the manifest's
+        entry point (server start, aku -p start; on SIGTERM aku -p end, server stop)
+        and has a DNS name <sts>-<n>.<svc> from a dnsmasq. aku reaches the servers
+        through unixODBC, as it would reach Altibase. (The startup probe is polled
+        every 0.2 s instead of 10 s, to keep the demo short.)`)
 	d.c, err = e2e.Start(ctx, e2e.Options{
 		ManifestDir:    filepath.Join(root, "examples", "kubernetes"),
 		Variant:        "statefulset-entrypoint",
@@ -87,9 +87,9 @@ func (d *demo) run() error {
 	replicas := int(*d.c.StatefulSet().Spec.Replicas)
 
 	d.say(`Scaling up to %d pods, one at a time (podManagementPolicy: OrderedReady).
-        aku's log lines below read: level, the server a statement ran on, the
-        replication object, what happened and the SQL. AKU_SERVER_COUNT is 4, so
-        aku also prepares for a fourth pod that does not exist yet.`, replicas)
+        aku's lines read: level, the server a statement ran on, the replication
+        object, what happened, the SQL. AKU_SERVER_COUNT is 4: aku also prepares
+        the objects for a fourth pod that does not exist yet.`, replicas)
 	for i := 0; i < replicas; i++ {
 		if err := d.scale(ctx, i+1); err != nil {
 			return err
@@ -99,13 +99,22 @@ func (d *demo) run() error {
 			if err := d.insert(ctx, 0, 1, 5); err != nil {
 				return err
 			}
+			if err := d.exec(ctx, 0, "What aku understood of aku.conf (aku -i, password masked):", "aku", "-i"); err != nil {
+				return err
+			}
 		}
 	}
+	d.say(`Each pod's rows and replication objects. Columns:
+        T1 rows    the keys of table T1 on that pod: every pod should hold the same
+        NN:state/XSN  the object AKU_REP_NN of the pair of pods N, N: run = started
+                   (replicating), off = stopped; XSN = its restart point in the log,
+                   -1 = none (never started, or reset: that pod's next start copies
+                   everything again by SYNC instead of catching up by FLUSH)`)
 	if err := d.show(ctx); err != nil {
 		return err
 	}
 
-	d.say("Writes on two pods: rows 6..8 on %s, rows 9..10 on %s. Replication is active-active.", d.c.PodName(0), d.c.PodName(replicas-1))
+	d.say("Writes on two pods: rows 6..8 on %s, 9..10 on %s (active-active).", d.c.PodName(0), d.c.PodName(replicas-1))
 	if err := d.insert(ctx, 0, 6, 8); err != nil {
 		return err
 	}
@@ -116,7 +125,29 @@ func (d *demo) run() error {
 		return err
 	}
 
-	d.say("Scaling down to 1 pod: the leaving pods run aku -p end (flush, stop, reset), highest ordinal first.")
+	last := replicas - 1
+	d.say(`%s crashes (SIGKILL: no aku -p end runs). Its pairs keep their restart
+        points, so the others keep the log for it. Rows 16..18 are written on %s
+        meanwhile; the kubelet restarts the container, and aku rejoins by FLUSH:
+        no truncate, no copy, only the gap is sent.`, d.c.PodName(last), d.c.PodName(0))
+	if err := d.c.KillContainer(last); err != nil {
+		return err
+	}
+	if err := d.insert(ctx, 0, 16, 18); err != nil {
+		return err
+	}
+	if err := d.restart(ctx, last); err != nil {
+		return err
+	}
+	if err := d.show(ctx); err != nil {
+		return err
+	}
+
+	if err := d.exec(ctx, last, "What aku -p end would do on "+d.c.PodName(last)+" (--dry-run prints the plan and changes\n"+
+		"        nothing; its reasons and dependencies are left out here):", "aku", "-p", "end", "--dry-run"); err != nil {
+		return err
+	}
+	d.say("Scaling down to 1 pod: the leaving pods run aku -p end (flush, stop, reset), highest first.")
 	for n := replicas - 1; n >= 1; n-- {
 		name := d.c.PodName(n)
 		t, err := d.c.DeletePod(ctx, n)
@@ -136,7 +167,7 @@ func (d *demo) run() error {
 		return err
 	}
 
-	d.say("Scaling up to %d again: the returning pods truncate their tables and get every row by SYNC from the master pod.", replicas)
+	d.say("Scaling up to %d again: the returning pods were reset, so they SYNC from the master.", replicas)
 	for n := 2; n <= replicas; n++ {
 		if err := d.scale(ctx, n); err != nil {
 			return err
@@ -145,17 +176,69 @@ func (d *demo) run() error {
 	if err := d.show(ctx); err != nil {
 		return err
 	}
+	const want = "1..18 (18 rows)"
 	for i := 0; i < replicas; i++ {
 		ks, err := d.c.Keys(ctx, i, "T1")
 		if err != nil {
 			return err
 		}
-		if got := ranges(ks); got != "1..15 (15 rows)" {
-			return fmt.Errorf("%s holds %s, want rows 1..15", d.c.PodName(i), got)
+		if got := ranges(ks); got != want {
+			return fmt.Errorf("%s holds %s, want rows %s", d.c.PodName(i), got, want)
 		}
 	}
-	d.say("Done: every pod holds rows 1..15, each once. Removing the pods, DNS and network.")
+	d.say("Done: every pod holds rows 1..18, each once. Removing the pods, DNS and network.")
 	return nil
+}
+
+// restart restarts a killed pod's container, waits for its start and
+// prints aku's output of that start.
+func (d *demo) restart(ctx context.Context, i int) error {
+	began := time.Now()
+	if err := d.c.RestartContainer(ctx, i); err != nil {
+		return err
+	}
+	if err := d.c.WaitStarted(ctx, i); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, "  %s restarted in %.1fs; its entry point printed:\n", d.c.PodName(i), time.Since(began).Seconds())
+	log := d.c.Pod(i).Logs() // the new container's
+	d.printAku(log)
+	d.seen[i] = len(log)
+	return nil
+}
+
+// exec runs a command in a pod's container and prints its output.
+func (d *demo) exec(ctx context.Context, i int, title string, argv ...string) error {
+	d.say("%s", title)
+	r, err := d.c.Exec(ctx, i, 30*time.Second, argv...)
+	if err != nil {
+		return err
+	}
+	if r.ExitCode != 0 {
+		return fmt.Errorf("%s: exit code %d\n%s", strings.Join(argv, " "), r.ExitCode, r.Output)
+	}
+	for _, l := range strings.Split(strings.TrimRight(r.Output, "\n"), "\n") {
+		if t := strings.TrimSpace(l); strings.Contains(t, ": ") && !strings.HasPrefix(t, "note:") && !strings.HasPrefix(t, "warning:") &&
+			(strings.HasPrefix(t, "why:") || strings.HasPrefix(t, "after:") || strings.HasPrefix(t, "optional:") ||
+				strings.HasPrefix(t, "only if") || strings.HasPrefix(t, "if it fails:") || strings.HasPrefix(t, "steps:")) {
+			continue // a plan's details
+		}
+		fmt.Fprintf(d.out, "    %s\n", clip(strings.ReplaceAll(l, d.svc(), "")))
+	}
+	return nil
+}
+
+// svc is the headless Service's part of the pods' DNS names, which the
+// demo leaves out of long lines.
+func (d *demo) svc() string { return strings.TrimPrefix(d.c.Host(0), d.c.PodName(0)) }
+
+// clip keeps a line within the demo's width.
+func clip(l string) string {
+	const width = 94
+	if r := []rune(l); len(r) > width {
+		return string(r[:width-1]) + "…"
+	}
+	return l
 }
 
 // scale scales to n and prints the new pod's aku output.
@@ -180,7 +263,7 @@ func (d *demo) printAku(log string) {
 		case strings.HasPrefix(l, "AKU "):
 			fmt.Fprintf(d.out, "    %s\n", l)
 		case strings.HasPrefix(l, "[AKU]"):
-			fmt.Fprintf(d.out, "    %s\n", shorten(l))
+			fmt.Fprintf(d.out, "    %s\n", clip(strings.ReplaceAll(shorten(l), d.svc(), "")))
 		case strings.HasPrefix(l, "entrypoint: aku"):
 			fmt.Fprintf(d.out, "    (%s)\n", l)
 		}
@@ -210,14 +293,11 @@ func shorten(l string) string {
 	if i := strings.Index(msg, " sql="); i > 0 {
 		msg = msg[:i] + " " + strings.Trim(msg[i+5:], `"`)
 	}
-	if i := strings.Index(msg, " is not reachable ("); i > 0 {
-		msg = msg[:i] + " is not reachable: its side is skipped"
-	}
 	if i := strings.Index(msg, ` path=`); i > 0 {
 		msg = msg[:i]
 	}
 	if len(fields) == 4 {
-		return fmt.Sprintf("%-5s %-15s %-10s %s", fields[0], fields[2], fields[3], msg)
+		return fmt.Sprintf("%-5s %-14s %-10s %s", fields[0], fields[2], fields[3], msg)
 	}
 	return msg
 }
@@ -250,7 +330,7 @@ func (d *demo) show(ctx context.Context) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	fmt.Fprintf(d.out, "  %-16s %-22s %s\n", "pod", "T1 keys", "replications (started, XSN)")
+	fmt.Fprintf(d.out, "  %-15s %-24s %s\n", "pod", "T1 rows", "replication objects (NN:state/XSN)")
 	for i := 0; i < 6; i++ {
 		if d.c.Pod(i) == nil {
 			continue
@@ -270,13 +350,13 @@ func (d *demo) show(ctx context.Context) error {
 		sort.Strings(names)
 		var rs []string
 		for _, n := range names {
-			st := "stopped"
+			st := "off"
 			if repl[n].Started {
-				st = "started"
+				st = "run"
 			}
-			rs = append(rs, fmt.Sprintf("%s %s %d", n, st, repl[n].XSN))
+			rs = append(rs, fmt.Sprintf("%s:%s/%d", strings.TrimPrefix(n, "AKU_REP_"), st, repl[n].XSN))
 		}
-		fmt.Fprintf(d.out, "  %-16s %-22s %s\n", d.c.PodName(i), ranges(ks), strings.Join(rs, ", "))
+		fmt.Fprintf(d.out, "  %-15s %-24s %s\n", d.c.PodName(i), ranges(ks), strings.Join(rs, " "))
 	}
 	return nil
 }
