@@ -21,4 +21,12 @@ var (
 	ErrSlaveFailure = errors.New("slave failure")
 	// ErrUnsafe: aku refuses a step that could lose data.
 	ErrUnsafe = errors.New("refused: unsafe")
+	// ErrMarkerDir: the marker's directory, where aku also keeps its run
+	// lock and saved REPLICATION_DDL_ENABLE, is missing, not writable or full.
+	ErrMarkerDir = errors.New("marker directory unusable")
+	// ErrUntrustedFile: at the path of one of aku's own files (the marker,
+	// the run lock, the saved REPLICATION_DDL_ENABLE) is something aku did
+	// not write as it is: a symbolic link, not a regular file, another
+	// owner or mode, other contents.
+	ErrUntrustedFile = errors.New("untrusted file")
 )

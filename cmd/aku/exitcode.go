@@ -15,8 +15,8 @@ const (
 	exitOK             = 0  // success
 	exitInternal       = 1  // an error aku does not classify (a bug: please report it)
 	exitUsage          = 2  // bad command line: unknown option, missing or wrong -p action
-	exitConfig         = 3  // aku.conf (or the password file) is invalid
-	exitEnvironment    = 4  // ALTIBASE_HOME unset, pod name without a valid ordinal, no ODBC support
+	exitConfig         = 3  // aku.conf (or the password file) is invalid, or not a regular file within the size limit
+	exitEnvironment    = 4  // ALTIBASE_HOME unset, pod name without a valid ordinal, no ODBC support, marker directory missing or not writable
 	exitLocked         = 5  // another aku run on this pod holds the run lock
 	exitDuplicateStart = 6  // start found the completion marker: start already ran
 	exitUnreachable    = 7  // a server aku cannot do without did not answer
@@ -28,6 +28,7 @@ const (
 	exitUnsafe         = 13 // aku refused a step that could lose data
 	exitInterrupted    = 14 // SIGINT or SIGTERM stopped the run: run the same command again to finish it
 	exitRefused        = 15 // a server refused aku's session: wrong SYS password, REMOTE_SYSDBA_ENABLE = 0 ...
+	exitUntrustedFile  = 16 // at the path of the marker, run lock or saved REPLICATION_DDL_ENABLE is something aku did not write
 )
 
 // errUsage marks command-line errors; errEnvironment marks a process
@@ -51,8 +52,10 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.Is(err, conf.ErrInvalid):
 		return exitConfig
-	case errors.Is(err, errEnvironment), errors.Is(err, podlife.ErrIdentity):
+	case errors.Is(err, errEnvironment), errors.Is(err, podlife.ErrIdentity), errors.Is(err, podlife.ErrMarkerDir):
 		return exitEnvironment
+	case errors.Is(err, podlife.ErrUntrustedFile):
+		return exitUntrustedFile
 	case errors.Is(err, podlife.ErrLocked):
 		return exitLocked
 	case errors.Is(err, podlife.ErrDuplicateStart):

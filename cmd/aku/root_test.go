@@ -164,6 +164,8 @@ func TestExitCodes(t *testing.T) {
 		{wrap(podlife.ErrUnsafe), exitUnsafe},
 		{wrap(context.Canceled), exitInterrupted},
 		{wrap(replication.ErrRefused), exitRefused},
+		{wrap(podlife.ErrMarkerDir), exitEnvironment},
+		{wrap(podlife.ErrUntrustedFile), exitUntrustedFile},
 		{fmt.Errorf("%w: %w", replication.ErrStatement, context.Canceled), exitInterrupted},
 	}
 	seen := map[int]bool{}
@@ -173,7 +175,7 @@ func TestExitCodes(t *testing.T) {
 		}
 		seen[tt.want] = true
 	}
-	for code := exitOK; code <= exitRefused; code++ {
+	for code := exitOK; code <= exitUntrustedFile; code++ {
 		if !seen[code] {
 			t.Errorf("exit code %d is not covered by this table", code)
 		}
