@@ -24,6 +24,9 @@ func runPod(ctx context.Context, o *options) error {
 	if err != nil {
 		return err
 	}
+	if o.commit != nil && !o.commit() {
+		return ctx.Err() // a signal came while reading the configuration
+	}
 	return podRun(ctx, o.stdout, in, o.dryRun)
 }
 

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +25,11 @@ type options struct {
 	output       string // -i --output text|json
 	dryRun       bool   // -p ... --dry-run
 	logFormat    string // -p ... --log-format text|json
+
+	// commit is called before a lifecycle run starts changing things; it
+	// reports false when a signal came first (see interruptible). nil
+	// commits at once.
+	commit func() bool
 }
 
 // podActions are the values -p accepts (spec §5).
@@ -35,14 +38,14 @@ var podActions = []string{"start", "end", "clean"}
 // run executes aku with args and returns its exit code. Errors are printed
 // once, here, to stderr.
 func run(args []string, stdout, stderr io.Writer, env environment) int {
-	// SIGTERM as well as SIGINT cancels the run rather than killing it, so
-	// that a failed run still restores what it changed (podlife's guards,
-	// e.g. REPLICATION_DDL_ENABLE) before aku exits.
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	cmd := newRootCommand(&options{stdout: stdout, stderr: stderr, env: env})
-	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(ctx)
+	// SIGINT and SIGTERM end the run at once until it starts changing
+	// things, and from then on cancel it, so that it still restores what it
+	// changed before aku exits (signal.go).
+	err := interruptible(func(ctx context.Context, commit func() bool) error {
+		cmd := newRootCommand(&options{stdout: stdout, stderr: stderr, env: env, commit: commit})
+		cmd.SetArgs(args)
+		return cmd.ExecuteContext(ctx)
+	})
 	if err == nil {
 		return exitOK
 	}
