@@ -18,7 +18,7 @@ import (
 // aku's user, with the mode below and the exact contents aku writes;
 // anything else is refused with ErrUntrustedFile, a message naming the path
 // and what is wrong (never what the file holds) and the command that
-// clears it (docs/configuration.md, "Files aku keeps").
+// clears it (docs/configuration.md, "Files aku keeps next to the marker").
 const (
 	markerMode  fs.FileMode = 0o644 // the startup probe reads it (spec §2)
 	journalMode fs.FileMode = 0o600
