@@ -28,7 +28,7 @@ const (
 	exitUnsafe         = 13 // aku refused a step that could lose data
 	exitInterrupted    = 14 // SIGINT or SIGTERM stopped the run: run the same command again to finish it
 	exitRefused        = 15 // a server refused aku's session: wrong SYS password, REMOTE_SYSDBA_ENABLE = 0 ...
-	exitUntrustedFile  = 16 // at the path of the marker, run lock or saved REPLICATION_DDL_ENABLE is something aku did not write
+	exitUntrustedFile  = 18 // at the path of the marker, run lock or saved REPLICATION_DDL_ENABLE is something aku did not write
 )
 
 // errUsage marks command-line errors; errEnvironment marks a process

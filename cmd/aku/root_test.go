@@ -179,7 +179,7 @@ func TestExitCodes(t *testing.T) {
 		}
 		seen[tt.want] = true
 	}
-	for code := exitOK; code <= exitUntrustedFile; code++ {
+	for code := exitOK; code <= exitRefused; code++ {
 		if !seen[code] {
 			t.Errorf("exit code %d is not covered by this table", code)
 		}
