@@ -1,11 +1,14 @@
 package conf
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -146,6 +149,37 @@ func Parse(filename string, src []byte, ov Overrides) (*Config, []Warning, error
 	return cfg, warnings, err
 }
 
+// Masked stands for a secret in aku's output.
+const Masked = "********"
+
+// secretProperties hold a password, or may (a connection string with PWD=).
+var secretProperties = []string{"AKU_SYS_PASSWORD", legacyPasswordKey, "AKU_CONNECTION_STRING"}
+
+// quotedInMessage is a quoted fragment of the source in a syntax error.
+var quotedInMessage = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// maskOnSecretLine returns msg, a syntax error at line of src, with every
+// quoted fragment masked when that line sets a secret property: the
+// parser quotes the text it stumbled on, which there is part of a password.
+func maskOnSecretLine(src []byte, line int, msg string) string {
+	text := src
+	for i := 1; i < line; i++ {
+		nl := bytes.IndexByte(text, '\n')
+		if nl < 0 {
+			return msg
+		}
+		text = text[nl+1:]
+	}
+	if nl := bytes.IndexByte(text, '\n'); nl >= 0 {
+		text = text[:nl]
+	}
+	name := strings.FieldsFunc(string(text), func(r rune) bool { return r == ' ' || r == '\t' || r == '=' || r == '\ufeff' })
+	if len(name) == 0 || !slices.Contains(secretProperties, name[0]) {
+		return msg
+	}
+	return quotedInMessage.ReplaceAllLiteralString(msg, `"`+Masked+`"`)
+}
+
 // decoder collects the errors and warnings of one validation.
 type decoder struct {
 	file     string
@@ -199,7 +233,7 @@ func parse(filename string, src []byte, ov Overrides) (*Config, []Warning, Posit
 	if err != nil {
 		var pe *parser.Error
 		if errors.As(err, &pe) {
-			return nil, nil, Position{}, &Error{Pos: pos(pe.Pos), Msg: pe.Msg}
+			return nil, nil, Position{}, &Error{Pos: pos(pe.Pos), Msg: maskOnSecretLine(src, pe.Pos.Line, pe.Msg)}
 		}
 		return nil, nil, Position{}, &Error{Pos: Position{File: filename}, Msg: err.Error()}
 	}

@@ -140,3 +140,30 @@ func TestReadBounded(t *testing.T) {
 		t.Fatalf("a password of %d bytes: %v", MaxPasswordBytes, err)
 	}
 }
+
+// TestSyntaxErrorsHideSecrets: the parser quotes the text it stumbled on;
+// on a line that sets a password or the connection string that is part of
+// a secret, and the message shows it masked. Other lines keep theirs.
+func TestSyntaxErrorsHideSecrets(t *testing.T) {
+	tests := []struct{ line, want string }{
+		{`AKU_SYS_PASSWORD = Kn0wn S3cret`, `a.conf:3:26: unexpected "********" after the value of AKU_SYS_PASSWORD`},
+		{`AKU_SYS_PASSWORD = Kn0wn#S3cret`, `a.conf:3:25: '#' right after the value "********" is ambiguous`},
+		{`AKU_SYS_PASWWORD = Kn0"wnS3cret"`, `a.conf:3:23: a quote inside the value "********" is ambiguous`},
+		{`  AKU_SYS_PASSWORD="Kn0wn"S3cret`, `a.conf:3:`},
+		{`AKU_CONNECTION_STRING = DSN={host};PWD=Kn0wn S3cret`, `a.conf:3:`},
+		{`AKU_STS_NAME = Kn0wn#S3cret`, `a.conf:3:21: '#' right after the value "Kn0wn" is ambiguous`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			src := "AKU_STS_NAME = sts\nAKU_SVC_NAME = svc\n" + tt.line + "\n" + loadTestRepl
+			_, _, err := Parse("a.conf", []byte(src), Overrides{})
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Fatalf("error %v, want it to start with %q", err, tt.want)
+			}
+			secret := !strings.HasPrefix(tt.line, "AKU_STS_NAME")
+			if shown := strings.Contains(err.Error(), "Kn0") || strings.Contains(err.Error(), "S3c"); shown == secret {
+				t.Errorf("error %q: secret shown = %v", err, shown)
+			}
+		})
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/aku-project/aku/conf"
 )
 
 // DefaultConnectTimeout is the login timeout, in seconds, of the default
@@ -86,11 +88,8 @@ func quoteODBCValue(v string) string {
 	return "{" + strings.ReplaceAll(v, "}", "}}") + "}"
 }
 
-// Masked stands for a secret in aku's output.
-const Masked = "********"
-
 // RedactTemplate returns the connection-string template tmpl with the value
-// of every attribute that carries a secret replaced by Masked, so that a
+// of every attribute that carries a secret replaced by conf.Masked, so that a
 // template can be shown or quoted in an error without a password written
 // into it. An attribute carries a secret when its keyword contains PWD,
 // PASSW (Password, Passwd, SSLPassword ...), SECRET or TOKEN, in any case;
@@ -119,7 +118,7 @@ func RedactTemplate(tmpl string) string {
 		case value == "{password}":
 			b.WriteString(value)
 		case secretKeyword(key):
-			b.WriteString(Masked)
+			b.WriteString(conf.Masked)
 		default:
 			b.WriteString(redactPairs(value))
 		}
@@ -169,7 +168,7 @@ func redactPairs(value string) string {
 		if !secretKeyword(m[1]) {
 			return pair
 		}
-		return m[1] + m[2] + Masked
+		return m[1] + m[2] + conf.Masked
 	})
 }
 

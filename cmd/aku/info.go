@@ -96,7 +96,7 @@ type infoItem struct {
 // masked: the SYS password, and any password written into the
 // connection-string template (replication.RedactTemplate).
 func newInfo(cfg *conf.Config, id podlife.Identity, showPassword bool) infoJSON {
-	pw, template := replication.Masked, replication.RedactTemplate(cfg.ConnectionString)
+	pw, template := conf.Masked, replication.RedactTemplate(cfg.ConnectionString)
 	if showPassword {
 		pw, template = cfg.SysPassword, cfg.ConnectionString
 	}
