@@ -297,19 +297,9 @@ func placeError(doing, path string, err error) error {
 	default:
 		return fmt.Errorf("%s %s: %w", doing, path, err)
 	}
-	return fmt.Errorf("%w: %s %s: %s (%v)", ErrMarkerDir, doing, path, what, unwrapPath(err))
-}
-
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
+	var errno syscall.Errno
+	errors.As(err, &errno) // the three classes above are all errnos
+	return fmt.Errorf("%w: %s %s: %s (%v)", ErrMarkerDir, doing, path, what, errno)
 }
 
 // shellQuote quotes s for a POSIX shell, for commands in messages.
