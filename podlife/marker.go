@@ -20,7 +20,7 @@ import (
 // and what is wrong (never what the file holds) and the command that
 // clears it (docs/configuration.md, "Files aku keeps next to the marker").
 const (
-	markerMode  fs.FileMode = 0o644 // the startup probe reads it (spec §2)
+	markerMode  fs.FileMode = 0o644 // the startupProbe cats it (docs/configuration.md)
 	journalMode fs.FileMode = 0o600
 	lockMode    fs.FileMode = 0o600
 )

@@ -105,7 +105,7 @@ func TestModulePath(t *testing.T) {
 		{"/home/builder/src/aku/", "/home/builder/src/aku/podlife/execute.go", "podlife/execute.go"},
 		{"github.com/aku-project/aku/", "github.com/aku-project/aku/podlife/execute.go", "podlife/execute.go"},
 		{"github.com/aku-project/aku/", "github.com/aku-project/aku/cmd/aku/pod.go", "cmd/aku/pod.go"},
-		{"/home/builder/src/aku/", "/root/go/pkg/mod/example.com/dep@v1.0.0/log/log.go", "log/log.go"},
+		{"/home/builder/src/aku/", "/home/builder/go/pkg/mod/example.com/dep@v1.0.0/log/log.go", "log/log.go"},
 		{"", "/home/builder/src/aku/podlife/execute.go", "podlife/execute.go"},
 	}
 	for _, tt := range tests {
