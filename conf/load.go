@@ -1,11 +1,18 @@
 package conf
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
+	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/alecthomas/participle/v2/lexer"
 
@@ -38,26 +45,92 @@ const (
 	maxErrors           = 20 // errors reported at once; the rest are dropped
 )
 
-// Load reads and validates the configuration at path. Besides Parse's
-// warnings it warns when the file holds a password and is readable by
-// group or others.
+// Size limits of the files aku reads (docs/configuration.md). A real
+// aku.conf is a few kilobytes and a password a few dozen bytes; the limits
+// are far above both, and low enough that a wrong path (/dev/zero, a log
+// file) fails at once with a clear error instead of exhausting memory.
+const (
+	MaxConfigBytes   = 16 << 20 // aku.conf
+	MaxPasswordBytes = 64 << 10 // the file named by AKU_SYS_PASSWORD_FILE
+)
+
+// Load reads and validates the configuration at path, which must be a
+// regular file of at most MaxConfigBytes. Besides Parse's warnings it warns
+// when the file holds a password and is readable by group or others.
 func Load(path string, ov Overrides) (*Config, []Warning, error) {
-	src, err := os.ReadFile(path)
+	src, fi, err := readFile(path, MaxConfigBytes, "an aku.conf")
 	if err != nil {
-		return nil, nil, &Error{Pos: Position{File: path}, Msg: fmt.Sprintf("reading the configuration: %v", unwrapPathError(err))}
+		return nil, nil, &Error{Pos: Position{File: path}, Msg: fmt.Sprintf("reading the configuration: %v", err)}
 	}
 	cfg, warnings, pwPos, err := parse(path, src, ov)
 	if err != nil {
 		return nil, warnings, err
 	}
-	if pwPos.Line > 0 {
-		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o044 != 0 {
-			warnings = append(warnings, Warning{Pos: pwPos, Message: fmt.Sprintf(
-				"the file holds the SYS password and is readable by group or others (mode %04o): chmod 600 it, or give the password in AKU_SYS_PASSWORD_FILE",
-				fi.Mode().Perm())})
-		}
+	if pwPos.Line > 0 && fi.Mode().Perm()&0o044 != 0 {
+		warnings = append(warnings, Warning{Pos: pwPos, Message: fmt.Sprintf(
+			"the file holds the SYS password and is readable by group or others (mode %04o): chmod 600 it, or give the password in AKU_SYS_PASSWORD_FILE",
+			fi.Mode().Perm())})
 	}
 	return cfg, warnings, nil
+}
+
+// readFile reads the regular file at path, of at most limit bytes (what
+// names the kind of file in the message). It opens with O_NONBLOCK, so that
+// a named pipe cannot block it, and checks what it opened before reading:
+// a device such as /dev/zero, a pipe or a directory is refused, and so is a
+// file over the limit. Symbolic links are followed: Kubernetes mounts
+// ConfigMaps and Secrets through them. The error says what is wrong,
+// without the path (the caller's message starts with it).
+func readFile(path string, limit int64, what string) ([]byte, fs.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		if fi, serr := os.Stat(path); serr == nil && !fi.Mode().IsRegular() {
+			return nil, nil, notRegular(fi) // a socket cannot be opened (ENXIO)
+		}
+		return nil, nil, unwrapPathError(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, unwrapPathError(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, notRegular(fi)
+	}
+	tooLarge := fmt.Errorf("the file is larger than the %d MiB %s may be", limit>>20, what)
+	if limit < 1<<20 {
+		tooLarge = fmt.Errorf("the file is larger than the %d KiB %s may be", limit>>10, what)
+	}
+	if fi.Size() > limit {
+		return nil, nil, tooLarge
+	}
+	// The size may change under the read: read one byte past the limit.
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, nil, unwrapPathError(err)
+	}
+	if int64(len(b)) > limit {
+		return nil, nil, tooLarge
+	}
+	return b, fi, nil
+}
+
+// notRegular says what fi is instead of a regular file.
+func notRegular(fi fs.FileInfo) error {
+	kind := "not a regular file"
+	switch t := fi.Mode().Type(); {
+	case t&fs.ModeDir != 0:
+		kind = "a directory"
+	case t&fs.ModeNamedPipe != 0:
+		kind = "a named pipe"
+	case t&fs.ModeSocket != 0:
+		kind = "a socket"
+	case t&fs.ModeCharDevice != 0:
+		kind = "a character device"
+	case t&fs.ModeDevice != 0:
+		kind = "a block device"
+	}
+	return fmt.Errorf("it is %s, not a regular file", kind)
 }
 
 func unwrapPathError(err error) error {
@@ -74,6 +147,37 @@ func unwrapPathError(err error) error {
 func Parse(filename string, src []byte, ov Overrides) (*Config, []Warning, error) {
 	cfg, warnings, _, err := parse(filename, src, ov)
 	return cfg, warnings, err
+}
+
+// Masked stands for a secret in aku's output.
+const Masked = "********"
+
+// secretProperties hold a password, or may (a connection string with PWD=).
+var secretProperties = []string{"AKU_SYS_PASSWORD", legacyPasswordKey, "AKU_CONNECTION_STRING"}
+
+// quotedInMessage is a quoted fragment of the source in a syntax error.
+var quotedInMessage = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// maskOnSecretLine returns msg, a syntax error at line of src, with every
+// quoted fragment masked when that line sets a secret property: the
+// parser quotes the text it stumbled on, which there is part of a password.
+func maskOnSecretLine(src []byte, line int, msg string) string {
+	text := src
+	for i := 1; i < line; i++ {
+		nl := bytes.IndexByte(text, '\n')
+		if nl < 0 {
+			return msg
+		}
+		text = text[nl+1:]
+	}
+	if nl := bytes.IndexByte(text, '\n'); nl >= 0 {
+		text = text[:nl]
+	}
+	name := strings.FieldsFunc(string(text), func(r rune) bool { return r == ' ' || r == '\t' || r == '=' || r == '\ufeff' })
+	if len(name) == 0 || !slices.Contains(secretProperties, name[0]) {
+		return msg
+	}
+	return quotedInMessage.ReplaceAllLiteralString(msg, `"`+Masked+`"`)
 }
 
 // decoder collects the errors and warnings of one validation.
@@ -129,7 +233,7 @@ func parse(filename string, src []byte, ov Overrides) (*Config, []Warning, Posit
 	if err != nil {
 		var pe *parser.Error
 		if errors.As(err, &pe) {
-			return nil, nil, Position{}, &Error{Pos: pos(pe.Pos), Msg: pe.Msg}
+			return nil, nil, Position{}, &Error{Pos: pos(pe.Pos), Msg: maskOnSecretLine(src, pe.Pos.Line, pe.Msg)}
 		}
 		return nil, nil, Position{}, &Error{Pos: Position{File: filename}, Msg: err.Error()}
 	}
@@ -287,9 +391,9 @@ func (d *decoder) password(cfg *Config, entries map[string]*parser.Entry, ov Ove
 		}
 		cfg.SysPassword, cfg.PasswordSource = ov.SysPassword, SourceEnvironment
 	case ov.SysPasswordFile != "":
-		b, err := os.ReadFile(ov.SysPasswordFile)
+		b, _, err := readFile(ov.SysPasswordFile, MaxPasswordBytes, "a password file")
 		if err != nil {
-			d.errorf(Position{File: ov.SysPasswordFile}, "reading the password named by AKU_SYS_PASSWORD_FILE: %v", unwrapPathError(err))
+			d.errorf(Position{File: ov.SysPasswordFile}, "reading the password named by AKU_SYS_PASSWORD_FILE: %v", err)
 			return filePos
 		}
 		s := string(b)
@@ -331,27 +435,24 @@ func (d *decoder) connectionString(cfg *Config, entries map[string]*parser.Entry
 	cfg.ConnectionString = v
 }
 
-// integer parses a decimal integer value and checks its range.
+// integer parses a decimal integer value and checks its range. A number
+// out of range, however long, is reported with the range it must be in.
 func (d *decoder) integer(at Position, name, v string, lo, hi int64) (int64, bool) {
 	digits := strings.TrimPrefix(v, "-")
-	if digits == "" || strings.Trim(digits, "0123456789") != "" || len(digits) > 18 {
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
 		d.errorf(at, "%s %q is not an integer", name, v)
 		return 0, false
 	}
-	var n int64
-	for _, c := range digits {
-		n = n*10 + int64(c-'0')
-	}
-	if strings.HasPrefix(v, "-") {
-		n = -n
-	}
-	if n < lo || n > hi {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < lo || n > hi {
+		shown := v
+		if len(v) > 20 { // past int64: not every digit
+			shown = fmt.Sprintf("%s… (%d digits)", v[:16], len(digits))
+		}
 		if lo == 0 && hi == 1 {
-			d.errorf(at, "%s must be 0 or 1, not %d", name, n)
-		} else if hi == maxUint32 {
-			d.errorf(at, "%s must be at least %d, not %d", name, lo, n)
+			d.errorf(at, "%s must be 0 or 1, not %s", name, shown)
 		} else {
-			d.errorf(at, "%s must be between %d and %d, not %d", name, lo, hi, n)
+			d.errorf(at, "%s must be between %d and %d, not %s", name, lo, hi, shown)
 		}
 		return 0, false
 	}

@@ -28,4 +28,12 @@ var (
 	ErrIncomplete = errors.New("start incomplete")
 	// ErrUnsafe: aku refuses a step that could lose data.
 	ErrUnsafe = errors.New("refused: unsafe")
+	// ErrMarkerDir: the marker's directory, where aku also keeps its run
+	// lock and saved REPLICATION_DDL_ENABLE, is missing, not writable or full.
+	ErrMarkerDir = errors.New("marker directory unusable")
+	// ErrUntrustedFile: at the path of one of aku's own files (the marker,
+	// the run lock, the saved REPLICATION_DDL_ENABLE) is something aku did
+	// not write as it is: a symbolic link, not a regular file, another
+	// owner or mode, other contents.
+	ErrUntrustedFile = errors.New("untrusted file")
 )

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"syscall"
 	"time"
@@ -24,9 +25,9 @@ const lockPollInterval = 50 * time.Millisecond
 // with ErrLocked when another process holds it; otherwise it retries until
 // wait has passed or ctx ends, then fails with ErrLocked.
 func acquireLock(ctx context.Context, path string, wait time.Duration, clock Clock) (*runLock, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := openLock(path)
 	if err != nil {
-		return nil, fmt.Errorf("opening the run lock %s: %w", path, err)
+		return nil, err
 	}
 	deadline := clock.Now().Add(wait)
 	for {
@@ -49,6 +50,48 @@ func acquireLock(ctx context.Context, path string, wait time.Duration, clock Clo
 			f.Close()
 			return nil, fmt.Errorf("%w: waiting for %s: %w", ErrLocked, path, err)
 		}
+	}
+}
+
+// openLock opens the run lock file at path, creating it if need be. It
+// follows no symbolic link (a dangling one would make it create the
+// link's target) and accepts only what aku creates there: an empty
+// regular file of aku's user with lockMode.
+func openLock(path string) (*os.File, error) {
+	lf := ownFile{path: path, mode: lockMode, what: "aku's run lock:"}
+	const doing = "opening the run lock"
+	for attempt := 0; ; attempt++ {
+		// O_EXCL fails on anything at path, a symbolic link included.
+		f, err := openNoFollow(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, lockMode)
+		if err == nil {
+			if err := f.Chmod(lockMode); err != nil { // exact, whatever the umask
+				f.Close()
+				return nil, fmt.Errorf("%s %s: %w", doing, path, err)
+			}
+			return f, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, placeError(doing, path, err)
+		}
+		f, err = openNoFollow(path, os.O_RDWR, 0)
+		if errors.Is(err, fs.ErrNotExist) && attempt < 3 {
+			continue // removed in between: create it
+		}
+		if err != nil {
+			return nil, lf.refused(doing, err)
+		}
+		fi, err := f.Stat()
+		if err == nil {
+			err = lf.check(fi)
+		}
+		if err == nil && fi.Size() != 0 {
+			err = lf.untrusted("is not empty, and aku writes nothing in it", false)
+		}
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		return f, nil
 	}
 }
 

@@ -62,9 +62,17 @@ func TestDDLJournal(t *testing.T) {
 	if _, ok, _ := m.readDDLJournal(); ok {
 		t.Error("journal still there after remove")
 	}
-	os.WriteFile(m.ddlJournalPath(), []byte("x\n"), 0o644)
-	if _, _, err := m.readDDLJournal(); err == nil {
-		t.Error("a corrupt journal was accepted")
+	if err := m.writeDDLJournal(1); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, err := m.readDDLJournal(); v != 1 || !ok || err != nil {
+		t.Fatalf("read back = %d, %v, %v", v, ok, err)
+	}
+	if fi, err := os.Lstat(m.ddlJournalPath()); err != nil || fi.Mode() != journalMode {
+		t.Errorf("journal mode = %v, %v; want %v", fi.Mode(), err, journalMode)
+	}
+	if err := m.writeDDLJournal(2); err == nil {
+		t.Error("REPLICATION_DDL_ENABLE = 2 was saved: nothing but 0 or 1 is ever read back")
 	}
 }
 

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/aku-project/aku/conf"
 )
 
 // DefaultConnectTimeout is the login timeout, in seconds, of the default
@@ -50,7 +53,7 @@ var ErrTemplate = errors.New("invalid connection-string template")
 // {host} is an error: aku would connect every pod's session to one server.
 func ExpandTemplate(tmpl, host string, port int, user, password string) (string, error) {
 	if !strings.Contains(tmpl, "{host}") {
-		return "", fmt.Errorf("%w: %q has no {host} placeholder", ErrTemplate, redact(tmpl))
+		return "", fmt.Errorf("%w: %q has no {host} placeholder", ErrTemplate, RedactTemplate(tmpl))
 	}
 	values := map[string]string{
 		"{host}":     host,
@@ -85,19 +88,97 @@ func quoteODBCValue(v string) string {
 	return "{" + strings.ReplaceAll(v, "}", "}}") + "}"
 }
 
-// redact hides a literal password in a template quoted in an error, so a
-// misconfigured AKU_CONNECTION_STRING does not print a secret.
-func redact(tmpl string) string {
-	parts := strings.Split(tmpl, ";")
-	for i, p := range parts {
-		k, _, ok := strings.Cut(p, "=")
-		if !ok {
+// RedactTemplate returns the connection-string template tmpl with the value
+// of every attribute that carries a secret replaced by conf.Masked, so that a
+// template can be shown or quoted in an error without a password written
+// into it. An attribute carries a secret when its keyword contains PWD,
+// PASSW (Password, Passwd, SSLPassword ...), SECRET or TOKEN, in any case;
+// the same rule applies to key=value pairs inside a braced value, such as
+// psqlODBC's pqopt={password=...}. The {password} placeholder is kept: it
+// is not a secret. Values are read as ODBC does: up to the next ';', or
+// in braces with '}}' standing for '}'.
+func RedactTemplate(tmpl string) string {
+	var b strings.Builder
+	for rest := tmpl; rest != ""; {
+		// One attribute: keyword, '=', value; then ';'.
+		eq := strings.IndexAny(rest, "=;")
+		if eq < 0 || rest[eq] == ';' {
+			end := len(rest)
+			if eq >= 0 {
+				end = eq + 1
+			}
+			b.WriteString(rest[:end])
+			rest = rest[end:]
 			continue
 		}
-		switch strings.ToUpper(strings.TrimSpace(k)) {
-		case "PWD", "PASSWORD":
-			parts[i] = k + "=***"
+		key := rest[:eq]
+		value, after := odbcValue(rest[eq+1:])
+		b.WriteString(key + "=")
+		switch {
+		case value == "{password}":
+			b.WriteString(value)
+		case secretKeyword(key):
+			b.WriteString(conf.Masked)
+		default:
+			b.WriteString(redactPairs(value))
+		}
+		rest = after
+	}
+	return b.String()
+}
+
+// odbcValue splits s, which starts with an attribute's value, into the
+// value (braces included) and what follows it (from the ';' on).
+func odbcValue(s string) (value, rest string) {
+	if strings.HasPrefix(strings.TrimLeft(s, " "), "{") {
+		for i := strings.IndexByte(s, '{') + 1; i < len(s); i++ {
+			if s[i] != '}' {
+				continue
+			}
+			if i+1 < len(s) && s[i+1] == '}' {
+				i++ // '}}' is a '}' inside the value
+				continue
+			}
+			rest := s[i+1:]
+			if j := strings.IndexByte(rest, ';'); j >= 0 {
+				return s[:i+1] + rest[:j], rest[j:]
+			}
+			return s, ""
+		}
+		return s, "" // unclosed: the rest is the value
+	}
+	if j := strings.IndexByte(s, ';'); j >= 0 {
+		return s[:j], s[j:]
+	}
+	return s, ""
+}
+
+// innerPair is a key=value pair inside a braced value, as libpq's
+// connection options write them (value bare or in single quotes).
+var innerPair = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_]*)(\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s'{}]+)`)
+
+// redactPairs masks the values of secret keywords among the key=value
+// pairs inside value.
+func redactPairs(value string) string {
+	if !strings.Contains(value, "=") {
+		return value
+	}
+	return innerPair.ReplaceAllStringFunc(value, func(pair string) string {
+		m := innerPair.FindStringSubmatch(pair)
+		if !secretKeyword(m[1]) {
+			return pair
+		}
+		return m[1] + m[2] + conf.Masked
+	})
+}
+
+// secretKeyword reports whether a connection-string keyword names a secret.
+func secretKeyword(key string) bool {
+	k := strings.ToUpper(strings.TrimSpace(key))
+	for _, s := range []string{"PWD", "PASSW", "SECRET", "TOKEN"} {
+		if strings.Contains(k, s) {
+			return true
 		}
 	}
-	return strings.Join(parts, ";")
+	return false
 }

@@ -94,8 +94,32 @@ func TestExpandTemplateWithoutHost(t *testing.T) {
 	if !errors.Is(err, ErrTemplate) {
 		t.Fatalf("error %v does not wrap ErrTemplate", err)
 	}
-	want := `invalid connection-string template: "SERVER=db;PORT={port};PWD=***" has no {host} placeholder`
+	want := `invalid connection-string template: "SERVER=db;PORT={port};PWD=********" has no {host} placeholder`
 	if err.Error() != want {
 		t.Errorf("error\n%s\nwant\n%s", err, want)
+	}
+}
+
+func TestRedactTemplate(t *testing.T) {
+	tests := []struct{ name, tmpl, want string }{
+		{"placeholders stay", DefaultTemplate("/h"), DefaultTemplate("/h")},
+		{"PWD", "DSN={host};UID=SYS;PWD=manager;X=1", "DSN={host};UID=SYS;PWD=********;X=1"},
+		{"Password, lower case, spaces", "DSN={host}; password = s3cret ;X=1", "DSN={host}; password =********;X=1"},
+		{"braced value with ';' and '}}'", "DSN={host};Pwd={a;b}}c};X=1", "DSN={host};Pwd=********;X=1"},
+		{"unclosed brace", "DSN={host};PWD={abc;X=1", "DSN={host};PWD=********"},
+		{"last attribute", "DSN={host};PASSWD=p", "DSN={host};PASSWD=********"},
+		{"other keywords that carry secrets", "DSN={host};SSLPassword=a;PRIV_KEY_FILE_PWD=b;ClientSecret=c;AccessToken=d;ENCRYPTPWD=e",
+			"DSN={host};SSLPassword=********;PRIV_KEY_FILE_PWD=********;ClientSecret=********;AccessToken=********;ENCRYPTPWD=********"},
+		{"libpq options inside pqopt", "SERVER={host};pqopt={connect_timeout=3 password=s3cret sslpassword='a b\\' c'}",
+			"SERVER={host};pqopt={connect_timeout=3 password=******** sslpassword=********}"},
+		{"nothing secret", "SERVER={host};PORT={port};pqopt={connect_timeout=3}", "SERVER={host};PORT={port};pqopt={connect_timeout=3}"},
+		{"empty attributes and no '='", ";;DSN={host};;FLAG;PWD=x;", ";;DSN={host};;FLAG;PWD=********;"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RedactTemplate(tt.tmpl); got != tt.want {
+				t.Errorf("RedactTemplate(%q)\n got: %s\nwant: %s", tt.tmpl, got, tt.want)
+			}
+		})
 	}
 }

@@ -15,8 +15,8 @@ const (
 	exitOK             = 0  // success
 	exitInternal       = 1  // an error aku does not classify (a bug: please report it)
 	exitUsage          = 2  // bad command line: unknown option, missing or wrong -p action
-	exitConfig         = 3  // aku.conf (or the password file) is invalid
-	exitEnvironment    = 4  // ALTIBASE_HOME unset, pod name without a valid ordinal, no ODBC support
+	exitConfig         = 3  // aku.conf (or the password file) is invalid, or not a regular file within the size limit
+	exitEnvironment    = 4  // ALTIBASE_HOME unset, pod name without a valid ordinal, no ODBC support, marker directory missing or not writable
 	exitLocked         = 5  // another aku run on this pod holds the run lock
 	exitDuplicateStart = 6  // start found the completion marker: start already ran
 	exitUnreachable    = 7  // a server aku cannot do without did not answer
@@ -30,6 +30,7 @@ const (
 	exitRefused        = 15 // a server refused aku's session: wrong SYS password, REMOTE_SYSDBA_ENABLE = 0 ...
 	exitRestartKept    = 16 // end stopped the replications but could not flush them all, so it reset none
 	exitIncomplete     = 17 // start ran, but its closing check found a pair not built on both sides
+	exitUntrustedFile  = 18 // at the path of the marker, run lock or saved REPLICATION_DDL_ENABLE is something aku did not write
 )
 
 // errUsage marks command-line errors; errEnvironment marks a process
@@ -53,8 +54,10 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.Is(err, conf.ErrInvalid):
 		return exitConfig
-	case errors.Is(err, errEnvironment), errors.Is(err, podlife.ErrIdentity), errors.Is(err, replication.ErrDriver):
+	case errors.Is(err, errEnvironment), errors.Is(err, podlife.ErrIdentity), errors.Is(err, replication.ErrDriver), errors.Is(err, podlife.ErrMarkerDir):
 		return exitEnvironment
+	case errors.Is(err, podlife.ErrUntrustedFile):
+		return exitUntrustedFile
 	case errors.Is(err, podlife.ErrLocked):
 		return exitLocked
 	case errors.Is(err, podlife.ErrDuplicateStart):

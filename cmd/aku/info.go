@@ -13,9 +13,6 @@ import (
 	"github.com/aku-project/aku/replication"
 )
 
-// maskedPassword replaces the SYS password in aku -i unless --show-password.
-const maskedPassword = "********"
-
 // runInfo prints the parsed configuration (aku -i, spec §5). Problems with
 // the pod identity are warnings here: -i is also run by hand, outside the
 // StatefulSet, to check a configuration.
@@ -95,10 +92,13 @@ type infoItem struct {
 	Partition string `json:"partition,omitempty"`
 }
 
+// newInfo builds what aku -i prints. Unless showPassword, every secret is
+// masked: the SYS password, and any password written into the
+// connection-string template (replication.RedactTemplate).
 func newInfo(cfg *conf.Config, id podlife.Identity, showPassword bool) infoJSON {
-	pw := maskedPassword
+	pw, template := conf.Masked, replication.RedactTemplate(cfg.ConnectionString)
 	if showPassword {
-		pw = cfg.SysPassword
+		pw, template = cfg.SysPassword, cfg.ConnectionString
 	}
 	info := infoJSON{
 		Config: cfg.File,
@@ -118,7 +118,7 @@ func newInfo(cfg *conf.Config, id podlife.Identity, showPassword bool) infoJSON 
 			DelayStartCompleteSeconds:  int64(cfg.DelayStartComplete.Seconds()),
 			FlushAtEnd:                 cfg.FlushAtEnd,
 			ReplicationResetAtEnd:      cfg.ReplicationResetAtEnd,
-			ConnectionString:           cfg.ConnectionString,
+			ConnectionString:           template,
 		},
 		Replications: []infoReplication{},
 		Groups:       []infoGroup{},

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/aku-project/aku/conf"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -160,7 +162,7 @@ func TestInfoJSONShape(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Server.ID == nil || *got.Server.ID != 2 || got.Server.Password != maskedPassword {
+	if got.Server.ID == nil || *got.Server.ID != 2 || got.Server.Password != conf.Masked {
 		t.Errorf("server = %+v, want id 2 and a masked password", got.Server)
 	}
 	wantRepl := []infoReplication{

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path"
 	"runtime"
 	"strings"
 	"sync"
@@ -47,7 +48,10 @@ func newConsole(w io.Writer, json bool) *console {
 	// Two handlers (log lines name their source, the other records have
 	// none) write whole lines through one lock, stamped by one clock.
 	w = &lockedWriter{w: w}
-	log := newOrderedHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{AddSource: true, Level: slog.LevelDebug, ReplaceAttr: dropPlaceholders}))
+	log := newOrderedHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{AddSource: true, Level: slog.LevelDebug,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			return relativeSource(groups, dropPlaceholders(groups, a))
+		}}))
 	return &console{
 		w:    w,
 		json: true,
@@ -266,4 +270,34 @@ func oneLine(s string) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// sourceRoot is the module's directory as the compiler recorded it in this
+// binary: the build machine's absolute path, or the module path with
+// -trimpath. Both end with "/".
+var sourceRoot = func() string {
+	_, file, _, _ := runtime.Caller(0)
+	return strings.TrimSuffix(file, "cmd/aku/logformat.go")
+}()
+
+// relativeSource makes the file of the JSON log's "source" relative to the
+// module (podlife/execute.go), so that log lines name no path of the build
+// machine, with or without -trimpath.
+func relativeSource(groups []string, a slog.Attr) slog.Attr {
+	src, ok := a.Value.Any().(*slog.Source)
+	if a.Key != slog.SourceKey || len(groups) > 0 || !ok || src == nil {
+		return a
+	}
+	rel := *src
+	rel.File = modulePath(sourceRoot, src.File)
+	return slog.Any(a.Key, &rel)
+}
+
+// modulePath is file relative to root; a file elsewhere (a dependency's)
+// keeps only its directory's name and its own.
+func modulePath(root, file string) string {
+	if strings.HasSuffix(root, "/") && strings.HasPrefix(file, root) {
+		return file[len(root):]
+	}
+	return path.Join(path.Base(path.Dir(file)), path.Base(file))
 }

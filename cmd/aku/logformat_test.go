@@ -91,7 +91,26 @@ func TestJSONLogFormat(t *testing.T) {
 			t.Errorf("%s = %v, want %q", k, rec[k], v)
 		}
 	}
-	if _, ok := rec["source"]; !ok {
-		t.Errorf("no source field: %q", b.String())
+	// The source file is relative to the module: no path of the build
+	// machine in a log line.
+	if src, _ := rec["source"].(map[string]any); src["file"] != "cmd/aku/logformat_test.go" {
+		t.Errorf("source = %v, want the file cmd/aku/logformat_test.go", rec["source"])
+	}
+}
+
+// TestModulePath: source files are shown relative to the module, whether
+// the binary was built with -trimpath or not.
+func TestModulePath(t *testing.T) {
+	tests := []struct{ root, file, want string }{
+		{"/home/builder/src/aku/", "/home/builder/src/aku/podlife/execute.go", "podlife/execute.go"},
+		{"github.com/aku-project/aku/", "github.com/aku-project/aku/podlife/execute.go", "podlife/execute.go"},
+		{"github.com/aku-project/aku/", "github.com/aku-project/aku/cmd/aku/pod.go", "cmd/aku/pod.go"},
+		{"/home/builder/src/aku/", "/home/builder/go/pkg/mod/example.com/dep@v1.0.0/log/log.go", "log/log.go"},
+		{"", "/home/builder/src/aku/podlife/execute.go", "podlife/execute.go"},
+	}
+	for _, tt := range tests {
+		if got := modulePath(tt.root, tt.file); got != tt.want {
+			t.Errorf("modulePath(%q, %q) = %q, want %q", tt.root, tt.file, got, tt.want)
+		}
 	}
 }

@@ -19,6 +19,9 @@ func runPod(ctx context.Context, o *options, action podlife.Action) error {
 	if err != nil {
 		return err
 	}
+	if o.commit != nil && !o.commit() {
+		return ctx.Err() // a signal came while reading the configuration
+	}
 	return podRun(ctx, o.console, in, o.dryRun)
 }
 

@@ -184,3 +184,85 @@ func TestPodDefaultDriverNeedsAltibaseHome(t *testing.T) {
 		t.Errorf("stdout = %q", stdout)
 	}
 }
+
+// TestPodFilesRefused: what aku finds at the paths of its own files, or a
+// missing marker directory, ends -p with the documented exit code and a
+// message that says what to fix and shows no file's contents. No server
+// is needed: the files are checked before aku connects.
+func TestPodFilesRefused(t *testing.T) {
+	if !odbcCompiled {
+		t.Skip("this test binary has no ODBC (cgo off or -tags noodbc)")
+	}
+	home := writeConf(t, podTestConf)
+	const secret = "TOPSECRET-contents"
+	tests := []struct {
+		name     string
+		action   string
+		plant    func(t *testing.T, marker string) // marker: the marker's path
+		wantCode int
+		wantErr  string // %M is the marker's path
+	}{
+		{"missing marker directory", "start", func(t *testing.T, m string) { os.RemoveAll(filepath.Dir(m)) },
+			exitEnvironment, "aku: marker directory unusable: opening the run lock %M.lock: the directory %D does not exist: create it"},
+		{"directory at the marker path", "start", func(t *testing.T, m string) { mkdir(t, m) },
+			exitUntrustedFile, "aku: untrusted file: %M is a directory: it is aku's completion marker: rm -r -- '%M' and run aku again"},
+		{"symbolic link at the saved REPLICATION_DDL_ENABLE", "end", func(t *testing.T, m string) {
+			target := filepath.Join(t.TempDir(), "secret")
+			write(t, target, "1\n"+secret, 0o600)
+			link(t, target, m+".ddl_enable")
+		}, exitUntrustedFile, "aku: untrusted file: %M.ddl_enable is a symbolic link: it is where aku saves the REPLICATION_DDL_ENABLE value"},
+		{"planted value", "end", func(t *testing.T, m string) { write(t, m+".ddl_enable", "1\n", 0o644) },
+			exitUntrustedFile, "aku: untrusted file: %M.ddl_enable has mode 0644, not the 0600 aku gives it"},
+		{"dangling symbolic link at the lock", "clean", func(t *testing.T, m string) { link(t, m+".created", m+".lock") },
+			exitUntrustedFile, "aku: untrusted file: %M.lock is a symbolic link: it is aku's run lock: rm -f -- '%M.lock' and run aku again"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			marker := filepath.Join(t.TempDir(), "run", "aku_start_completed")
+			mkdir(t, filepath.Dir(marker))
+			tt.plant(t, marker)
+			env := environment{AltibaseHome: home, PodName: "altibase-sts-1", MarkerPath: marker, ConnectionString: "DSN={host}", ConnectionStringOK: true}
+			code, stdout, stderr := runCLI(t, env, "-p", tt.action)
+			if code != tt.wantCode {
+				t.Errorf("exit code = %d, want %d (stderr %q)", code, tt.wantCode, stderr)
+			}
+			want := strings.NewReplacer("%M", marker, "%D", filepath.Dir(marker)).Replace(tt.wantErr)
+			if !strings.HasPrefix(stderr, want) {
+				t.Errorf("stderr = %q, want it to start with %q", stderr, want)
+			}
+			if strings.Contains(stderr+stdout, secret) {
+				t.Errorf("a file's contents are shown:\n%s%s", stdout, stderr)
+			}
+			if want := "AKU started with " + strings.ToUpper(tt.action) + " option.\nAKU failed to run.\n"; stdout != want {
+				t.Errorf("stdout = %q, want %q", stdout, want)
+			}
+			if _, err := os.Lstat(marker + ".created"); err == nil {
+				t.Error("the lock's dangling link made aku create its target")
+			}
+		})
+	}
+}
+
+func mkdir(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func write(t *testing.T, path, content string, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func link(t *testing.T, target, path string) {
+	t.Helper()
+	if err := os.Symlink(target, path); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -34,6 +32,10 @@ type options struct {
 	sqlDriver string
 	// console is the standard output of -p, set once its flags are valid.
 	console *console
+	// commit is called before a lifecycle run starts changing things; it
+	// reports false when a signal came first (see interruptible). nil
+	// commits at once.
+	commit func() bool
 }
 
 // run executes aku with args and returns its exit code. Errors are printed
@@ -44,14 +46,15 @@ func run(args []string, stdout, stderr io.Writer, env environment) int {
 
 // runWith is run with the options' outputs, environment and driver.
 func runWith(o *options, args []string) int {
-	// SIGTERM as well as SIGINT cancels the run rather than killing it, so
-	// that a failed run still restores what it changed (podlife's guards,
-	// e.g. REPLICATION_DDL_ENABLE) before aku exits.
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	cmd := newRootCommand(o)
-	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(ctx)
+	// SIGINT and SIGTERM end the run at once until it starts changing
+	// things, and from then on cancel it, so that it still restores what it
+	// changed before aku exits (signal.go).
+	err := interruptible(func(ctx context.Context, commit func() bool) error {
+		o.commit = commit
+		cmd := newRootCommand(o)
+		cmd.SetArgs(args)
+		return cmd.ExecuteContext(ctx)
+	})
 	if err == nil {
 		return exitOK
 	}

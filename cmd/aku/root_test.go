@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/podlife"
@@ -209,6 +211,12 @@ func TestExitCodes(t *testing.T) {
 		{wrap(podlife.ErrUnsafe), exitUnsafe},
 		{wrap(context.Canceled), exitInterrupted},
 		{wrap(replication.ErrRefused), exitRefused},
+		{wrap(podlife.ErrMarkerDir), exitEnvironment},
+		{wrap(podlife.ErrUntrustedFile), exitUntrustedFile},
+		{wrap(replication.ErrDriver), exitEnvironment},
+		{wrap(podlife.ErrRestartPointsKept), exitRestartKept},
+		{fmt.Errorf("%w: %w", podlife.ErrRestartPointsKept, replication.ErrSysdbaBusy), exitRestartKept},
+		{wrap(podlife.ErrIncomplete), exitIncomplete},
 		{fmt.Errorf("%w: %w", replication.ErrStatement, context.Canceled), exitInterrupted},
 	}
 	seen := map[int]bool{}
@@ -218,7 +226,7 @@ func TestExitCodes(t *testing.T) {
 		}
 		seen[tt.want] = true
 	}
-	for code := exitOK; code <= exitRefused; code++ {
+	for code := exitOK; code <= exitUntrustedFile; code++ {
 		if !seen[code] {
 			t.Errorf("exit code %d is not covered by this table", code)
 		}
@@ -238,5 +246,56 @@ func TestLookupEnvironment(t *testing.T) {
 	env = lookupEnvironment(lookup, func() (string, error) { t.Fatal("host name read although POD_NAME is set"); return "", nil })
 	if env.PodName != "altibase-sts-3" || env.MarkerPath != "/run/aku/marker" {
 		t.Errorf("POD_NAME not preferred: %+v", env)
+	}
+}
+
+// TestConfigFilesBounded: aku.conf and the password file must be regular
+// files within their size limits; anything else fails at once, for -i and
+// -p alike, with exit 3 and a message naming the file and what is wrong.
+func TestConfigFilesBounded(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	huge := filepath.Join(dir, "huge.conf")
+	if err := os.WriteFile(huge, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(huge, conf.MaxConfigBytes+1); err != nil { // sparse
+		t.Fatal(err)
+	}
+	config := filepath.Join(writeConf(t, podTestConf), "conf", "aku.conf")
+	tests := []struct {
+		name, config, passwordFile, want string
+	}{
+		{"config /dev/zero", "/dev/zero", "", "/dev/zero: reading the configuration: it is a character device, not a regular file\n"},
+		{"config fifo", fifo, "", fifo + ": reading the configuration: it is a named pipe, not a regular file\n"},
+		{"config directory", dir, "", dir + ": reading the configuration: it is a directory, not a regular file\n"},
+		{"config too large", huge, "", huge + ": reading the configuration: the file is larger than the 16 MiB an aku.conf may be\n"},
+		{"password file /dev/zero", config, "/dev/zero", "/dev/zero: reading the password named by AKU_SYS_PASSWORD_FILE: it is a character device, not a regular file\n"},
+		{"password file fifo", config, fifo, fifo + ": reading the password named by AKU_SYS_PASSWORD_FILE: it is a named pipe, not a regular file\n"},
+	}
+	for _, tt := range tests {
+		for _, args := range [][]string{{"-i"}, {"-p", "start"}} {
+			t.Run(tt.name+" "+strings.Join(args, " "), func(t *testing.T) {
+				env := environment{PodName: "altibase-sts-0", SysPasswordFile: tt.passwordFile, MarkerPath: filepath.Join(t.TempDir(), "marker")}
+				done := make(chan struct{})
+				var code int
+				var stdout, stderr string
+				go func() {
+					defer close(done)
+					code, stdout, stderr = runCLI(t, env, append(args, "--config", tt.config)...)
+				}()
+				select {
+				case <-done:
+				case <-time.After(10 * time.Second):
+					t.Fatal("aku is still reading after 10s")
+				}
+				if code != exitConfig || stderr != tt.want || stdout != "" {
+					t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, stderr %q", code, stdout, stderr, exitConfig, tt.want)
+				}
+			})
+		}
 	}
 }
