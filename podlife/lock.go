@@ -8,6 +8,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/aku-project/aku/internal/retry"
 )
 
 // runLock is an exclusive flock on a file next to the marker. It keeps two
@@ -29,28 +31,32 @@ func acquireLock(ctx context.Context, path string, wait time.Duration, clock Clo
 	if err != nil {
 		return nil, err
 	}
-	deadline := clock.Now().Add(wait)
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return &runLock{f: f}, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return nil, fmt.Errorf("locking %s: %w", path, err)
-		}
-		if !clock.Now().Before(deadline) {
-			f.Close()
-			if wait == 0 {
-				return nil, fmt.Errorf("%w: %s is held by another aku process on this pod", ErrLocked, path)
-			}
-			return nil, fmt.Errorf("%w: %s still held by another aku process after %s", ErrLocked, path, wait)
-		}
-		if err := clock.Sleep(ctx, lockPollInterval); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("%w: waiting for %s: %w", ErrLocked, path, err)
-		}
+	loop := retry.Loop{Clock: clock, For: wait, Pause: func(int64) time.Duration { return lockPollInterval }}
+	if wait <= 0 {
+		loop.Tries = 1
 	}
+	err = loop.Do(ctx, func(int64) error {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err != nil && !errors.Is(err, syscall.EWOULDBLOCK) {
+			return retry.Stop(fmt.Errorf("locking %s: %w", path, err))
+		}
+		return err
+	})
+	switch {
+	case err == nil:
+		return &runLock{f: f}, nil
+	case !errors.Is(err, syscall.EWOULDBLOCK):
+		f.Close()
+		return nil, err
+	case ctx.Err() != nil:
+		f.Close()
+		return nil, fmt.Errorf("%w: waiting for %s: %w", ErrLocked, path, ctx.Err())
+	case wait <= 0:
+		f.Close()
+		return nil, fmt.Errorf("%w: %s is held by another aku process on this pod", ErrLocked, path)
+	}
+	f.Close()
+	return nil, fmt.Errorf("%w: %s still held by another aku process after %s", ErrLocked, path, wait)
 }
 
 // openLock opens the run lock file at path, creating it if need be. It

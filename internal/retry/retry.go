@@ -52,8 +52,8 @@ type Loop struct {
 	Clock Clock
 	// Tries is the most calls of f; 0 is no limit.
 	Tries int64
-	// For is how long after the first call a new one may start; 0 is no
-	// limit.
+	// For is how long after the first call Do keeps trying: a call that
+	// fails once that time has passed is the last; 0 is no limit.
 	For time.Duration
 	// Pause is the wait after call try (1-based) before the next; nil is
 	// none.
@@ -61,7 +61,8 @@ type Loop struct {
 }
 
 // Do calls f until it returns nil or an error made by Stop, until Tries
-// calls were made, until For has passed, or until ctx ends during a pause.
+// calls were made, until a call fails after For has passed, or until ctx
+// ends during a pause.
 // It returns f's last error (without Stop's mark); a pause cut short by ctx
 // returns f's last error too, which is what the tries could not cure.
 func (l Loop) Do(ctx context.Context, f func(try int64) error) error {
@@ -82,12 +83,12 @@ func (l Loop) Do(ctx context.Context, f func(try int64) error) error {
 		if l.Tries > 0 && try >= l.Tries || ctx.Err() != nil {
 			return err
 		}
+		if l.For > 0 && !clock.Now().Before(start.Add(l.For)) {
+			return err
+		}
 		var pause time.Duration
 		if l.Pause != nil {
 			pause = l.Pause(try)
-		}
-		if l.For > 0 && !clock.Now().Add(pause).Before(start.Add(l.For)) {
-			return err
 		}
 		if clock.Sleep(ctx, pause) != nil {
 			return err

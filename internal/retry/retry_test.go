@@ -34,8 +34,10 @@ func TestLoop(t *testing.T) {
 		{"success on the third try", Loop{Tries: 3, Pause: second}, []error{errAgain, errAgain, nil}, nil, 3},
 		{"tries used up", Loop{Tries: 3, Pause: second}, nil, errAgain, 3},
 		{"stopped", Loop{Tries: 3, Pause: second}, []error{Stop(errFatal)}, errFatal, 1},
-		{"time used up", Loop{For: 3500 * time.Millisecond, Pause: second}, nil, errAgain, 4},
-		{"no limit but time", Loop{For: 10 * time.Second, Pause: func(n int64) time.Duration { return time.Duration(n) * time.Second }}, nil, errAgain, 4},
+		// Calls at 0, 1, 2, 3 s fail before the 3.5 s are up, the one at 4 s after.
+		{"time used up", Loop{For: 3500 * time.Millisecond, Pause: second}, nil, errAgain, 5},
+		// Calls at 0, 1, 3, 6 and 10 s: the last fails when the 10 s are up.
+		{"no limit but time", Loop{For: 10 * time.Second, Pause: func(n int64) time.Duration { return time.Duration(n) * time.Second }}, nil, errAgain, 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
