@@ -33,29 +33,14 @@ func (b *planner) startMaster(pairs []pair) error {
 		p.Why = "a running slave lost its replication state toward this MASTER (docs/behaviour.md, \"Slave failure\")"
 		return &FailureError{Class: ErrSlaveFailure, Message: SlaveFailureMessage, Objects: slaveLost}
 	}
-	first := b.restoreSavedDDL()
-	created := b.createMissing(pairs, []int{first})
-	for _, pr := range pairs {
-		theirs, side := b.peerSide(pr)
-		if side == sideSkip {
-			continue
-		}
-		after := []int{created[pr.name]}
-		if side == sideMissing {
-			after = append(after, b.createPeerSide(pr, after))
-		}
-		mine, mineOK := self.Objects[pr.name]
-		selfStart, peerStart := b.startPair(pr, mine, mineOK, theirs, side, after)
-		if side == sideExists && mineOK && hasState(mine) && hasState(theirs) && self.AdminMode != 0 {
-			// A restarted MASTER, or the last step of the manual recovery:
-			// the pair kept its restart points, so each side sends what it
-			// had not sent (the vendor's transcript logs "Flush
-			// replications." here). A MASTER already open to users is a
-			// rerun after a start that flushed and opened it.
-			b.flushPair(pr, selfStart, peerStart)
-		}
-	}
-	b.finishStart()
+	// A restarted MASTER, or the last step of the manual recovery, flushes
+	// the pairs that kept their restart points on both sides: each side
+	// sends what it had not sent (the vendor's transcript logs "Flush
+	// replications." here). A MASTER already open to users is a rerun after
+	// a start that flushed and opened it.
+	b.startPairs(pairs, func(mine replication.State, mineOK bool, theirs replication.State) bool {
+		return mineOK && hasState(mine) && hasState(theirs) && self.AdminMode != 0
+	})
 	return nil
 }
 

@@ -156,3 +156,30 @@ func (b *planner) startPair(pr pair, mine replication.State, mineExists bool, th
 	}
 	return selfID, peerID
 }
+
+// startPairs plans a master or rejoining start after its checks: this
+// pod's missing objects are created, every pair with a peer whose side
+// exists (or is built here, on a running peer that lacks it) is started on
+// both sides, and flushed both ways where flush says so; then the closing
+// check, ADMIN_MODE = 0 and the marker.
+func (b *planner) startPairs(pairs []pair, flush func(mine replication.State, mineOK bool, theirs replication.State) bool) {
+	self := b.obs.Servers[b.me]
+	first := b.restoreSavedDDL()
+	created := b.createMissing(pairs, []int{first})
+	for _, pr := range pairs {
+		theirs, side := b.peerSide(pr)
+		if side == sideSkip {
+			continue
+		}
+		after := []int{created[pr.name]}
+		if side == sideMissing {
+			after = append(after, b.createPeerSide(pr, after))
+		}
+		mine, mineOK := self.Objects[pr.name]
+		selfStart, peerStart := b.startPair(pr, mine, mineOK, theirs, side, after)
+		if side == sideExists && flush(mine, mineOK, theirs) {
+			b.flushPair(pr, selfStart, peerStart)
+		}
+	}
+	b.finishStart()
+}

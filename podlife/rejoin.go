@@ -3,6 +3,8 @@ package podlife
 import (
 	"fmt"
 	"strings"
+
+	"github.com/aku-project/aku/replication"
 )
 
 // startRejoin plans the start of a slave that kept its restart points
@@ -17,7 +19,6 @@ import (
 // then, before changing anything.
 func (b *planner) startRejoin(pairs []pair) error {
 	p := b.plan
-	self := b.obs.Servers[b.me]
 	p.Path = PathRejoinSlave
 	p.Why = "this SLAVE's replication kept its restart points (XSN ≠ -1): no truncate or SYNC; start the pairs and flush the gap (docs/behaviour.md, \"Rejoining slave start\")"
 	var lost []string
@@ -31,19 +32,6 @@ func (b *planner) startRejoin(pairs []pair) error {
 			"run aku -p end with AKU_REPLICATION_RESET_AT_END = 1 on this pod, then aku -p start, which truncates it and SYNCs it from the MASTER (docs/behaviour.md, \"Fresh slave start\")",
 			ErrUnsafe, strings.Join(lost, "; "))
 	}
-	first := b.restoreSavedDDL()
-	created := b.createMissing(pairs, []int{first})
-	for _, pr := range pairs {
-		theirs, side := b.peerSide(pr)
-		if side == sideSkip {
-			continue
-		}
-		mine, mineOK := self.Objects[pr.name]
-		selfStart, peerStart := b.startPair(pr, mine, mineOK, theirs, side, []int{created[pr.name]})
-		if side == sideExists {
-			b.flushPair(pr, selfStart, peerStart)
-		}
-	}
-	b.finishStart()
+	b.startPairs(pairs, func(replication.State, bool, replication.State) bool { return true })
 	return nil
 }
