@@ -150,3 +150,47 @@ func TestEndPastGracePeriod(t *testing.T) {
 	waitKeys(t, ctx, c, "T1", span(1, 20))
 	checkMesh(t, ctx, c)
 }
+
+// TestFrozenMaster stops the master's server process (SIGSTOP: it accepts
+// connections and never answers) while a slave with fresh rows ends. The
+// end does not wait for AKU_QUERY_TIMEOUT: the master does not answer
+// within the connect timeout, counts as not answering (never as absent),
+// and the end keeps every restart point (exit 16). Once the master thaws,
+// the slave's next start rejoins and its rows reach the master.
+func TestFrozenMaster(t *testing.T) {
+	c := newCluster(t, testOptions("statefulset-entrypoint"))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	mustScale(t, ctx, c, 2)
+	insertRows(t, ctx, c, 0, "T1", 1, 10)
+	waitKeys(t, ctx, c, "T1", span(1, 10))
+
+	signalServer(t, ctx, c, 0, "STOP")
+	insertRows(t, ctx, c, 1, "T1", 40, 45)
+	term, err := c.DeletePod(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("end of pod 1 against a frozen master took %v", term.Duration)
+	if !term.Graceful || term.Duration > connectTimeout+7*time.Second {
+		t.Errorf("end of pod 1 against a frozen master: graceful %v after %v, want about one connect timeout (%v)", term.Graceful, term.Duration, connectTimeout)
+	}
+	checkLog(t, "end of pod 1", term.Log, "AKU started with END option.", "restart points kept", "AKU failed to run.")
+	checkExits(t, "end of pod 1", term.Log, "start=0", "end=16")
+
+	signalServer(t, ctx, c, 0, "CONT")
+	mustScale(t, ctx, c, 2)
+	checkNoLog(t, "start of pod 1", c.Pod(1).Logs(), "Truncate tables for replications.")
+	waitKeys(t, ctx, c, "T1", union(span(1, 10), span(40, 45)))
+	checkMesh(t, ctx, c)
+}
+
+// signalServer sends sig (STOP, CONT) to the server process of a pod, as
+// kill would inside its container.
+func signalServer(t *testing.T, ctx context.Context, c *Cluster, ordinal int, sig string) {
+	t.Helper()
+	r, err := c.Exec(ctx, ordinal, 5*time.Second, "/bin/sh", "-c", `kill -`+sig+` "$(cat /tmp/altisim.pid)"`)
+	if err != nil || r.ExitCode != 0 {
+		t.Fatalf("kill -%s the server of pod %d: %v %s", sig, ordinal, err, r.Output)
+	}
+}
