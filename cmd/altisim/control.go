@@ -23,6 +23,9 @@ import (
 //	PUT    /latency      {"latency":"50ms"}: per-statement latency
 //	POST   /sysdba/hold  occupy the single SYSDBA slot (ERR-41041 for others)
 //	DELETE /sysdba/hold  release it
+//	POST   /senders/hold?replication=NAME  hold a sender (no NAME: every sender)
+//	DELETE /senders/hold?replication=NAME  release it
+//	PUT    /sync-delay   {"delay":"20ms"}: every row a SYNC copies takes that long
 //	GET    /log          the statement log ([]altisim.LoggedStatement)
 //	POST   /shutdown     stop the server gracefully, as SIGTERM does
 //
@@ -77,12 +80,15 @@ type controller struct {
 
 	mu      sync.Mutex
 	release func()
+	// senders are the releases of held senders by replication name ("":
+	// every sender).
+	senders map[string]func()
 }
 
 // controlHandler returns the control path's HTTP handler; shutdown stops
 // the server gracefully.
 func controlHandler(engine *altisim.Server, shutdown func()) http.Handler {
-	c := &controller{engine: engine, shutdown: shutdown}
+	c := &controller{engine: engine, shutdown: shutdown, senders: map[string]func(){}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, r *http.Request) {
 		specs := []faultSpec{}
@@ -141,6 +147,40 @@ func controlHandler(engine *altisim.Server, shutdown func()) http.Handler {
 		}
 		c.mu.Unlock()
 		reply(w, http.StatusOK, map[string]bool{"held": false})
+	})
+	mux.HandleFunc("POST /senders/hold", func(w http.ResponseWriter, r *http.Request) {
+		name := strings.ToUpper(r.URL.Query().Get("replication"))
+		c.mu.Lock()
+		if c.senders[name] == nil {
+			c.senders[name] = engine.Faults().HoldSender(name)
+		}
+		c.mu.Unlock()
+		reply(w, http.StatusOK, map[string]any{"replication": name, "held": true})
+	})
+	mux.HandleFunc("DELETE /senders/hold", func(w http.ResponseWriter, r *http.Request) {
+		name := strings.ToUpper(r.URL.Query().Get("replication"))
+		c.mu.Lock()
+		if release := c.senders[name]; release != nil {
+			release()
+			delete(c.senders, name)
+		}
+		c.mu.Unlock()
+		reply(w, http.StatusOK, map[string]any{"replication": name, "held": false})
+	})
+	mux.HandleFunc("PUT /sync-delay", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Delay string `json:"delay"`
+		}
+		if !decode(w, r, &body) {
+			return
+		}
+		d, err := time.ParseDuration(body.Delay)
+		if err != nil || d < 0 {
+			reply(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("sync delay %q: not a duration of 0 or more", body.Delay)})
+			return
+		}
+		engine.Faults().SetSyncRowDelay(d)
+		reply(w, http.StatusOK, map[string]string{"delay": d.String()})
 	})
 	mux.HandleFunc("GET /log", func(w http.ResponseWriter, r *http.Request) {
 		log := engine.StatementLog()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -133,7 +134,37 @@ func newFaultCommand(stdout io.Writer) *cobra.Command {
 			return c.do(cmd.Context(), http.MethodPut, "/latency", map[string]string{"latency": args[0]}, stdout)
 		},
 	}
-	cmd.AddCommand(add, latency,
+	syncDelay := &cobra.Command{
+		Use:   "sync-delay DURATION",
+		Short: "Make every row a SYNC copies take DURATION (0 turns it off), to watch V$REPSYNC",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := client()
+			if err != nil {
+				return err
+			}
+			return c.do(cmd.Context(), http.MethodPut, "/sync-delay", map[string]string{"delay": args[0]}, stdout)
+		},
+	}
+	sender := func(use, short, method string) *cobra.Command {
+		return &cobra.Command{
+			Use: use + " [REPLICATION]", Short: short, Args: cobra.MaximumNArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := client()
+				if err != nil {
+					return err
+				}
+				path := "/senders/hold"
+				if len(args) == 1 {
+					path += "?replication=" + url.QueryEscape(args[0])
+				}
+				return c.do(cmd.Context(), method, path, nil, stdout)
+			},
+		}
+	}
+	cmd.AddCommand(add, latency, syncDelay,
+		sender("hold-sender", "Stop a replication's sender (every sender without REPLICATION) from shipping; it stays connected", http.MethodPost),
+		sender("release-sender", "Release a sender held by hold-sender", http.MethodDelete),
 		simple("list", "Print the installed faults", http.MethodGet, "/faults"),
 		simple("clear", "Remove every fault and the injected latency", http.MethodDelete, "/faults"),
 		simple("hold-sysdba", "Occupy the SYSDBA slot, as an open isql -sysdba session would", http.MethodPost, "/sysdba/hold"),
