@@ -119,6 +119,11 @@ func TestHoldSenderWithoutANameHoldsEverySender(t *testing.T) {
 	defer release()
 	mustExec(t, p.sa, "ALTER REPLICATION REP1 START")
 	size := insertRows(t, p.sa, 1, 2, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := p.sa.Exec(ctx, "ALTER REPLICATION REP1 FLUSH"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("FLUSH while every sender is held: %v, want %v", err, context.DeadlineExceeded)
+	}
 	wantRows(t, p.sa, "SELECT REP_GAP_SIZE FROM V$REPGAP", [][]Value{{size}})
 	release()
 	mustExec(t, p.sa, "ALTER REPLICATION REP1 FLUSH")
@@ -347,7 +352,8 @@ func TestOrdinarySessionsAreNotLimited(t *testing.T) {
 }
 
 // TestLogPositionSurvivesRestarts: the log's end (V$LFG) is where it was
-// after a clean stop and after a crash, so log file numbers only grow.
+// after a clean stop — replayed from the WAL, then from the snapshot alone
+// — and after a crash, so log file numbers only grow.
 func TestLogPositionSurvivesRestarts(t *testing.T) {
 	dir := t.TempDir()
 	s := newTestServer(t, Options{DataDir: dir})
@@ -355,18 +361,19 @@ func TestLogPositionSurvivesRestarts(t *testing.T) {
 	mustExec(t, ss, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, V VARCHAR(200))")
 	size := insertRows(t, ss, 1, 300, 200)
 	const lfg = "SELECT CUR_WRITE_LF_NO, CUR_WRITE_LF_OFFSET FROM V$LFG"
-	want := [][]Value{{size / (64 << 10), size % (64 << 10)}}
-	wantRows(t, ss, lfg, want)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
+	lfgOf := func(size int64) [][]Value { return [][]Value{{size / (64 << 10), size % (64 << 10)}} }
+	wantRows(t, ss, lfg, lfgOf(size))
+	for _, restart := range []string{"close, replay the WAL", "close, load the snapshot", "crash after a write"} {
+		if restart == "crash after a write" {
+			size += insertRows(t, ss, 301, 1, 10)
+			s.Crash()
+		} else if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		s = newTestServer(t, Options{DataDir: dir})
+		ss = connect(t, s, false)
+		t.Run(restart, func(t *testing.T) { wantRows(t, ss, lfg, lfgOf(size)) })
 	}
-	s = newTestServer(t, Options{DataDir: dir})
-	ss = connect(t, s, false)
-	wantRows(t, ss, lfg, want)
-	size += insertRows(t, ss, 301, 1, 10)
-	s.Crash()
-	s = newTestServer(t, Options{DataDir: dir})
-	wantRows(t, connect(t, s, false), lfg, [][]Value{{size / (64 << 10), size % (64 << 10)}})
 }
 
 // TestMonitorProperties: the properties behind the views, with their
