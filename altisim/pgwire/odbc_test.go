@@ -577,3 +577,43 @@ func TestODBCOrdinarySessionsReadTheMonitorViews(t *testing.T) {
 		t.Fatalf("gap after FLUSH = %v, want 0 0", got)
 	}
 }
+
+// BenchmarkODBCMonitorRound measures what one read-only check of a server
+// costs through psqlODBC: open an ordinary session, read the replication
+// object, sender, receiver, gap, SYNC progress, log file and ADMIN_MODE,
+// close.
+func BenchmarkODBCMonitorRound(b *testing.B) {
+	pgwiretest.PinODBC(b)
+	w := startWire(b, newEngine(b, altisim.Options{}))
+	dsn := normalDSN(w.port)
+	queries := []string{
+		"SELECT REPLICATION_NAME, IS_STARTED, XSN FROM SYSTEM_.SYS_REPLICATIONS_",
+		"SELECT REP_NAME, STATUS, NET_ERROR_FLAG, XSN FROM V$REPSENDER",
+		"SELECT REP_NAME, APPLY_XSN FROM V$REPRECEIVER",
+		"SELECT REP_NAME, REP_GAP_SIZE, READ_FILE_NO FROM V$REPGAP",
+		"SELECT REP_NAME, SYNC_TABLE, SYNC_RECORD_COUNT FROM V$REPSYNC",
+		"SELECT CUR_WRITE_LF_NO FROM V$LFG",
+		"SELECT VALUE1 FROM V$PROPERTY WHERE NAME = 'ADMIN_MODE'",
+	}
+	for b.Loop() {
+		db, err := sql.Open("odbc", dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, err := db.Conn(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, q := range queries {
+			rows, err := c.QueryContext(context.Background(), q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for rows.Next() {
+			}
+			rows.Close()
+		}
+		c.Close()
+		db.Close()
+	}
+}
