@@ -404,17 +404,24 @@ func BenchmarkODBCConnect(b *testing.B) {
 	w := startWire(b, newEngine(b, altisim.Options{}))
 	dsn := sysdbaDSN(w.port)
 	for b.Loop() {
-		db, err := sql.Open("odbc", dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		c, err := db.Conn(context.Background())
-		if err != nil {
-			b.Fatal(err)
-		}
-		c.Close()
-		db.Close()
+		_, done := connectOnce(b, dsn)
+		done()
 	}
+}
+
+// connectOnce opens a fresh pool and a connection of it, as a short-lived
+// client does; done closes both.
+func connectOnce(b *testing.B, dsn string) (*sql.Conn, func()) {
+	b.Helper()
+	db, err := sql.Open("odbc", dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := db.Conn(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c, func() { c.Close(); db.Close() }
 }
 
 // TestODBCDroppedConnection: a connection the server drops reaches Go as
@@ -596,14 +603,7 @@ func BenchmarkODBCMonitorRound(b *testing.B) {
 		"SELECT VALUE1 FROM V$PROPERTY WHERE NAME = 'ADMIN_MODE'",
 	}
 	for b.Loop() {
-		db, err := sql.Open("odbc", dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		c, err := db.Conn(context.Background())
-		if err != nil {
-			b.Fatal(err)
-		}
+		c, done := connectOnce(b, dsn)
 		for _, q := range queries {
 			rows, err := c.QueryContext(context.Background(), q)
 			if err != nil {
@@ -613,7 +613,6 @@ func BenchmarkODBCMonitorRound(b *testing.B) {
 			}
 			rows.Close()
 		}
-		c.Close()
-		db.Close()
+		done()
 	}
 }

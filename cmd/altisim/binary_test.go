@@ -199,19 +199,25 @@ func TestBinaryKill9KeepsAcknowledgedRows(t *testing.T) {
 	}
 }
 
-// TestBinaryControlPath drives faults of a running binary with `altisim
-// fault` and sees them through psqlODBC.
-func TestBinaryControlPath(t *testing.T) {
-	bin := buildBinary(t)
-	p := startServe(t, bin, filepath.Join(t.TempDir(), "data"))
-	fault := func(args ...string) string {
+// faultCLI runs `altisim fault ARGS --control ctl` and returns its output;
+// an error fails the test.
+func faultCLI(t *testing.T, bin, ctl string) func(args ...string) string {
+	return func(args ...string) string {
 		t.Helper()
-		out, err := exec.Command(bin, append([]string{"fault", "--control", p.ctl}, args...)...).CombinedOutput()
+		out, err := exec.Command(bin, append([]string{"fault", "--control", ctl}, args...)...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("altisim fault %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 		return string(out)
 	}
+}
+
+// TestBinaryControlPath drives faults of a running binary with `altisim
+// fault` and sees them through psqlODBC.
+func TestBinaryControlPath(t *testing.T) {
+	bin := buildBinary(t)
+	p := startServe(t, bin, filepath.Join(t.TempDir(), "data"))
+	fault := faultCLI(t, bin, p.ctl)
 	c, done := p.session(t)
 	defer done()
 	if _, err := c.ExecContext(context.Background(), "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, I2 INTEGER)"); err != nil {
@@ -277,14 +283,7 @@ func TestBinaryMonitorFaults(t *testing.T) {
 	bin := buildBinary(t)
 	a := startServe(t, bin, filepath.Join(t.TempDir(), "a"), "--property", "LOG_FILE_SIZE=131072")
 	b := startServe(t, bin, filepath.Join(t.TempDir(), "b"))
-	fault := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command(bin, append([]string{"fault", "--control", a.ctl}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("altisim fault %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	fault := faultCLI(t, bin, a.ctl)
 	ctx := context.Background()
 	run := func(c *sql.Conn, q string) {
 		t.Helper()

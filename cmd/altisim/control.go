@@ -116,21 +116,8 @@ func controlHandler(engine *altisim.Server, shutdown func()) http.Handler {
 		engine.Faults().Clear()
 		reply(w, http.StatusOK, []faultSpec{})
 	})
-	mux.HandleFunc("PUT /latency", func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Latency string `json:"latency"`
-		}
-		if !decode(w, r, &body) {
-			return
-		}
-		d, err := time.ParseDuration(body.Latency)
-		if err != nil {
-			reply(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("latency %q: %v", body.Latency, err)})
-			return
-		}
-		engine.Faults().SetLatency(d)
-		reply(w, http.StatusOK, map[string]string{"latency": d.String()})
-	})
+	mux.HandleFunc("PUT /latency", durationHandler("latency", engine.Faults().SetLatency))
+	mux.HandleFunc("PUT /sync-delay", durationHandler("delay", engine.Faults().SetSyncRowDelay))
 	mux.HandleFunc("POST /sysdba/hold", func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
 		if c.release == nil {
@@ -167,21 +154,6 @@ func controlHandler(engine *altisim.Server, shutdown func()) http.Handler {
 		c.mu.Unlock()
 		reply(w, http.StatusOK, map[string]any{"replication": name, "held": false})
 	})
-	mux.HandleFunc("PUT /sync-delay", func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Delay string `json:"delay"`
-		}
-		if !decode(w, r, &body) {
-			return
-		}
-		d, err := time.ParseDuration(body.Delay)
-		if err != nil || d < 0 {
-			reply(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("sync delay %q: not a duration of 0 or more", body.Delay)})
-			return
-		}
-		engine.Faults().SetSyncRowDelay(d)
-		reply(w, http.StatusOK, map[string]string{"delay": d.String()})
-	})
 	mux.HandleFunc("GET /log", func(w http.ResponseWriter, r *http.Request) {
 		log := engine.StatementLog()
 		if log == nil {
@@ -194,6 +166,25 @@ func controlHandler(engine *altisim.Server, shutdown func()) http.Handler {
 		shutdown()
 	})
 	return mux
+}
+
+// durationHandler answers a PUT of {"<key>":"<duration>"}: it passes the
+// duration, 0 or more, to set and echoes it.
+func durationHandler(key string, set func(time.Duration)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]string
+		if !decode(w, r, &body) {
+			return
+		}
+		v, ok := body[key]
+		d, err := time.ParseDuration(v)
+		if !ok || len(body) != 1 || err != nil || d < 0 {
+			reply(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("%s %q: want {%q: a duration of 0 or more}", key, v, key)})
+			return
+		}
+		set(d)
+		reply(w, http.StatusOK, map[string]string{key: d.String()})
+	}
 }
 
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {

@@ -68,7 +68,8 @@ func TestControlPath(t *testing.T) {
 		{"release every sender", http.MethodDelete, "/senders/hold", nil, `{"held":false,"replication":""}` + "\n", ""},
 		{"release a sender", http.MethodDelete, "/senders/hold?replication=AKU_REP_01", nil, `{"held":false,"replication":"AKU_REP_01"}` + "\n", ""},
 		{"sync delay", http.MethodPut, "/sync-delay", map[string]string{"delay": "25ms"}, `{"delay":"25ms"}` + "\n", ""},
-		{"bad sync delay", http.MethodPut, "/sync-delay", map[string]string{"delay": "-1s"}, "", `PUT /sync-delay: sync delay "-1s": not a duration of 0 or more`},
+		{"bad sync delay", http.MethodPut, "/sync-delay", map[string]string{"delay": "-1s"}, "", `PUT /sync-delay: delay "-1s": want {"delay": a duration of 0 or more}`},
+		{"bad latency key", http.MethodPut, "/latency", map[string]string{"delay": "1s"}, "", `PUT /latency: latency "": want {"latency": a duration of 0 or more}`},
 		{"empty log", http.MethodGet, "/log", nil, "[]\n", ""},
 		{"shutdown", http.MethodPost, "/shutdown", nil, `{"stopping":true}` + "\n", ""},
 	}

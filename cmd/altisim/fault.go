@@ -122,29 +122,18 @@ func newFaultCommand(stdout io.Writer) *cobra.Command {
 	fl.StringVar(&spec.Delay, "delay", "", "`DURATION` of a delay (e.g. 2s)")
 	fl.BoolVar(&spec.After, "after", false, "drop: run the statement, then drop the connection")
 
-	latency := &cobra.Command{
-		Use:   "latency DURATION",
-		Short: "Add DURATION to every statement (0 turns it off)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := client()
-			if err != nil {
-				return err
-			}
-			return c.do(cmd.Context(), http.MethodPut, "/latency", map[string]string{"latency": args[0]}, stdout)
-		},
-	}
-	syncDelay := &cobra.Command{
-		Use:   "sync-delay DURATION",
-		Short: "Make every row a SYNC copies take DURATION (0 turns it off), to watch V$REPSYNC",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := client()
-			if err != nil {
-				return err
-			}
-			return c.do(cmd.Context(), http.MethodPut, "/sync-delay", map[string]string{"delay": args[0]}, stdout)
-		},
+	// duration is a command that PUTs {"<key>":"DURATION"} to path.
+	duration := func(use, short, path, key string) *cobra.Command {
+		return &cobra.Command{
+			Use: use + " DURATION", Short: short, Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := client()
+				if err != nil {
+					return err
+				}
+				return c.do(cmd.Context(), http.MethodPut, path, map[string]string{key: args[0]}, stdout)
+			},
+		}
 	}
 	sender := func(use, short, method string) *cobra.Command {
 		return &cobra.Command{
@@ -162,7 +151,9 @@ func newFaultCommand(stdout io.Writer) *cobra.Command {
 			},
 		}
 	}
-	cmd.AddCommand(add, latency, syncDelay,
+	cmd.AddCommand(add,
+		duration("latency", "Add DURATION to every statement (0 turns it off)", "/latency", "latency"),
+		duration("sync-delay", "Make every row a SYNC copies take DURATION (0 turns it off), to watch V$REPSYNC", "/sync-delay", "delay"),
 		sender("hold-sender", "Stop a replication's sender (every sender without REPLICATION) from shipping; it stays connected", http.MethodPost),
 		sender("release-sender", "Release a sender held by hold-sender", http.MethodDelete),
 		simple("list", "Print the installed faults", http.MethodGet, "/faults"),
