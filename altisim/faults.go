@@ -122,7 +122,8 @@ func (f *Faults) HoldSysdba() (release func()) {
 // called. The sender stays connected and keeps pinging, so V$REPSENDER
 // still shows it running (STATUS 1) while its gap in V$REPGAP grows, as a
 // sender stalled by a slow link or a slow peer would; FLUSH waits
-// meanwhile. A sender started later is held too. release is idempotent.
+// meanwhile. A sender started later is held too; the rows of a SYNC are
+// not (SetSyncRowDelay slows them). release is idempotent.
 func (f *Faults) HoldSender(name string) (release func()) {
 	return f.srv.holdSender(strings.ToUpper(name))
 }
