@@ -3,6 +3,7 @@ package altisim
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 )
@@ -60,10 +61,11 @@ type faultRule struct {
 // zero value is not usable; every Server has one (Server.Faults). All methods
 // are safe for concurrent use.
 type Faults struct {
-	mu      sync.Mutex
-	rules   []*faultRule
-	latency time.Duration
-	srv     *Server
+	mu        sync.Mutex
+	rules     []*faultRule
+	latency   time.Duration
+	syncDelay time.Duration
+	srv       *Server
 }
 
 // Add installs a fault. It fails on an invalid pattern or action.
@@ -115,13 +117,40 @@ func (f *Faults) HoldSysdba() (release func()) {
 	return f.srv.holdSysdba()
 }
 
-// Clear removes every installed fault and the injected latency; it does
-// not release a SYSDBA hold.
+// HoldSender stops the sender of the replication name (every sender of
+// the server when name is "") from shipping changes until release is
+// called. The sender stays connected and keeps pinging, so V$REPSENDER
+// still shows it running (STATUS 1) while its gap in V$REPGAP grows, as a
+// sender stalled by a slow link or a slow peer would; FLUSH waits
+// meanwhile. A sender started later is held too; the rows of a SYNC are
+// not (SetSyncRowDelay slows them). release is idempotent.
+func (f *Faults) HoldSender(name string) (release func()) {
+	return f.srv.holdSender(strings.ToUpper(name))
+}
+
+// SetSyncRowDelay makes every row a SYNC copies take d from now on (0
+// turns it off), so that a test can read V$REPSYNC while a SYNC runs.
+func (f *Faults) SetSyncRowDelay(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.syncDelay = d
+}
+
+// SyncRowDelay is the per-row SYNC delay currently injected.
+func (f *Faults) SyncRowDelay() time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.syncDelay
+}
+
+// Clear removes every installed fault, the injected latency and the SYNC
+// row delay; it releases neither a SYSDBA hold nor a sender hold.
 func (f *Faults) Clear() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.rules = nil
 	f.latency = 0
+	f.syncDelay = 0
 }
 
 // List returns the installed faults that can still fire.

@@ -2,15 +2,14 @@ package altisim
 
 import (
 	"sort"
-	"strconv"
 	"strings"
-	"time"
 )
 
 // Meta tables and performance views with their real names and columns
 // (altibase.md §3.2, DOCS:GR2). They are generated from the live state at
 // each SELECT. SYSTEM_ tables may also be named without the SYSTEM_ prefix,
-// V$ views with or without it; DUAL has one row.
+// V$ views with or without it; DUAL has one row. The performance views
+// are in views.go.
 
 // relationLocked resolves the FROM clause.
 func (s *Session) relationLocked(from *qname) (*relation, error) {
@@ -108,75 +107,19 @@ func (srv *Server) metaLocked(name string) *relation {
 		}
 		return rel
 	case "V$REPSENDER":
-		rel := &relation{cols: []string{"REP_NAME", "CURRENT_TYPE", "START_FLAG", "NET_ERROR_FLAG", "XSN", "COMMIT_XSN",
-			"STATUS", "SENDER_IP", "PEER_IP", "SENDER_PORT", "PEER_PORT", "READ_LOG_COUNT", "SEND_LOG_COUNT",
-			"REPL_MODE", "ACT_REPL_MODE"}}
-		for _, r := range srv.sortedRepls() {
-			snd := r.snd
-			if snd == nil {
-				continue
-			}
-			var peerIP, peerPort Value
-			if snd.peer.IP != "" {
-				peerIP, peerPort = snd.peer.IP, int64(snd.peer.Port)
-			}
-			mode := "LAZY"
-			if r.Mode == "EAGER" {
-				mode = "EAGER"
-			}
-			rel.rows = append(rel.rows, []Value{r.Name, "NORMAL", int64(snd.startFlag), b2i(snd.netErr), r.XSN, r.XSN,
-				int64(snd.status), srv.opts.Name, peerIP, srv.props["REPLICATION_PORT_NO"], peerPort,
-				snd.readCount, snd.sendCount, mode, mode})
-		}
-		return rel
+		return srv.repSenderLocked()
 	case "V$REPRECEIVER":
-		rel := &relation{cols: []string{"REP_NAME", "MY_IP", "MY_PORT", "PEER_IP", "PEER_PORT", "APPLY_XSN",
-			"INSERT_SUCCESS_COUNT", "UPDATE_SUCCESS_COUNT", "DELETE_SUCCESS_COUNT",
-			"INSERT_FAILURE_COUNT", "UPDATE_FAILURE_COUNT", "DELETE_FAILURE_COUNT",
-			"PARALLEL_ID", "SQL_APPLY_TABLE_COUNT", "APPLIER_INIT_BUFFER_USAGE"}}
-		names := make([]string, 0, len(srv.receivers))
-		for n, rc := range srv.receivers {
-			// A receiver whose sender went silent (crashed server,
-			// partition) disappears after receiverTimeout.
-			if time.Since(rc.lastSeen) < receiverTimeout {
-				names = append(names, n)
-			}
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			rc := srv.receivers[n]
-			row := []Value{rc.repl, srv.opts.Name, srv.props["REPLICATION_PORT_NO"], rc.peer, nil, rc.applyXSN}
-			for _, c := range rc.counts {
-				row = append(row, c)
-			}
-			rel.rows = append(rel.rows, append(row, int64(0), int64(0), int64(0)))
-		}
-		return rel
+		return srv.repReceiverLocked()
 	case "V$REPGAP":
-		// REP_GAP is counted in log records here, not in
-		// REPLICATION_GAP_UNIT megabytes (docs/altisim.md).
-		rel := &relation{cols: []string{"REP_NAME", "START_FLAG", "REP_LAST_SN", "REP_SN", "REP_GAP", "REP_GAP_SIZE",
-			"READ_LFG_ID", "READ_FILE_NO", "READ_OFFSET"}}
-		for _, r := range srv.sortedRepls() {
-			if r.snd == nil {
-				continue // rows only while the sender is active (altibase.md §3.2)
-			}
-			gap := srv.lastLSN - r.XSN
-			if gap < 0 {
-				gap = 0
-			}
-			rel.rows = append(rel.rows, []Value{r.Name, int64(r.snd.startFlag), srv.lastLSN, r.XSN, gap, gap,
-				int64(0), int64(0), int64(0)})
-		}
-		return rel
+		return srv.repGapLocked()
+	case "V$REPSYNC":
+		return srv.repSyncLocked()
+	case "V$REPLOGBUFFER":
+		return srv.repLogBufferLocked()
+	case "V$LFG":
+		return srv.lfgLocked()
 	case "V$PROPERTY":
-		rel := &relation{cols: []string{"NAME", "STOREDCOUNT", "ATTR", "MIN", "MAX", "VALUE1"}}
-		for _, n := range propertyNames() {
-			d := propDefs[n]
-			rel.rows = append(rel.rows, []Value{n, int64(1), int64(0), strconv.FormatInt(d.min, 10),
-				strconv.FormatInt(d.max, 10), strconv.FormatInt(srv.props[n], 10)})
-		}
-		return rel
+		return srv.propertyLocked()
 	}
 	return nil
 }

@@ -50,6 +50,7 @@ type snapRow struct {
 
 type snapshot struct {
 	LastLSN int64        `json:"last_lsn"`
+	LogEnd  int64        `json:"log_end,omitempty"`
 	NextOID int64        `json:"next_oid"`
 	Tables  []snapTable  `json:"tables"`
 	Log     []logRecord  `json:"log"`
@@ -108,7 +109,7 @@ func (st *store) load(s *Server) error {
 		if err := dec.Decode(&snap); err != nil {
 			return fmt.Errorf("decoding %s: %w", snapshotFile, err)
 		}
-		s.lastLSN, s.nextOID = snap.LastLSN, snap.NextOID
+		s.lastLSN, s.nextOID, s.logEnd = snap.LastLSN, snap.NextOID, snap.LogEnd
 		for _, t := range snap.Tables {
 			if err := t.Table.restore(); err != nil {
 				return err
@@ -124,6 +125,7 @@ func (st *store) load(s *Server) error {
 		}
 		for i := range snap.Log {
 			s.normalizeRecord(&snap.Log[i])
+			s.placeLocked(&snap.Log[i])
 		}
 		s.log = snap.Log
 		for _, r := range snap.Repls {
@@ -204,6 +206,7 @@ func (s *Server) replayEntry(e *walEntry) error {
 				return err
 			}
 			s.lastLSN = rec.LSN
+			s.placeLocked(rec)
 			s.log = append(s.log, *rec)
 		}
 	case "table":
@@ -270,7 +273,7 @@ func (st *store) compact(s *Server) error {
 	if st.wal == nil {
 		return nil
 	}
-	snap := snapshot{LastLSN: s.lastLSN, NextOID: s.nextOID, Log: s.log}
+	snap := snapshot{LastLSN: s.lastLSN, NextOID: s.nextOID, LogEnd: s.logEnd, Log: s.log}
 	for _, t := range s.tables {
 		stt := snapTable{Table: t}
 		for _, k := range t.sortedKeys() {

@@ -17,8 +17,11 @@ type propDef struct {
 }
 
 // propDefs are the modelled properties. REPLICATION_MAX_COUNT, PORT_NO,
-// REPLICATION_PORT_NO and REPLICATION_SENDER_AUTO_START are read-only at
-// run time (altibase.md §3.3); they come from Options.
+// REPLICATION_PORT_NO, REPLICATION_SENDER_AUTO_START and LOG_FILE_SIZE are
+// read-only at run time (altibase.md §3.3, General Reference); they come
+// from Options. LOG_FILE_SIZE defaults to the smallest size Altibase
+// accepts, 64 KB, instead of its 100 MB, so that tests fill log files
+// quickly (docs/altisim.md, "Log size and log files").
 var propDefs = map[string]propDef{
 	"ADMIN_MODE":                    {"ADMIN_MODE", 0, 0, 1, true, false},
 	"REMOTE_SYSDBA_ENABLE":          {"REMOTE_SYSDBA_ENABLE", 1, 0, 1, true, false},
@@ -31,6 +34,9 @@ var propDefs = map[string]propDef{
 	"REPLICATION_SENDER_AUTO_START": {"REPLICATION_SENDER_AUTO_START", 1, 0, 1, false, false},
 	"REPLICATION_CONNECT_TIMEOUT":   {"REPLICATION_CONNECT_TIMEOUT", 10, 0, math.MaxUint32, true, false},
 	"REPLICATION_SYNC_LOCK_TIMEOUT": {"REPLICATION_SYNC_LOCK_TIMEOUT", 30, 0, math.MaxUint32, true, false},
+	"REPLICATION_SYNC_TUPLE_COUNT":  {"REPLICATION_SYNC_TUPLE_COUNT", 50000, 0, math.MaxInt64, true, false},
+	"REPLICATION_GAP_UNIT":          {"REPLICATION_GAP_UNIT", 1 << 20, 1, math.MaxInt64, true, false},
+	"LOG_FILE_SIZE":                 {"LOG_FILE_SIZE", 64 << 10, 64 << 10, math.MaxUint32, false, false},
 }
 
 // initialProperties applies Options over the defaults, as the
@@ -56,7 +62,9 @@ func initialProperties(o Options) (map[string]int64, error) {
 	return p, nil
 }
 
-func propertyNames() []string {
+// PropertyNames lists the properties the simulator models, in order: the
+// names V$PROPERTY shows and Options.Properties accepts.
+func PropertyNames() []string {
 	names := make([]string, 0, len(propDefs))
 	for n := range propDefs {
 		names = append(names, n)

@@ -50,19 +50,44 @@ type replObj struct {
 	// pin, while a SYNC runs, is the log position it will start from: the
 	// log must keep what follows it (0 = no pin).
 	pin int64
+	// sync is the SYNC copying rows, nil when none runs (V$REPSYNC).
+	sync *syncRun
 }
 
-// V$REPSENDER START_FLAG values (altibase.md §3.2).
+// syncRun is a running SYNC as V$REPSENDER, V$REPGAP and V$REPSYNC show
+// it, from the handshake until the statement ends.
+type syncRun struct {
+	startFlag int // startSync or startSyncOnly
+	peer      replHost
+	// from is the LSN up to which the log is covered by the copied rows:
+	// replication continues after it.
+	from  int64
+	units []syncUnit
+}
+
+// syncUnit is one table or partition a SYNC copies, a row of V$REPSYNC.
+type syncUnit struct {
+	table, partition string
+	// copied counts the rows the peer acknowledged, -1 once all are.
+	copied int64
+}
+
+// V$REPSENDER START_FLAG values (altibase.md §3.2; Data Dictionary,
+// V$REPSENDER).
 const (
-	startNormal = 0
-	startQuick  = 1
-	startSync   = 2
+	startNormal   = 0
+	startQuick    = 1
+	startSync     = 2
+	startSyncOnly = 3
 )
 
-// V$REPSENDER STATUS values (altibase.md §3.2).
+// V$REPSENDER STATUS values (altibase.md §3.2; Data Dictionary,
+// V$REPSENDER). A sender that stops leaves the view, so STOP (0) never
+// shows.
 const (
 	senderRun   = 1
 	senderRetry = 2
+	senderSync  = 6
 )
 
 // sender is the run-time state of a started replication's sender.
@@ -365,7 +390,9 @@ func (s *Server) stop(r *replObj) error {
 
 // sync runs SYNC [ONLY] (altibase.md §3.1): all rows of the items are sent
 // to the peer, then (without ONLY) replication starts from the log position
-// of the moment the rows were read.
+// of the moment the rows were read. While the rows travel, V$REPSYNC shows
+// the progress of each table or partition and V$REPSENDER a sender in
+// STATUS 6 (SYNC).
 func (s *Server) sync(ctx context.Context, r *replObj, st *alterReplStmt) error {
 	if st.parallel <= 0 {
 		return errInvalidParallel(st.parallel) // altibase.md §3.1: PARALLEL ≤ 0 is an error
@@ -380,30 +407,41 @@ func (s *Server) sync(ctx context.Context, r *replObj, st *alterReplStmt) error 
 		s.mu.Unlock()
 		return err
 	}
-	var recs []ReplRecord
+	run := &syncRun{startFlag: startSync, from: s.lastLSN}
+	if st.only {
+		run.startFlag = startSyncOnly
+	}
+	var rows [][]ReplRecord // rows[i]: the rows of run.units[i]
 	for _, it := range items {
 		t := s.tables[it.local()]
 		if t == nil {
 			s.mu.Unlock()
 			return errNoTable(it.local())
 		}
-		for _, k := range t.sortedKeys() {
-			// An item naming a partition copies that partition's rows only.
-			if it.LocalPart != "" && t.partitionOf(t.rows[k]) != it.LocalPart {
-				continue
+		for _, part := range syncPartitions(t, it) {
+			var recs []ReplRecord
+			for _, k := range t.sortedKeys() {
+				if part != "" && t.partitionOf(t.rows[k]) != part {
+					continue
+				}
+				recs = append(recs, ReplRecord{Table: it.remote(), Op: "I", Row: wireValues(t.rows[k])})
 			}
-			recs = append(recs, ReplRecord{Table: it.remote(), Op: "I", Row: wireValues(t.rows[k])})
+			run.units = append(run.units, syncUnit{table: it.LocalTable, partition: part})
+			rows = append(rows, recs)
 		}
 	}
+	batch := s.props["REPLICATION_SYNC_TUPLE_COUNT"]
+	if batch <= 0 || batch > batchRecords {
+		batch = batchRecords
+	}
 	offered := s.handshakeItemsLocked(items)
-	pos := s.lastLSN
-	r.pin = pos + 1
+	r.pin = run.from + 1
 	hosts := append([]replHost(nil), r.Hosts...)
 	first := r.LastUsedHostNo
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		r.pin = 0
+		r.pin, r.sync = 0, nil
 		s.mu.Unlock()
 	}()
 
@@ -411,20 +449,25 @@ func (s *Server) sync(ctx context.Context, r *replObj, st *alterReplStmt) error 
 	if err != nil {
 		return err
 	}
-	for len(recs) > 0 {
-		n := min(len(recs), batchRecords)
-		reply, err := link.Send(ctx, &ReplMessage{Kind: "sync", Replication: r.Name, From: s.opts.Name, Records: recs[:n]})
-		if err == nil && reply.Error != nil {
-			err = reply.Error
-		}
-		if err != nil {
-			link.Close()
-			if ctx.Err() != nil {
-				return ctx.Err()
+	s.mu.Lock()
+	run.peer = peer
+	r.sync = run
+	s.mu.Unlock()
+	for i, recs := range rows {
+		for len(recs) > 0 {
+			n := min(int64(len(recs)), batch)
+			if err := s.sendSyncBatch(ctx, link, r.Name, recs[:n]); err != nil {
+				link.Close()
+				return err
 			}
-			return errHandshake("sync interrupted: " + err.Error())
+			s.mu.Lock()
+			run.units[i].copied += n
+			s.mu.Unlock()
+			recs = recs[n:]
 		}
-		recs = recs[n:]
+		s.mu.Lock()
+		run.units[i].copied = -1
+		s.mu.Unlock()
 	}
 	if st.only {
 		// The goodbye travels without the server's lock: a peer doing the
@@ -439,7 +482,7 @@ func (s *Server) sync(ctx context.Context, r *replObj, st *alterReplStmt) error 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r.XSN = pos
+	r.XSN = run.from
 	r.LastUsedHostNo = no
 	if st.only {
 		s.trimLogLocked()
@@ -451,6 +494,43 @@ func (s *Server) sync(ctx context.Context, r *replObj, st *alterReplStmt) error 
 		return err
 	}
 	s.startSenderLocked(r, link, no, peer, startSync)
+	return nil
+}
+
+// syncPartitions is what a SYNC copies of an item's table, one V$REPSYNC
+// row each: the item's partition, every partition of a whole partitioned
+// table in the order of their definition [I], or the whole table ("").
+func syncPartitions(t *table, it replItemState) []string {
+	switch {
+	case it.LocalPart != "":
+		return []string{it.LocalPart}
+	case t.Part != nil:
+		parts := make([]string, len(t.Part.Parts))
+		for i, p := range t.Part.Parts {
+			parts[i] = p.Name
+		}
+		return parts
+	}
+	return []string{""}
+}
+
+// sendSyncBatch sends rows of a SYNC after the injected per-row delay
+// (Faults.SetSyncRowDelay). A failure ends the SYNC: ctx's error, or
+// ERR-6100D when the peer refused or the link broke.
+func (s *Server) sendSyncBatch(ctx context.Context, link Link, name string, recs []ReplRecord) error {
+	if err := sleepCtx(ctx, time.Duration(len(recs))*s.faults.SyncRowDelay()); err != nil {
+		return err
+	}
+	reply, err := link.Send(ctx, &ReplMessage{Kind: "sync", Replication: name, From: s.opts.Name, Records: recs})
+	if err == nil && reply.Error != nil {
+		err = reply.Error
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return errHandshake("sync interrupted: " + err.Error())
+	}
 	return nil
 }
 
@@ -689,6 +769,9 @@ func (s *Server) runSender(ctx context.Context, r *replObj, snd *sender, link Li
 // how long until the next change is due (0: none pending), and the channel
 // that signals a log change.
 func (s *Server) collectLocked(r *replObj) ([]ReplRecord, int64, time.Duration, chan struct{}) {
+	if s.senderHeldLocked(r.Name) {
+		return nil, r.XSN, 0, s.logWake // Faults.HoldSender: nothing is due
+	}
 	// route is where a table's changes go: the peer's table, and all of
 	// them for an item of the whole table, else only the changes of rows in
 	// the partitions items name.

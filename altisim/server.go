@@ -64,6 +64,9 @@ type Server struct {
 	// (altibase.md §3.4 ERR-41041), 0 when free; holds counts fault holds.
 	sysdba int64
 	holds  int
+	// senderHolds counts the HoldSender faults per replication name ("":
+	// every sender).
+	senderHolds map[string]int
 
 	tables  map[string]*table // "USER.TABLE"
 	nextOID int64
@@ -71,6 +74,9 @@ type Server struct {
 	// while some replication may still have to send them.
 	log     []logRecord
 	lastLSN int64
+	// logEnd is the number of bytes written to the log so far: the
+	// position of the next record (V$LFG, V$REPGAP).
+	logEnd int64
 	// logWake is closed (and replaced) whenever log or an XSN changes; senders
 	// and FLUSH wait on it.
 	logWake   chan struct{}
@@ -103,6 +109,8 @@ func NewServer(o Options) (*Server, error) {
 		repls:     map[string]*replObj{},
 		receivers: map[string]*receiver{},
 		logWake:   make(chan struct{}),
+
+		senderHolds: map[string]int{},
 	}
 	s.faults = &Faults{srv: s, latency: o.StatementLatency}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -245,6 +253,31 @@ func (s *Server) holdSysdba() func() {
 			s.mu.Unlock()
 		})
 	}
+}
+
+// holdSender holds the sender of the replication name, or every sender
+// for "" (Faults.HoldSender). Releasing wakes the senders.
+func (s *Server) holdSender(name string) func() {
+	s.mu.Lock()
+	s.senderHolds[name]++
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.senderHolds[name]--; s.senderHolds[name] == 0 {
+				delete(s.senderHolds, name)
+			}
+			s.wakeLocked()
+		})
+	}
+}
+
+// senderHeldLocked reports whether a HoldSender fault holds the sender of
+// the replication name.
+func (s *Server) senderHeldLocked(name string) bool {
+	return s.senderHolds[name] > 0 || s.senderHolds[""] > 0
 }
 
 func (s *Server) endSession(id int64) {

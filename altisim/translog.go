@@ -1,6 +1,7 @@
 package altisim
 
 import (
+	"sort"
 	"strconv"
 	"time"
 )
@@ -24,6 +25,68 @@ type logRecord struct {
 	RowKey string  `json:"rk,omitempty"`
 	Key    []Value `json:"key,omitempty"`
 	Row    []Value `json:"row,omitempty"`
+	// Pos is the byte position at which the record starts in the
+	// server's log, and Size its length (byteSize): they place the record
+	// in a log file (LOG_FILE_SIZE) and measure the gaps of V$REPGAP.
+	Pos  int64 `json:"pos,omitempty"`
+	Size int64 `json:"size,omitempty"`
+}
+
+// logHeaderSize is the fixed part of a log record's size [I]: Altibase's
+// log record layout is not published, so the simulator picks a plausible
+// header (transaction id, LSN, type, table OID, lengths) and adds the
+// encoded values (docs/altisim.md, "Log size and log files").
+const logHeaderSize = 32
+
+// byteSize is the record's length in the log [I]: the header, the table
+// and partition names, and every key and row value (NULL 1 byte, a
+// number 8, a string 2 plus its bytes). It depends only on the record's
+// content, so a replayed record has the size it had when committed.
+func (rec *logRecord) byteSize() int64 {
+	n := int64(logHeaderSize + len(rec.Table) + len(rec.Part))
+	for _, vals := range [][]Value{rec.Key, rec.Row} {
+		for _, v := range vals {
+			switch x := v.(type) {
+			case nil:
+				n++
+			case string:
+				n += 2 + int64(len(x))
+			default:
+				n += 8
+			}
+		}
+	}
+	return n
+}
+
+// placeLocked gives rec its position at the end of the log and its size,
+// unless it has them (a record replayed from the data directory), and
+// moves the end of the log past it.
+func (s *Server) placeLocked(rec *logRecord) {
+	if rec.Size == 0 {
+		rec.Pos, rec.Size = s.logEnd, rec.byteSize()
+	}
+	s.logEnd = rec.Pos + rec.Size
+}
+
+// unsentPosLocked is the log position from which a sender whose restart
+// point is xsn still has to read: the start of the first record after xsn,
+// or the end of the log. Records after a running sender's XSN are never
+// trimmed (trimLogLocked), so the position is exact.
+func (s *Server) unsentPosLocked(xsn int64) int64 {
+	i := sort.Search(len(s.log), func(i int) bool { return s.log[i].LSN > xsn })
+	if i < len(s.log) {
+		return s.log[i].Pos
+	}
+	return s.logEnd
+}
+
+// logFileLocked is the log file number and the offset in it of a log
+// position: files are LOG_FILE_SIZE bytes, numbered from 0 (a record may
+// straddle two files [I]).
+func (s *Server) logFileLocked(pos int64) (no, offset int64) {
+	size := s.props["LOG_FILE_SIZE"]
+	return pos / size, pos % size
 }
 
 const originNoRepl = "-"
@@ -138,6 +201,7 @@ func (s *Server) commitLocked(recs []logRecord) error {
 		s.lastLSN++
 		recs[i].LSN = s.lastLSN
 		recs[i].Time = now
+		s.placeLocked(&recs[i])
 	}
 	s.log = append(s.log, recs...)
 	s.trimLogLocked()

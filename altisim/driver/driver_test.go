@@ -269,3 +269,64 @@ func BenchmarkDriverConnect(b *testing.B) {
 		db.Close()
 	}
 }
+
+// TestDriverOrdinarySessionsWhileSysdbaIsTaken: a DSN without
+// PRIVILEGE=SYSDBA opens ordinary sessions, which are not limited to one
+// [I] (docs/altisim.md, "Sessions and users"): several stay open at once
+// while the SYSDBA slot is held, and each reads the replication views
+// and V$PROPERTY; with ADMIN_MODE = 1 they are refused (ERR-4106E).
+func TestDriverOrdinarySessionsWhileSysdbaIsTaken(t *testing.T) {
+	_, s := newCluster(t)
+	admin, err := conn(t, dsn(t, "sts-0", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, admin, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY)")
+	mustExec(t, admin, "CREATE REPLICATION AKU_REP_01 WITH 'sts-1', 20301 FROM SYS.T1 TO SYS.T1")
+	release := s.Faults().HoldSysdba()
+	defer release()
+	if _, err := conn(t, dsn(t, "sts-0", true)); err == nil {
+		t.Fatal("a second SYSDBA session was admitted")
+	}
+	queries := []struct {
+		sql  string
+		want []any
+	}{
+		{"SELECT REPLICATION_NAME, IS_STARTED, XSN FROM SYSTEM_.SYS_REPLICATIONS_", []any{"AKU_REP_01", int64(0), int64(-1)}},
+		{"SELECT COUNT(*) FROM V$REPSENDER", []any{int64(0)}},
+		{"SELECT COUNT(*) FROM V$REPRECEIVER", []any{int64(0)}},
+		{"SELECT COUNT(*) FROM V$REPGAP", []any{int64(0)}},
+		{"SELECT COUNT(*) FROM V$REPSYNC", []any{int64(0)}},
+		{"SELECT LFG_ID, CUR_WRITE_LF_NO FROM V$LFG", []any{int64(0), int64(0)}},
+		{"SELECT VALUE1 FROM V$PROPERTY WHERE NAME = 'ADMIN_MODE'", []any{"0"}},
+	}
+	var conns []*sql.Conn
+	for range 4 {
+		c, err := conn(t, dsn(t, "sts-0", false))
+		if err != nil {
+			t.Fatalf("ordinary session %d: %v", len(conns)+1, err)
+		}
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		for _, q := range queries {
+			got := make([]any, len(q.want))
+			ptrs := make([]any, len(got))
+			for j := range got {
+				ptrs[j] = &got[j]
+			}
+			if err := c.QueryRowContext(context.Background(), q.sql).Scan(ptrs...); err != nil {
+				t.Fatalf("session %d: %s: %v", i+1, q.sql, err)
+			}
+			if !reflect.DeepEqual(got, q.want) {
+				t.Fatalf("session %d: %s = %v, want %v", i+1, q.sql, got, q.want)
+			}
+		}
+	}
+	mustExec(t, admin, "ALTER SYSTEM SET ADMIN_MODE = 1")
+	_, err = conn(t, dsn(t, "sts-0", false))
+	var ae *altisim.Error
+	if !errors.As(err, &ae) || ae.Code != 0x4106E {
+		t.Fatalf("ordinary session under ADMIN_MODE = 1: %v, want ERR-4106E", err)
+	}
+}

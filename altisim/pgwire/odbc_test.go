@@ -8,6 +8,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"net"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -403,17 +404,24 @@ func BenchmarkODBCConnect(b *testing.B) {
 	w := startWire(b, newEngine(b, altisim.Options{}))
 	dsn := sysdbaDSN(w.port)
 	for b.Loop() {
-		db, err := sql.Open("odbc", dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		c, err := db.Conn(context.Background())
-		if err != nil {
-			b.Fatal(err)
-		}
-		c.Close()
-		db.Close()
+		_, done := connectOnce(b, dsn)
+		done()
 	}
+}
+
+// connectOnce opens a fresh pool and a connection of it, as a short-lived
+// client does; done closes both.
+func connectOnce(b *testing.B, dsn string) (*sql.Conn, func()) {
+	b.Helper()
+	db, err := sql.Open("odbc", dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := db.Conn(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c, func() { c.Close(); db.Close() }
 }
 
 // TestODBCDroppedConnection: a connection the server drops reaches Go as
@@ -440,5 +448,171 @@ func TestODBCDroppedConnection(t *testing.T) {
 	}
 	if n := count(t, c2, "T1"); n != 1 {
 		t.Fatalf("%d rows, want 1: the INSERT ran once before the drop, and was not retried", n)
+	}
+}
+
+// queryRow runs q on c and returns its one row, each value as Go scans
+// it from psqlODBC (int64 for int8 columns, string for text, nil for NULL).
+func queryRow(t *testing.T, c *sql.Conn, q string) []any {
+	t.Helper()
+	rows, err := c.QueryContext(context.Background(), q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rows.Next() {
+		t.Fatalf("%s: no row (%v)", q, rows.Err())
+	}
+	got := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range got {
+		ptrs[i] = &got[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	for i, v := range got {
+		if b, ok := v.([]byte); ok {
+			got[i] = string(b)
+		}
+	}
+	if rows.Next() {
+		t.Fatalf("%s: more than one row", q)
+	}
+	return got
+}
+
+// TestODBCOrdinarySessionsReadTheMonitorViews: the connection-string
+// template without SYSDBA (PsqlODBCTemplateNormal) opens ordinary
+// sessions through psqlODBC, several at once while both servers' SYSDBA
+// slots are held, and they read what a monitor reads — the replication
+// object, its sender, receiver and gap in bytes, a SYNC's progress, the
+// log files, ADMIN_MODE — with their types intact.
+func TestODBCOrdinarySessionsReadTheMonitorViews(t *testing.T) {
+	pgwiretest.PinODBC(t)
+	a, aRepl := tcpServer(t, "sts-0", 0)
+	b, bRepl := tcpServer(t, "sts-1", 0)
+	for _, side := range []struct {
+		w        *wire
+		peerPort int
+	}{{a, bRepl}, {b, aRepl}} {
+		c, err := openConn(t, sysdbaDSN(side.w.port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(t, c, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, V VARCHAR(100))")
+		exec(t, c, "CREATE REPLICATION R1 WITH '127.0.0.1', "+strconv.Itoa(side.peerPort)+" FROM SYS.T1 TO SYS.T1")
+		if side.w == a {
+			exec(t, c, "INSERT INTO T1 VALUES (1, 'a');INSERT INTO T1 VALUES (2, 'b');INSERT INTO T1 VALUES (3, 'c')")
+		}
+		c.Close()
+		release := side.w.engine.Faults().HoldSysdba()
+		t.Cleanup(release)
+	}
+	var mons []*sql.Conn
+	for range 3 {
+		c, err := openConn(t, normalDSN(a.port))
+		if err != nil {
+			t.Fatalf("ordinary session %d while SYSDBA is held: %v", len(mons)+1, err)
+		}
+		mons = append(mons, c)
+	}
+	monB, err := openConn(t, normalDSN(b.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A SYNC run by SYS in an ordinary session (replication statements
+	// need the user SYS, not the SYSDBA privilege), watched from another
+	// one while its rows travel, 300 ms each.
+	a.engine.Faults().SetSyncRowDelay(300 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() {
+		_, err := mons[0].ExecContext(context.Background(), "ALTER REPLICATION R1 SYNC")
+		done <- err
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if got := queryRow(t, mons[1], "SELECT COUNT(*) FROM V$REPSYNC"); got[0] == int64(1) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("V$REPSYNC showed no running SYNC")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got, want := queryRow(t, mons[1], "SELECT REP_NAME, SYNC_TABLE, SYNC_PARTITION, SYNC_SN FROM V$REPSYNC"), []any{"R1", "T1", nil, int64(0)}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("V$REPSYNC = %v, want %v", got, want)
+	}
+	if got, want := queryRow(t, mons[2], "SELECT STATUS, START_FLAG FROM V$REPSENDER"), []any{int64(6), int64(2)}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("V$REPSENDER during SYNC = %v, want %v", got, want)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("SYNC: %v", err)
+	}
+
+	release := a.engine.Faults().HoldSender("R1")
+	defer release()
+	exec(t, mons[0], "INSERT INTO T1 VALUES (4, 'dddd')")
+	const record = 32 + len("SYS.T1") + 8 + 2 + 4 // docs/altisim.md, "Log size and log files"
+	checks := []struct {
+		c    *sql.Conn
+		q    string
+		want []any
+	}{
+		{mons[1], "SELECT REPLICATION_NAME, IS_STARTED FROM SYSTEM_.SYS_REPLICATIONS_", []any{"R1", int64(1)}},
+		{mons[1], "SELECT REP_NAME, STATUS, NET_ERROR_FLAG, PEER_IP FROM V$REPSENDER", []any{"R1", int64(1), int64(0), "127.0.0.1"}},
+		{mons[2], "SELECT REP_GAP, REP_GAP_SIZE, READ_FILE_NO FROM V$REPGAP", []any{int64(1), int64(record), int64(0)}},
+		{mons[2], "SELECT LFG_ID, CUR_WRITE_LF_NO FROM V$LFG", []any{int64(0), int64(0)}},
+		{mons[2], "SELECT COUNT(*) FROM V$REPLOGBUFFER", []any{int64(0)}},
+		{mons[0], "SELECT VALUE1 FROM V$PROPERTY WHERE NAME = 'ADMIN_MODE'", []any{"0"}},
+		{monB, "SELECT REP_NAME, PEER_IP, INSERT_SUCCESS_COUNT FROM V$REPRECEIVER", []any{"R1", "sts-0", int64(3)}},
+		{monB, "SELECT COUNT(*) FROM T1", []any{int64(3)}},
+	}
+	for _, ch := range checks {
+		if got := queryRow(t, ch.c, ch.q); !reflect.DeepEqual(got, ch.want) {
+			t.Errorf("%s = %#v, want %#v", ch.q, got, ch.want)
+		}
+	}
+	release()
+	exec(t, mons[0], "ALTER REPLICATION R1 FLUSH")
+	if got := queryRow(t, mons[1], "SELECT REP_GAP, REP_GAP_SIZE FROM V$REPGAP"); !reflect.DeepEqual(got, []any{int64(0), int64(0)}) {
+		t.Fatalf("gap after FLUSH = %v, want 0 0", got)
+	}
+}
+
+// BenchmarkODBCMonitorRound measures what one read-only check of a server
+// costs through psqlODBC: open an ordinary session, read the replication
+// object, sender, receiver, gap, SYNC progress, log file and ADMIN_MODE,
+// close.
+func BenchmarkODBCMonitorRound(b *testing.B) {
+	pgwiretest.PinODBC(b)
+	w := startWire(b, newEngine(b, altisim.Options{}))
+	dsn := normalDSN(w.port)
+	queries := []string{
+		"SELECT REPLICATION_NAME, IS_STARTED, XSN FROM SYSTEM_.SYS_REPLICATIONS_",
+		"SELECT REP_NAME, STATUS, NET_ERROR_FLAG, XSN FROM V$REPSENDER",
+		"SELECT REP_NAME, APPLY_XSN FROM V$REPRECEIVER",
+		"SELECT REP_NAME, REP_GAP_SIZE, READ_FILE_NO FROM V$REPGAP",
+		"SELECT REP_NAME, SYNC_TABLE, SYNC_RECORD_COUNT FROM V$REPSYNC",
+		"SELECT CUR_WRITE_LF_NO FROM V$LFG",
+		"SELECT VALUE1 FROM V$PROPERTY WHERE NAME = 'ADMIN_MODE'",
+	}
+	for b.Loop() {
+		c, done := connectOnce(b, dsn)
+		for _, q := range queries {
+			rows, err := c.QueryContext(context.Background(), q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for rows.Next() {
+			}
+			rows.Close()
+		}
+		done()
 	}
 }

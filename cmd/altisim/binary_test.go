@@ -45,6 +45,7 @@ func buildBinary(t *testing.T) string {
 type process struct {
 	cmd    *exec.Cmd
 	listen string
+	repl   string
 	ctl    string
 	// exited is closed when the process has exited, with its Wait error
 	// in err.
@@ -97,7 +98,7 @@ func startServe(t *testing.T, bin, dataDir string, extra ...string) *process {
 		if m[1] != "sts-0" || m[5] != dataDir {
 			t.Fatalf("ready line %q names the wrong server or data directory", line)
 		}
-		p.listen, p.ctl = m[2], m[4]
+		p.listen, p.repl, p.ctl = m[2], m[3], m[4]
 	case <-time.After(20 * time.Second):
 		t.Fatal("altisim serve did not get ready in 20s")
 	}
@@ -105,17 +106,29 @@ func startServe(t *testing.T, bin, dataDir string, extra ...string) *process {
 }
 
 func (p *process) dsn(t *testing.T) string {
+	return p.dsnOf(t, pgwire.PsqlODBCTemplate)
+}
+
+// dsnOf expands a connection-string template for this server.
+func (p *process) dsnOf(t *testing.T, tmpl string) string {
 	host, port, err := net.SplitHostPort(p.listen)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.NewReplacer("{host}", host, "{port}", port, "{user}", "SYS", "{password}", "manager").Replace(pgwire.PsqlODBCTemplate)
+	return strings.NewReplacer("{host}", host, "{port}", port, "{user}", "SYS", "{password}", "manager").Replace(tmpl)
 }
 
-// session opens one pinned ODBC session, closed with its pool at the end.
+// session opens one pinned SYSDBA ODBC session, closed with its pool at
+// the end.
 func (p *process) session(t *testing.T) (*sql.Conn, func()) {
 	t.Helper()
-	db, err := sql.Open("odbc", p.dsn(t))
+	return p.sessionOf(t, pgwire.PsqlODBCTemplate)
+}
+
+// sessionOf opens one pinned ODBC session with a template's privilege.
+func (p *process) sessionOf(t *testing.T, tmpl string) (*sql.Conn, func()) {
+	t.Helper()
+	db, err := sql.Open("odbc", p.dsnOf(t, tmpl))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,19 +199,25 @@ func TestBinaryKill9KeepsAcknowledgedRows(t *testing.T) {
 	}
 }
 
-// TestBinaryControlPath drives faults of a running binary with `altisim
-// fault` and sees them through psqlODBC.
-func TestBinaryControlPath(t *testing.T) {
-	bin := buildBinary(t)
-	p := startServe(t, bin, filepath.Join(t.TempDir(), "data"))
-	fault := func(args ...string) string {
+// faultCLI runs `altisim fault ARGS --control ctl` and returns its output;
+// an error fails the test.
+func faultCLI(t *testing.T, bin, ctl string) func(args ...string) string {
+	return func(args ...string) string {
 		t.Helper()
-		out, err := exec.Command(bin, append([]string{"fault", "--control", p.ctl}, args...)...).CombinedOutput()
+		out, err := exec.Command(bin, append([]string{"fault", "--control", ctl}, args...)...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("altisim fault %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 		return string(out)
 	}
+}
+
+// TestBinaryControlPath drives faults of a running binary with `altisim
+// fault` and sees them through psqlODBC.
+func TestBinaryControlPath(t *testing.T) {
+	bin := buildBinary(t)
+	p := startServe(t, bin, filepath.Join(t.TempDir(), "data"))
+	fault := faultCLI(t, bin, p.ctl)
 	c, done := p.session(t)
 	defer done()
 	if _, err := c.ExecContext(context.Background(), "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, I2 INTEGER)"); err != nil {
@@ -253,5 +272,99 @@ func TestBinarySecondServerOnADataDirectoryLeavesTheFirstAlone(t *testing.T) {
 	}
 	if out, err := exec.CommandContext(ctx, bin, "fault", "list", "--control", p.ctl).CombinedOutput(); err != nil {
 		t.Fatalf("control path of the first server after the second failed: %v\n%s", err, out)
+	}
+}
+
+// TestBinaryMonitorFaults: `altisim fault sync-delay` slows a SYNC so that
+// an ordinary session sees it in V$REPSYNC, and `hold-sender` /
+// `release-sender` stall a running sender (STATUS 1, a growing gap in
+// bytes) and let it catch up; --property sets LOG_FILE_SIZE.
+func TestBinaryMonitorFaults(t *testing.T) {
+	bin := buildBinary(t)
+	a := startServe(t, bin, filepath.Join(t.TempDir(), "a"), "--property", "LOG_FILE_SIZE=131072")
+	b := startServe(t, bin, filepath.Join(t.TempDir(), "b"))
+	fault := faultCLI(t, bin, a.ctl)
+	ctx := context.Background()
+	run := func(c *sql.Conn, q string) {
+		t.Helper()
+		if _, err := c.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	value := func(c *sql.Conn, q string) string {
+		t.Helper()
+		var v string
+		if err := c.QueryRowContext(ctx, q).Scan(&v); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return v
+	}
+	ca, doneA := a.session(t)
+	defer doneA()
+	cb, doneB := b.session(t)
+	defer doneB()
+	for _, side := range []struct {
+		c    *sql.Conn
+		peer *process
+	}{{ca, b}, {cb, a}} {
+		_, port, err := net.SplitHostPort(side.peer.repl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run(side.c, "CREATE TABLE T1 (I1 INTEGER PRIMARY KEY, I2 INTEGER)")
+		run(side.c, "CREATE REPLICATION R1 WITH '127.0.0.1', "+port+" FROM SYS.T1 TO SYS.T1")
+	}
+	run(ca, "INSERT INTO T1 VALUES (1, 1);INSERT INTO T1 VALUES (2, 2)")
+	mon, doneMon := a.sessionOf(t, pgwire.PsqlODBCTemplateNormal)
+	defer doneMon()
+	if got := value(mon, "SELECT VALUE1 FROM V$PROPERTY WHERE NAME = 'LOG_FILE_SIZE'"); got != "131072" {
+		t.Fatalf("LOG_FILE_SIZE = %s, want 131072 from --property", got)
+	}
+
+	if got := fault("sync-delay", "400ms"); got != `{"delay":"400ms"}`+"\n" {
+		t.Fatalf("fault sync-delay printed %q", got)
+	}
+	synced := make(chan error, 1)
+	go func() {
+		_, err := ca.ExecContext(ctx, "ALTER REPLICATION R1 SYNC")
+		synced <- err
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for value(mon, "SELECT COUNT(*) FROM V$REPSYNC") != "1" {
+		if time.Now().After(deadline) {
+			t.Fatal("V$REPSYNC showed no running SYNC")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := value(mon, "SELECT STATUS FROM V$REPSENDER"); got != "6" {
+		t.Fatalf("V$REPSENDER.STATUS during SYNC = %s, want 6 (SYNC)", got)
+	}
+	if err := <-synced; err != nil {
+		t.Fatalf("SYNC: %v", err)
+	}
+	fault("sync-delay", "0s")
+
+	if got := fault("hold-sender", "r1"); got != `{"held":true,"replication":"R1"}`+"\n" {
+		t.Fatalf("fault hold-sender printed %q", got)
+	}
+	run(ca, "INSERT INTO T1 VALUES (3, 3)")
+	if got := value(mon, "SELECT STATUS FROM V$REPSENDER"); got != "1" {
+		t.Fatalf("held sender's STATUS = %s, want 1 (RUN)", got)
+	}
+	if got := value(mon, "SELECT REP_GAP_SIZE FROM V$REPGAP"); got != "54" {
+		t.Fatalf("REP_GAP_SIZE of one record while held = %s, want 54", got)
+	}
+	fctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	if _, err := ca.QueryContext(fctx, "ALTER REPLICATION R1 FLUSH"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("FLUSH while the sender is held: %v, want a deadline", err)
+	}
+	fault("release-sender", "R1")
+	run(ca, "ALTER REPLICATION R1 FLUSH")
+	if got := value(mon, "SELECT REP_GAP_SIZE FROM V$REPGAP"); got != "0" {
+		t.Fatalf("REP_GAP_SIZE after release and FLUSH = %s, want 0", got)
+	}
+	if got := value(cb, "SELECT COUNT(*) FROM T1"); got != "3" {
+		t.Fatalf("peer has %s rows, want 3", got)
 	}
 }

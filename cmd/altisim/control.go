@@ -23,6 +23,9 @@ import (
 //	PUT    /latency      {"latency":"50ms"}: per-statement latency
 //	POST   /sysdba/hold  occupy the single SYSDBA slot (ERR-41041 for others)
 //	DELETE /sysdba/hold  release it
+//	POST   /senders/hold?replication=NAME  hold a sender (no NAME: every sender)
+//	DELETE /senders/hold?replication=NAME  release it
+//	PUT    /sync-delay   {"delay":"20ms"}: every row a SYNC copies takes that long
 //	GET    /log          the statement log ([]altisim.LoggedStatement)
 //	POST   /shutdown     stop the server gracefully, as SIGTERM does
 //
@@ -77,12 +80,15 @@ type controller struct {
 
 	mu      sync.Mutex
 	release func()
+	// senders are the releases of held senders by replication name ("":
+	// every sender).
+	senders map[string]func()
 }
 
 // controlHandler returns the control path's HTTP handler; shutdown stops
 // the server gracefully.
 func controlHandler(engine *altisim.Server, shutdown func()) http.Handler {
-	c := &controller{engine: engine, shutdown: shutdown}
+	c := &controller{engine: engine, shutdown: shutdown, senders: map[string]func(){}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, r *http.Request) {
 		specs := []faultSpec{}
@@ -110,21 +116,8 @@ func controlHandler(engine *altisim.Server, shutdown func()) http.Handler {
 		engine.Faults().Clear()
 		reply(w, http.StatusOK, []faultSpec{})
 	})
-	mux.HandleFunc("PUT /latency", func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Latency string `json:"latency"`
-		}
-		if !decode(w, r, &body) {
-			return
-		}
-		d, err := time.ParseDuration(body.Latency)
-		if err != nil {
-			reply(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("latency %q: %v", body.Latency, err)})
-			return
-		}
-		engine.Faults().SetLatency(d)
-		reply(w, http.StatusOK, map[string]string{"latency": d.String()})
-	})
+	mux.HandleFunc("PUT /latency", durationHandler("latency", engine.Faults().SetLatency))
+	mux.HandleFunc("PUT /sync-delay", durationHandler("delay", engine.Faults().SetSyncRowDelay))
 	mux.HandleFunc("POST /sysdba/hold", func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
 		if c.release == nil {
@@ -142,6 +135,25 @@ func controlHandler(engine *altisim.Server, shutdown func()) http.Handler {
 		c.mu.Unlock()
 		reply(w, http.StatusOK, map[string]bool{"held": false})
 	})
+	mux.HandleFunc("POST /senders/hold", func(w http.ResponseWriter, r *http.Request) {
+		name := strings.ToUpper(r.URL.Query().Get("replication"))
+		c.mu.Lock()
+		if c.senders[name] == nil {
+			c.senders[name] = engine.Faults().HoldSender(name)
+		}
+		c.mu.Unlock()
+		reply(w, http.StatusOK, map[string]any{"replication": name, "held": true})
+	})
+	mux.HandleFunc("DELETE /senders/hold", func(w http.ResponseWriter, r *http.Request) {
+		name := strings.ToUpper(r.URL.Query().Get("replication"))
+		c.mu.Lock()
+		if release := c.senders[name]; release != nil {
+			release()
+			delete(c.senders, name)
+		}
+		c.mu.Unlock()
+		reply(w, http.StatusOK, map[string]any{"replication": name, "held": false})
+	})
 	mux.HandleFunc("GET /log", func(w http.ResponseWriter, r *http.Request) {
 		log := engine.StatementLog()
 		if log == nil {
@@ -154,6 +166,25 @@ func controlHandler(engine *altisim.Server, shutdown func()) http.Handler {
 		shutdown()
 	})
 	return mux
+}
+
+// durationHandler answers a PUT of {"<key>":"<duration>"}: it passes the
+// duration, 0 or more, to set and echoes it.
+func durationHandler(key string, set func(time.Duration)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]string
+		if !decode(w, r, &body) {
+			return
+		}
+		v, ok := body[key]
+		d, err := time.ParseDuration(v)
+		if !ok || len(body) != 1 || err != nil || d < 0 {
+			reply(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("%s %q: want {%q: a duration of 0 or more}", key, v, key)})
+			return
+		}
+		set(d)
+		reply(w, http.StatusOK, map[string]string{key: d.String()})
+	}
 }
 
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {

@@ -63,6 +63,13 @@ func TestControlPath(t *testing.T) {
 		{"clear", http.MethodDelete, "/faults", nil, "[]\n", ""},
 		{"hold sysdba", http.MethodPost, "/sysdba/hold", nil, `{"held":true}` + "\n", ""},
 		{"release sysdba", http.MethodDelete, "/sysdba/hold", nil, `{"held":false}` + "\n", ""},
+		{"hold a sender", http.MethodPost, "/senders/hold?replication=aku_rep_01", nil, `{"held":true,"replication":"AKU_REP_01"}` + "\n", ""},
+		{"hold every sender", http.MethodPost, "/senders/hold", nil, `{"held":true,"replication":""}` + "\n", ""},
+		{"release every sender", http.MethodDelete, "/senders/hold", nil, `{"held":false,"replication":""}` + "\n", ""},
+		{"release a sender", http.MethodDelete, "/senders/hold?replication=AKU_REP_01", nil, `{"held":false,"replication":"AKU_REP_01"}` + "\n", ""},
+		{"sync delay", http.MethodPut, "/sync-delay", map[string]string{"delay": "25ms"}, `{"delay":"25ms"}` + "\n", ""},
+		{"bad sync delay", http.MethodPut, "/sync-delay", map[string]string{"delay": "-1s"}, "", `PUT /sync-delay: delay "-1s": want {"delay": a duration of 0 or more}`},
+		{"bad latency key", http.MethodPut, "/latency", map[string]string{"delay": "1s"}, "", `PUT /latency: latency "": want {"latency": a duration of 0 or more}`},
 		{"empty log", http.MethodGet, "/log", nil, "[]\n", ""},
 		{"shutdown", http.MethodPost, "/shutdown", nil, `{"stopping":true}` + "\n", ""},
 	}
@@ -85,6 +92,10 @@ func TestControlPath(t *testing.T) {
 		case "latency":
 			if got := engine.Faults().Latency(); got != 20*time.Millisecond {
 				t.Fatalf("engine latency = %v, want 20ms", got)
+			}
+		case "sync delay":
+			if got := engine.Faults().SyncRowDelay(); got != 25*time.Millisecond {
+				t.Fatalf("engine SYNC row delay = %v, want 25ms", got)
 			}
 		case "clear":
 			if got := engine.Faults().Latency(); got != 0 || len(engine.Faults().List()) != 0 {
@@ -156,12 +167,14 @@ func TestServeOptionsEnvOverridesFlags(t *testing.T) {
 	if err := cmd.ParseFlags([]string{"--data", "d", "--admin-mode", "1", "--property", "query_timeout=5", "--property", "REPLICATION_DDL_ENABLE=1", "--name", "n0"}); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"ALTIBASE_ADMIN_MODE": "0", "ALTIBASE_REMOTE_SYSDBA_ENABLE": " 0 ", "ALTIBASE_HOME": "/opt/altibase"}
+	env := map[string]string{"ALTIBASE_ADMIN_MODE": "0", "ALTIBASE_REMOTE_SYSDBA_ENABLE": " 0 ", "ALTIBASE_HOME": "/opt/altibase",
+		"ALTIBASE_LOG_FILE_SIZE": "131072", "ALTIBASE_PORT_NO": "20300"}
 	o, err := f.options(cmd, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int64{"ADMIN_MODE": 0, "REMOTE_SYSDBA_ENABLE": 0, "QUERY_TIMEOUT": 5, "REPLICATION_DDL_ENABLE": 1}
+	// PORT_NO comes from --listen, not from the environment.
+	want := map[string]int64{"ADMIN_MODE": 0, "REMOTE_SYSDBA_ENABLE": 0, "QUERY_TIMEOUT": 5, "REPLICATION_DDL_ENABLE": 1, "LOG_FILE_SIZE": 131072}
 	if len(o.Properties) != len(want) {
 		t.Fatalf("properties %v, want %v", o.Properties, want)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -121,19 +122,40 @@ func newFaultCommand(stdout io.Writer) *cobra.Command {
 	fl.StringVar(&spec.Delay, "delay", "", "`DURATION` of a delay (e.g. 2s)")
 	fl.BoolVar(&spec.After, "after", false, "drop: run the statement, then drop the connection")
 
-	latency := &cobra.Command{
-		Use:   "latency DURATION",
-		Short: "Add DURATION to every statement (0 turns it off)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := client()
-			if err != nil {
-				return err
-			}
-			return c.do(cmd.Context(), http.MethodPut, "/latency", map[string]string{"latency": args[0]}, stdout)
-		},
+	// duration is a command that PUTs {"<key>":"DURATION"} to path.
+	duration := func(use, short, path, key string) *cobra.Command {
+		return &cobra.Command{
+			Use: use + " DURATION", Short: short, Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := client()
+				if err != nil {
+					return err
+				}
+				return c.do(cmd.Context(), http.MethodPut, path, map[string]string{key: args[0]}, stdout)
+			},
+		}
 	}
-	cmd.AddCommand(add, latency,
+	sender := func(use, short, method string) *cobra.Command {
+		return &cobra.Command{
+			Use: use + " [REPLICATION]", Short: short, Args: cobra.MaximumNArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := client()
+				if err != nil {
+					return err
+				}
+				path := "/senders/hold"
+				if len(args) == 1 {
+					path += "?replication=" + url.QueryEscape(args[0])
+				}
+				return c.do(cmd.Context(), method, path, nil, stdout)
+			},
+		}
+	}
+	cmd.AddCommand(add,
+		duration("latency", "Add DURATION to every statement (0 turns it off)", "/latency", "latency"),
+		duration("sync-delay", "Make every row a SYNC copies take DURATION (0 turns it off), to watch V$REPSYNC", "/sync-delay", "delay"),
+		sender("hold-sender", "Stop a replication's sender (every sender without REPLICATION) from shipping; it stays connected", http.MethodPost),
+		sender("release-sender", "Release a sender held by hold-sender", http.MethodDelete),
 		simple("list", "Print the installed faults", http.MethodGet, "/faults"),
 		simple("clear", "Remove every fault and the injected latency", http.MethodDelete, "/faults"),
 		simple("hold-sysdba", "Occupy the SYSDBA slot, as an open isql -sysdba session would", http.MethodPost, "/sysdba/hold"),

@@ -20,17 +20,16 @@ import (
 
 // envProperties are the properties read from ALTIBASE_<NAME> environment
 // variables, which override the flags as they override altibase.properties
-// (altibase.md §3.3). PORT_NO and REPLICATION_PORT_NO come from the
-// listen flags instead.
-var envProperties = []string{
-	"ADMIN_MODE",
-	"REMOTE_SYSDBA_ENABLE",
-	"REPLICATION_DDL_ENABLE",
-	"QUERY_TIMEOUT",
-	"REPLICATION_MAX_COUNT",
-	"REPLICATION_SENDER_AUTO_START",
-	"REPLICATION_CONNECT_TIMEOUT",
-	"REPLICATION_SYNC_LOCK_TIMEOUT",
+// (altibase.md §3.3): every property the engine models but PORT_NO and
+// REPLICATION_PORT_NO, which come from the listen flags instead.
+func envProperties() []string {
+	var names []string
+	for _, n := range altisim.PropertyNames() {
+		if n != "PORT_NO" && n != "REPLICATION_PORT_NO" {
+			names = append(names, n)
+		}
+	}
+	return names
 }
 
 // serveFlags are the flags of `altisim serve`.
@@ -91,7 +90,7 @@ func (f *serveFlags) options(cmd *cobra.Command, env lookupEnv) (altisim.Options
 		}
 		props[strings.ToUpper(strings.TrimSpace(name))] = n
 	}
-	for _, name := range envProperties {
+	for _, name := range envProperties() {
 		v, ok := env("ALTIBASE_" + name)
 		if !ok {
 			continue
