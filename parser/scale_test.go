@@ -1,0 +1,129 @@
+package parser
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aku-project/aku/parser/parsertest"
+)
+
+// shapes are inputs that grow in one direction. Blank lines before a ','
+// or a '(' once made Parse quadratic (100,000 of them took 3.7 s, 200,000
+// took 20 s); the others are the file's other repetitions.
+var shapes = []struct {
+	name  string
+	n     int
+	build func(n int) []byte
+}{
+	{"blank lines before a comma", 100_000, func(n int) []byte {
+		return []byte("REPLICATIONS = ( P = x ( SYS.T1 ) )" + strings.Repeat("\n", n) + ", ( Q = y ( SYS.T2 ) )\n")
+	}},
+	{"blank lines before a parenthesis", 100_000, func(n int) []byte {
+		return []byte("REPLICATIONS =" + strings.Repeat("\n", n) + "( P = x ( SYS.T1 ) )\n")
+	}},
+	{"comment lines before a comma", 20_000, func(n int) []byte {
+		return []byte("REPLICATIONS = ( P = x ( SYS.T1 ) )\n" + strings.Repeat("# a comment\n", n) + ", ( Q = y ( SYS.T2 ) )\n")
+	}},
+	{"items in one group", 20_000, parsertest.Items},
+	{"nested items", 2_000, func(n int) []byte {
+		return []byte("REPLICATIONS = ( P = x (" + strings.Repeat(" ( USER_NAME = \"SYS\" TABLE_NAME = \"T\" ),", n) + " ) )\n")
+	}},
+	{"properties", 5_000, func(n int) []byte {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "AKU_P%d = %d\n", i, i)
+		}
+		return []byte(b.String())
+	}},
+	{"groups", 2_000, func(n int) []byte {
+		return []byte("REPLICATIONS = ( P = x ( SYS.T1 ) )" + strings.Repeat(",\n( P = x ( SYS.T1 ) )", n) + "\n")
+	}},
+	{"values on one line", 10_000, func(n int) []byte {
+		return []byte("AKU_SYS_PASSWORD =" + strings.Repeat(" v", n) + "\n")
+	}},
+	{"opening parentheses", 10_000, func(n int) []byte { return []byte(strings.Repeat("(", n)) }},
+	{"a long value", 1 << 20, func(n int) []byte { return []byte("AKU_SYS_PASSWORD = " + strings.Repeat("v", n) + " x\n") }},
+}
+
+func parseIgnoringErrors(src []byte) { _, _ = Parse("a.conf", src) }
+
+func TestParseIsLinear(t *testing.T) {
+	for _, s := range shapes {
+		t.Run(s.name, func(t *testing.T) {
+			parsertest.Linear(t, s.build, s.n, 5*time.Second, parseIgnoringErrors)
+		})
+	}
+}
+
+// parseBudget bounds what Parse may cost for n bytes of any input. The
+// grammar's repetitions cost participle about 2 µs of CPU, 1 KB and 10
+// allocations per byte (properties, values, nested items); the per-byte
+// bounds leave a factor of ten or more, so a quadratic cost goes over them
+// once inputs reach a few tens of kilobytes, and the shapes above, run as
+// seeds, stay below them.
+var parseBudget = parsertest.Budget{
+	Fixed:   parsertest.Cost{CPU: 100 * time.Millisecond, Bytes: 256 << 10, Objects: 4000},
+	PerByte: parsertest.Cost{CPU: 20 * time.Microsecond, Bytes: 4 << 10, Objects: 100},
+}
+
+// maxFuzzInput is the largest input FuzzParse reads: enough for the shapes.
+const maxFuzzInput = 4 << 20
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"AKU_STS_NAME = sts # c\n#\n",
+		"AKU_SYS_PASSWORD = \"a\\\"b\\\\c # d\"\r\n",
+		"REPLICATIONS = ( REPLICATION_NAME_PREFIX = P SYNC_PARALLEL_COUNT = 1 ( SYS.T1, SYS.T2 PARTITION P1 ) ), ( REPLICATION_NAME_PREFIX = Q ( U.T ) )\n",
+		"REPLICATIONS = ( REPLICATION_NAME_PREFIX = \"P\" ( ( USER_NAME = \"SYS\" TABLE_NAME = \"T1\" ), ( USER_NAME = \"SYS\" TABLE_NAME = \"T2\" PARTITION_NAME = \"P1\" ) ) )",
+		"A = (\n", "= =", "\"", "a#b", "((((", "))", ",\n,",
+		"R = ( P = x ( a PARTITION , b PARTITION c d, ( U = 1 ) e ) )\n",
+	} {
+		f.Add([]byte(s))
+	}
+	for _, s := range shapes {
+		f.Add(s.build(2 * s.n))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if len(src) > maxFuzzInput {
+			return
+		}
+		var file *File
+		var err error
+		cost := parsertest.Measure(func() { file, err = Parse("fuzz.conf", src) })
+		if err := parseBudget.Check(len(src), cost); err != nil {
+			t.Fatal(err)
+		}
+		if err != nil {
+			var pe *Error
+			if !asError(err, &pe) {
+				t.Fatalf("error %v (%T) is not a *parser.Error", err, err)
+			}
+			if pe.Pos.Line < 1 || pe.Pos.Column < 1 {
+				t.Fatalf("error without a position: %v", err)
+			}
+			if len(pe.Msg) > 1024 {
+				t.Fatalf("error of %d bytes: %.200s", len(pe.Msg), pe.Msg)
+			}
+			return
+		}
+		for _, e := range file.Entries {
+			if (e.Groups == nil) == (e.Value == nil) {
+				t.Fatalf("entry %s: want exactly one of groups and value", e.Name)
+			}
+		}
+	})
+}
+
+// BenchmarkParse1MB parses a 1 MB configuration: one group of 80,000 items.
+func BenchmarkParse1MB(b *testing.B) {
+	src := parsertest.Items(80_000)
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse("aku.conf", src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
