@@ -71,35 +71,43 @@ func (d *decoder) groups(gs []*parser.Group) []Group {
 }
 
 // items validates one group's items and rejects duplicates and overlaps.
-// Each item is looked up in two maps, so the check takes time in
-// proportion to the number of items.
+// Each item is looked up in maps, so the check takes time in proportion to
+// the number of items; whole tables, the usual case, need only the first.
 func (d *decoder) items(list []*parser.Item) []Item {
-	type key struct{ user, table, partition string }
 	out := make([]Item, 0, len(list))
-	seen := make(map[key]int, len(list)) // item -> its index in out
-	partitions := map[key]int{}          // whole table -> index of its first listed partition
+	wholes := make(map[string]int32, len(list)) // USER.TABLE -> its index in out
+	partitions := map[string]int32{}            // USER.TABLE PARTITION P -> its index in out
+	firsts := map[string]int32{}                // USER.TABLE -> index of its first listed partition
 	for _, it := range list {
 		item, ok := d.item(it)
 		if !ok {
 			continue
 		}
-		k, table := key{item.User, item.Table, item.Partition}, key{item.User, item.Table, ""}
-		if i, ok := seen[k]; ok {
-			d.errorf(item.Pos, "%s is listed twice in this group (first at line %d)", item, out[i].Pos.Line)
-			continue
-		}
-		if item.Partition != "" {
-			if i, ok := seen[table]; ok {
+		table := item.User + "." + item.Table
+		if item.Partition == "" {
+			if i, ok := wholes[table]; ok {
+				d.errorf(item.Pos, "%s is listed twice in this group (first at line %d)", item, out[i].Pos.Line)
+				continue
+			}
+			if i, ok := firsts[table]; ok {
+				d.errorf(item.Pos, "%s overlaps its partition %s listed at line %d", item, out[i], out[i].Pos.Line)
+			}
+			wholes[table] = int32(len(out))
+		} else {
+			key := item.String()
+			if i, ok := partitions[key]; ok {
+				d.errorf(item.Pos, "%s is listed twice in this group (first at line %d)", item, out[i].Pos.Line)
+				continue
+			}
+			if i, ok := wholes[table]; ok {
 				d.errorf(item.Pos, "%s overlaps the whole table %s listed at line %d", item, out[i], out[i].Pos.Line)
 				continue
 			}
-			if _, ok := partitions[table]; !ok {
-				partitions[table] = len(out)
+			if _, ok := firsts[table]; !ok {
+				firsts[table] = int32(len(out))
 			}
-		} else if i, ok := partitions[table]; ok {
-			d.errorf(item.Pos, "%s overlaps its partition %s listed at line %d", item, out[i], out[i].Pos.Line)
+			partitions[key] = int32(len(out))
 		}
-		seen[k] = len(out)
 		out = append(out, item)
 	}
 	return out
