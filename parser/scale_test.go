@@ -60,16 +60,58 @@ func TestParseIsLinear(t *testing.T) {
 // parseBudget bounds what Parse may cost for n bytes of any input. The
 // grammar's repetitions cost participle about 2 µs of CPU, 1 KB and 10
 // allocations per byte (properties, values, nested items); the per-byte
-// bounds leave a factor of ten or more, so a quadratic cost goes over them
-// once inputs reach a few tens of kilobytes, and the shapes above, run as
-// seeds, stay below them.
+// bounds leave a factor of ten or more.
 var parseBudget = parsertest.Budget{
 	Fixed:   parsertest.Cost{CPU: 100 * time.Millisecond, Bytes: 256 << 10, Objects: 4000},
 	PerByte: parsertest.Cost{CPU: 20 * time.Microsecond, Bytes: 4 << 10, Objects: 100},
 }
 
-// maxFuzzInput is the largest input FuzzParse reads: enough for the shapes.
-const maxFuzzInput = 4 << 20
+// checkParse parses src within parseBudget and checks what it returns: a
+// positioned *Error of a readable length, or a tree in which every entry
+// has a value or groups.
+func checkParse(t *testing.T, src []byte) {
+	t.Helper()
+	var file *File
+	var err error
+	cost := parsertest.Measure(func() { file, err = Parse("fuzz.conf", src) })
+	if err := parseBudget.Check(len(src), cost); err != nil {
+		t.Fatal(err)
+	}
+	if err != nil {
+		var pe *Error
+		if !asError(err, &pe) {
+			t.Fatalf("error %v (%T) is not a *parser.Error", err, err)
+		}
+		if pe.Pos.Line < 1 || pe.Pos.Column < 1 {
+			t.Fatalf("error without a position: %v", err)
+		}
+		if len(pe.Msg) > 1024 {
+			t.Fatalf("error of %d bytes: %.200s", len(pe.Msg), pe.Msg)
+		}
+		return
+	}
+	for _, e := range file.Entries {
+		if (e.Groups == nil) == (e.Value == nil) {
+			t.Fatalf("entry %s: want exactly one of groups and value", e.Name)
+		}
+	}
+}
+
+// TestParseWithinBudget holds the large inputs to FuzzParse's budget:
+// 200,000 blank lines took 20 s when line breaks were rescanned, five
+// times the budget.
+func TestParseWithinBudget(t *testing.T) {
+	for _, s := range shapes {
+		t.Run(s.name, func(t *testing.T) { checkParse(t, s.build(parsertest.Growth*s.n)) })
+	}
+	t.Run("200,000 blank lines before a comma", func(t *testing.T) { checkParse(t, shapes[0].build(200_000)) })
+	t.Run("200,000 blank lines before a parenthesis", func(t *testing.T) { checkParse(t, shapes[1].build(200_000)) })
+}
+
+// maxFuzzInput is the largest input FuzzParse reads, so that the fuzzer
+// spends its time on many inputs rather than on mutating huge ones;
+// TestParseWithinBudget holds the large ones to the same budget.
+const maxFuzzInput = 64 << 10
 
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
@@ -79,49 +121,27 @@ func FuzzParse(f *testing.F) {
 		"REPLICATIONS = ( REPLICATION_NAME_PREFIX = \"P\" ( ( USER_NAME = \"SYS\" TABLE_NAME = \"T1\" ), ( USER_NAME = \"SYS\" TABLE_NAME = \"T2\" PARTITION_NAME = \"P1\" ) ) )",
 		"A = (\n", "= =", "\"", "a#b", "((((", "))", ",\n,",
 		"R = ( P = x ( a PARTITION , b PARTITION c d, ( U = 1 ) e ) )\n",
+		"R = ( P = x (\n\n\n SYS.T1 ) )\n\n\n, ( Q = y ( SYS.T2 ) )\n",
 	} {
 		f.Add([]byte(s))
 	}
-	for _, s := range shapes {
-		f.Add(s.build(parsertest.Growth * s.n))
-	}
-	// 200,000 blank lines took 20 s when line breaks were rescanned.
-	f.Add(shapes[0].build(200_000))
-	f.Add(shapes[1].build(200_000))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		if len(src) > maxFuzzInput {
 			return
 		}
-		var file *File
-		var err error
-		cost := parsertest.Measure(func() { file, err = Parse("fuzz.conf", src) })
-		if err := parseBudget.Check(len(src), cost); err != nil {
-			t.Fatal(err)
-		}
-		if err != nil {
-			var pe *Error
-			if !asError(err, &pe) {
-				t.Fatalf("error %v (%T) is not a *parser.Error", err, err)
-			}
-			if pe.Pos.Line < 1 || pe.Pos.Column < 1 {
-				t.Fatalf("error without a position: %v", err)
-			}
-			if len(pe.Msg) > 1024 {
-				t.Fatalf("error of %d bytes: %.200s", len(pe.Msg), pe.Msg)
-			}
-			return
-		}
-		for _, e := range file.Entries {
-			if (e.Groups == nil) == (e.Value == nil) {
-				t.Fatalf("entry %s: want exactly one of groups and value", e.Name)
-			}
-		}
+		checkParse(t, src)
 	})
 }
 
-// BenchmarkParse1MB parses a 1 MB configuration: one group of 80,000 items.
-func BenchmarkParse1MB(b *testing.B) {
-	src := parsertest.Items(80_000)
+// BenchmarkParse1MB parses a 1 MB configuration: one group of 68,000 items.
+func BenchmarkParse1MB(b *testing.B) { benchmarkParse(b, parsertest.Items(68_000)) }
+
+// BenchmarkParse10MB parses a 10 MB configuration: one group of 81,000
+// items of 120-character names (10 MB of short items would be 1.6 million
+// tokens, over MaxTokens).
+func BenchmarkParse10MB(b *testing.B) { benchmarkParse(b, parsertest.LongItems(81_000)) }
+
+func benchmarkParse(b *testing.B, src []byte) {
 	b.SetBytes(int64(len(src)))
 	b.ReportAllocs()
 	for b.Loop() {
