@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/parser/parsertest"
@@ -20,13 +19,9 @@ var update = flag.Bool("update", false, "rewrite testdata/items8000.conf")
 // shapes are configurations that grow in one direction. Many items in one
 // group once made Parse quadratic (the overlap check rescanned every
 // earlier item: 8,000 items took 1.3 to 2.1 s).
-var shapes = []struct {
-	name  string
-	n     int
-	build func(n int) []byte
-}{
-	{"items in one group", 2_000, parsertest.Items},
-	{"partitions of one table", 2_000, func(n int) []byte {
+var shapes = []parsertest.Shape{
+	{Name: "items in one group", N: 2_000, Build: parsertest.Items},
+	{Name: "partitions of one table", N: 2_000, Build: func(n int) []byte {
 		var b strings.Builder
 		b.WriteString(head + "REPLICATIONS = ( REPLICATION_NAME_PREFIX = P (\n")
 		for i := range n {
@@ -35,7 +30,7 @@ var shapes = []struct {
 		b.WriteString("SYS.T1 ) )\n")
 		return []byte(b.String())
 	}},
-	{"unknown properties", 500, func(n int) []byte {
+	{Name: "unknown properties", N: 500, Build: func(n int) []byte {
 		var b strings.Builder
 		b.WriteString(head)
 		for i := range n {
@@ -43,39 +38,24 @@ var shapes = []struct {
 		}
 		return []byte(b.String() + repl)
 	}},
-	{"a long unknown property", 1 << 20, func(n int) []byte {
+	{Name: "a long unknown property", N: 1 << 20, Build: func(n int) []byte {
 		return []byte(head + strings.Repeat("x", n) + " = 1\n" + repl)
 	}},
 }
 
 func parseIgnoringErrors(src []byte) { _, _, _ = conf.Parse("a.conf", src, conf.Overrides{}) }
 
-func TestParseIsLinear(t *testing.T) {
-	for _, s := range shapes {
-		t.Run(s.name, func(t *testing.T) {
-			parsertest.Linear(t, s.build, s.n, 5*time.Second, parseIgnoringErrors)
-		})
-	}
-}
+func TestParseIsLinear(t *testing.T) { parsertest.LinearShapes(t, shapes, parseIgnoringErrors) }
 
-// confBudget bounds what Parse may cost for n bytes of any input: the
-// parser's cost (about 2 µs of CPU, 1 KB and 10 allocations per byte at
-// worst) and the checks, with a factor of ten to spare, as in the parser's
-// fuzz target.
-var confBudget = parsertest.Budget{
-	Fixed:   parsertest.Cost{CPU: 100 * time.Millisecond, Bytes: 256 << 10, Objects: 4000},
-	PerByte: parsertest.Cost{CPU: 20 * time.Microsecond, Bytes: 4 << 10, Objects: 100},
-}
-
-// checkParse validates src within confBudget and checks what it returns:
-// an invalid configuration with a position and a readable length, or a
-// configuration whose groups are valid.
+// checkParse validates src within parsertest.ReadBudget and checks what
+// it returns: an invalid configuration with a position and a readable
+// length, or a configuration whose groups are valid.
 func checkParse(t *testing.T, src []byte) {
 	t.Helper()
 	var cfg *conf.Config
 	var err error
 	cost := parsertest.Measure(func() { cfg, _, err = conf.Parse("f.conf", src, conf.Overrides{}) })
-	if err := confBudget.Check(len(src), cost); err != nil {
+	if err := parsertest.ReadBudget.Check(len(src), cost); err != nil {
 		t.Fatal(err)
 	}
 	if err != nil {
@@ -99,7 +79,7 @@ func checkParse(t *testing.T, src []byte) {
 // the budget.
 func TestParseWithinBudget(t *testing.T) {
 	for _, s := range shapes {
-		t.Run(s.name, func(t *testing.T) { checkParse(t, s.build(parsertest.Growth*s.n)) })
+		t.Run(s.Name, func(t *testing.T) { checkParse(t, s.Build(parsertest.Growth*s.N)) })
 	}
 	t.Run("40,000 items", func(t *testing.T) { checkParse(t, parsertest.Items(40_000)) })
 }

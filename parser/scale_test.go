@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aku-project/aku/parser/parsertest"
 )
@@ -12,69 +11,50 @@ import (
 // shapes are inputs that grow in one direction. Blank lines before a ','
 // or a '(' once made Parse quadratic (100,000 of them took 3.7 s, 200,000
 // took 20 s); the others are the file's other repetitions.
-var shapes = []struct {
-	name  string
-	n     int
-	build func(n int) []byte
-}{
-	{"blank lines before a comma", 25_000, func(n int) []byte {
+var shapes = []parsertest.Shape{
+	{Name: "blank lines before a comma", N: 25_000, Build: func(n int) []byte {
 		return []byte("REPLICATIONS = ( P = x ( SYS.T1 ) )" + strings.Repeat("\n", n) + ", ( Q = y ( SYS.T2 ) )\n")
 	}},
-	{"blank lines before a parenthesis", 25_000, func(n int) []byte {
+	{Name: "blank lines before a parenthesis", N: 25_000, Build: func(n int) []byte {
 		return []byte("REPLICATIONS =" + strings.Repeat("\n", n) + "( P = x ( SYS.T1 ) )\n")
 	}},
-	{"comment lines before a comma", 10_000, func(n int) []byte {
+	{Name: "comment lines before a comma", N: 10_000, Build: func(n int) []byte {
 		return []byte("REPLICATIONS = ( P = x ( SYS.T1 ) )\n" + strings.Repeat("# a comment\n", n) + ", ( Q = y ( SYS.T2 ) )\n")
 	}},
-	{"items in one group", 20_000, parsertest.Items},
-	{"nested items", 2_000, func(n int) []byte {
+	{Name: "items in one group", N: 20_000, Build: parsertest.Items},
+	{Name: "nested items", N: 2_000, Build: func(n int) []byte {
 		return []byte("REPLICATIONS = ( P = x (" + strings.Repeat(" ( USER_NAME = \"SYS\" TABLE_NAME = \"T\" ),", n) + " ) )\n")
 	}},
-	{"properties", 5_000, func(n int) []byte {
+	{Name: "properties", N: 5_000, Build: func(n int) []byte {
 		var b strings.Builder
 		for i := range n {
 			fmt.Fprintf(&b, "AKU_P%d = %d\n", i, i)
 		}
 		return []byte(b.String())
 	}},
-	{"groups", 2_000, func(n int) []byte {
+	{Name: "groups", N: 2_000, Build: func(n int) []byte {
 		return []byte("REPLICATIONS = ( P = x ( SYS.T1 ) )" + strings.Repeat(",\n( P = x ( SYS.T1 ) )", n) + "\n")
 	}},
-	{"values on one line", 10_000, func(n int) []byte {
+	{Name: "values on one line", N: 10_000, Build: func(n int) []byte {
 		return []byte("AKU_SYS_PASSWORD =" + strings.Repeat(" v", n) + "\n")
 	}},
-	{"opening parentheses", 10_000, func(n int) []byte { return []byte(strings.Repeat("(", n)) }},
-	{"a long value", 1 << 20, func(n int) []byte { return []byte("AKU_SYS_PASSWORD = " + strings.Repeat("v", n) + " x\n") }},
+	{Name: "opening parentheses", N: 10_000, Build: func(n int) []byte { return []byte(strings.Repeat("(", n)) }},
+	{Name: "a long value", N: 1 << 20, Build: func(n int) []byte { return []byte("AKU_SYS_PASSWORD = " + strings.Repeat("v", n) + " x\n") }},
 }
 
 func parseIgnoringErrors(src []byte) { _, _ = Parse("a.conf", src) }
 
-func TestParseIsLinear(t *testing.T) {
-	for _, s := range shapes {
-		t.Run(s.name, func(t *testing.T) {
-			parsertest.Linear(t, s.build, s.n, 5*time.Second, parseIgnoringErrors)
-		})
-	}
-}
+func TestParseIsLinear(t *testing.T) { parsertest.LinearShapes(t, shapes, parseIgnoringErrors) }
 
-// parseBudget bounds what Parse may cost for n bytes of any input. The
-// grammar's repetitions cost participle about 2 µs of CPU, 1 KB and 10
-// allocations per byte (properties, values, nested items); the per-byte
-// bounds leave a factor of ten or more.
-var parseBudget = parsertest.Budget{
-	Fixed:   parsertest.Cost{CPU: 100 * time.Millisecond, Bytes: 256 << 10, Objects: 4000},
-	PerByte: parsertest.Cost{CPU: 20 * time.Microsecond, Bytes: 4 << 10, Objects: 100},
-}
-
-// checkParse parses src within parseBudget and checks what it returns: a
-// positioned *Error of a readable length, or a tree in which every entry
-// has a value or groups.
+// checkParse parses src within parsertest.ReadBudget and checks what it
+// returns: a positioned *Error of a readable length, or a tree in which
+// every entry has a value or groups.
 func checkParse(t *testing.T, src []byte) {
 	t.Helper()
 	var file *File
 	var err error
 	cost := parsertest.Measure(func() { file, err = Parse("fuzz.conf", src) })
-	if err := parseBudget.Check(len(src), cost); err != nil {
+	if err := parsertest.ReadBudget.Check(len(src), cost); err != nil {
 		t.Fatal(err)
 	}
 	if err != nil {
@@ -102,10 +82,10 @@ func checkParse(t *testing.T, src []byte) {
 // times the budget.
 func TestParseWithinBudget(t *testing.T) {
 	for _, s := range shapes {
-		t.Run(s.name, func(t *testing.T) { checkParse(t, s.build(parsertest.Growth*s.n)) })
+		t.Run(s.Name, func(t *testing.T) { checkParse(t, s.Build(parsertest.Growth*s.N)) })
 	}
-	t.Run("200,000 blank lines before a comma", func(t *testing.T) { checkParse(t, shapes[0].build(200_000)) })
-	t.Run("200,000 blank lines before a parenthesis", func(t *testing.T) { checkParse(t, shapes[1].build(200_000)) })
+	t.Run("200,000 blank lines before a comma", func(t *testing.T) { checkParse(t, shapes[0].Build(200_000)) })
+	t.Run("200,000 blank lines before a parenthesis", func(t *testing.T) { checkParse(t, shapes[1].Build(200_000)) })
 }
 
 // maxFuzzInput is the largest input FuzzParse reads, so that the fuzzer

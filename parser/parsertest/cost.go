@@ -58,6 +58,16 @@ func (b Budget) Check(n int, c Cost) error {
 	return nil
 }
 
+// ReadBudget bounds what reading n bytes of any aku.conf may cost, parsed
+// (parser.Parse) or also checked (conf.Parse): participle's repetitions
+// cost about 2 µs of CPU, 1 KB and 10 allocations per byte at worst
+// (properties, values, nested items), and the checks less; the per-byte
+// bounds leave a factor of ten or more.
+var ReadBudget = Budget{
+	Fixed:   Cost{CPU: 100 * time.Millisecond, Bytes: 256 << 10, Objects: 4000},
+	PerByte: Cost{CPU: 20 * time.Microsecond, Bytes: 4 << 10, Objects: 100},
+}
+
 // Growth is how much larger the second input of Linear is, and MaxRatio
 // how much more it may cost: a linear cost grows 4 times, a quadratic one
 // 16 times; 8 is as far from either in ratio, so that neither the noise of
@@ -71,6 +81,25 @@ const (
 // noise is the cost below which measures are too small to compare: CPU
 // time has a little jitter.
 var noise = Cost{CPU: time.Millisecond, Bytes: 16 << 10, Objects: 64}
+
+// Shape is an input that grows in one direction: Build(n) repeats
+// something n times; N is the n at which Linear compares.
+type Shape struct {
+	Name  string
+	N     int
+	Build func(n int) []byte
+}
+
+// Ceiling is the most CPU time one read in Linear may take.
+const Ceiling = 5 * time.Second
+
+// LinearShapes runs Linear on every shape, in a subtest named after it.
+func LinearShapes(t *testing.T, shapes []Shape, read func(src []byte)) {
+	t.Helper()
+	for _, s := range shapes {
+		t.Run(s.Name, func(t *testing.T) { Linear(t, s.Build, s.N, Ceiling, read) })
+	}
+}
 
 // Linear checks that read costs about Growth times as much for
 // build(Growth*n) as for build(n): at most MaxRatio times as much, in CPU
