@@ -87,20 +87,27 @@ func TestMeasure(t *testing.T) {
 	if c.Bytes < 1<<20 || c.Bytes > 1<<20+4096 || c.Objects < 1 || c.Objects > 4 {
 		t.Errorf("a 1 MB allocation measured as %v", c)
 	}
-	spin := func(d time.Duration) {
-		for start := time.Now(); time.Since(start) < d; {
+	// Ten million steps of a hash take milliseconds of CPU however busy
+	// the machine is; a sleep takes none.
+	work := func() {
+		h := uint64(1)
+		for i := 0; i < 10_000_000; i++ {
+			h = h*6364136223846793005 + 1442695040888963407
 		}
+		sinkHash = h
 	}
-	if c := Measure(func() { spin(20 * time.Millisecond) }); c.CPU < 10*time.Millisecond {
-		t.Errorf("20 ms of spinning measured as %v", c)
+	if c := Measure(work); c.CPU < time.Millisecond {
+		t.Errorf("ten million steps measured as %v", c)
 	}
 	if runtime.GOOS != "linux" {
 		return // elsewhere the cost counts wall time (cpu_other.go)
 	}
-	if c := Measure(func() { time.Sleep(20 * time.Millisecond) }); c.CPU > 10*time.Millisecond {
-		t.Errorf("20 ms of sleep measured as %v", c)
+	if c := Measure(func() { time.Sleep(50 * time.Millisecond) }); c.CPU > 10*time.Millisecond {
+		t.Errorf("50 ms of sleep measured as %v", c)
 	}
 }
+
+var sinkHash uint64
 
 func TestItems(t *testing.T) {
 	got := string(Items(10))
