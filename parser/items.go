@@ -18,8 +18,9 @@ const itemListDepth = 2
 //
 // An item list is the one part of aku.conf that grows with the data, and
 // participle spends about ten allocations on every token of a repetition
-// (even for @(Word | ",")*) and keeps every token: 8,000 items took 30 ms
-// or more. So flat items are read here, by the rule
+// (even for @(Word | ",")*) and keeps every token: parsing 8,000 items
+// took about 45 ms and 26 MB of allocations, against 4 ms and 1.7 MB when
+// they are read here. So flat items are read here, by the rule
 //
 //	Item = Word ( "PARTITION" Word )? ","?
 //

@@ -9,16 +9,16 @@ import (
 // whole; a longer one by its first QuoteHead characters, followed by "…"
 // and its length in bytes. Every message gives the value's position, so
 // its head is enough to find it, and a huge value cannot flood a terminal
-// (docs/configuration.md, Limits).
+// (docs/configuration.md, Errors and warnings).
 const (
 	QuoteWhole = 160
 	QuoteHead  = 64
 )
 
 // Quote quotes s for a message as %q does, shortened when s is longer
-// than QuoteWhole characters: a name of ten million "A" reads
-// "AAA…A"… (10000000 bytes), with QuoteHead characters inside the quotes.
-// Its cost does not depend on the length of s.
+// than QuoteWhole characters: a name of ten million A's reads as 64 A's in
+// quotes followed by `… (10000000 bytes)`. Its cost does not depend on the
+// length of s.
 func Quote(s string) string {
 	head, long := cut(s)
 	if !long {
