@@ -2,6 +2,7 @@ package conf
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aku-project/aku/parser"
 )
@@ -70,36 +71,43 @@ func (d *decoder) groups(gs []*parser.Group) []Group {
 }
 
 // items validates one group's items and rejects duplicates and overlaps.
+// Each item is looked up in maps, so the check takes time in proportion to
+// the number of items; whole tables, the usual case, need only the first.
 func (d *decoder) items(list []*parser.Item) []Item {
-	var out []Item
-	seen := map[string]Item{} // USER.TABLE or USER.TABLE PARTITION P
+	out := make([]Item, 0, len(list))
+	wholes := make(map[string]int32, len(list)) // USER.TABLE -> its index in out
+	partitions := map[string]int32{}            // USER.TABLE PARTITION P -> its index in out
+	firsts := map[string]int32{}                // USER.TABLE -> index of its first listed partition
 	for _, it := range list {
 		item, ok := d.item(it)
 		if !ok {
 			continue
 		}
 		table := item.User + "." + item.Table
-		key := table
-		if item.Partition != "" {
-			key += " PARTITION " + item.Partition
-		}
-		if prev, ok := seen[key]; ok {
-			d.errorf(item.Pos, "%s is listed twice in this group (first at line %d)", key, prev.Pos.Line)
-			continue
-		}
-		if whole, ok := seen[table]; ok && item.Partition != "" {
-			d.errorf(item.Pos, "%s overlaps the whole table %s listed at line %d", key, table, whole.Pos.Line)
-			continue
-		}
 		if item.Partition == "" {
-			for k, prev := range seen {
-				if strings.HasPrefix(k, table+" PARTITION ") {
-					d.errorf(item.Pos, "%s overlaps its partition %s listed at line %d", table, k, prev.Pos.Line)
-					break
-				}
+			if i, ok := wholes[table]; ok {
+				d.errorf(item.Pos, "%s is listed twice in this group (first at line %d)", item, out[i].Pos.Line)
+				continue
 			}
+			if i, ok := firsts[table]; ok {
+				d.errorf(item.Pos, "%s overlaps its partition %s listed at line %d", item, out[i], out[i].Pos.Line)
+			}
+			wholes[table] = int32(len(out))
+		} else {
+			key := item.String()
+			if i, ok := partitions[key]; ok {
+				d.errorf(item.Pos, "%s is listed twice in this group (first at line %d)", item, out[i].Pos.Line)
+				continue
+			}
+			if i, ok := wholes[table]; ok {
+				d.errorf(item.Pos, "%s overlaps the whole table %s listed at line %d", item, out[i], out[i].Pos.Line)
+				continue
+			}
+			if _, ok := firsts[table]; !ok {
+				firsts[table] = int32(len(out))
+			}
+			partitions[key] = int32(len(out))
 		}
-		seen[key] = item
 		out = append(out, item)
 	}
 	return out
@@ -121,12 +129,12 @@ func (d *decoder) item(it *parser.Item) (Item, bool) {
 		text := it.Name.Text
 		user, table, found := strings.Cut(text, ".")
 		if !found || strings.Contains(table, ".") {
-			d.errorf(pos(it.Name.Pos), "replication item %q: write USER.TABLE (with exactly one '.')", text)
+			d.errorf(pos(it.Name.Pos), "replication item %s: write USER.TABLE (with exactly one '.')", parser.Quote(text))
 			return item, false
 		}
 		item.User = name("user name", user, pos(it.Name.Pos))
 		at := pos(it.Name.Pos)
-		at.Column += len(user) + 1
+		at.Column += utf8.RuneCountInString(user) + 1 // columns count characters
 		item.Table = name("table name", table, at)
 		if it.Partition != nil {
 			item.Partition = name("partition name", it.Partition.Text, pos(it.Partition.Pos))

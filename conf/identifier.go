@@ -3,7 +3,11 @@ package conf
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/aku-project/aku/parser"
 )
 
 // MaxIdentifierBytes is the longest user, table or partition name aku
@@ -23,7 +27,7 @@ func ValidIdentifier(s string) error {
 		return errors.New("empty name")
 	}
 	if len(s) > MaxIdentifierBytes {
-		return fmt.Errorf("name %q is %d bytes long, more than %d", s, len(s), MaxIdentifierBytes)
+		return fmt.Errorf("name %s is %d bytes long, more than %d", parser.Quote(s), len(s), MaxIdentifierBytes)
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -33,13 +37,24 @@ func ValidIdentifier(s string) error {
 		case i == 0:
 			return fmt.Errorf("name %q must start with a letter or '_'", s)
 		default:
-			return fmt.Errorf("name %q contains %q: names may contain only letters, digits, '_' and '$'", s, rune(c))
+			return fmt.Errorf("name %q contains %s: names may contain only letters, digits, '_' and '$'", s, quoteChar(s[i:]))
 		}
 	}
 	if reservedWords[strings.ToUpper(s)] {
 		return fmt.Errorf("name %q is an Altibase reserved word", s)
 	}
 	return nil
+}
+
+// quoteChar quotes the character s starts with, as %q quotes a rune: the
+// whole character, not its first byte ('ś', not 'Å'), or the byte in hex
+// when s does not start with valid UTF-8.
+func quoteChar(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError && size <= 1 {
+		return fmt.Sprintf(`'\x%02x'`, s[0])
+	}
+	return strconv.QuoteRune(r)
 }
 
 // reservedWords are SQL reserved words that cannot be an unquoted object

@@ -319,7 +319,7 @@ func (d *decoder) decode(f *parser.File, ov Overrides) (*Config, Position) {
 			continue
 		}
 		if err := validDNSLabel(v); err != nil {
-			d.errorf(at, "%s %q %v: it forms the pod host names <AKU_STS_NAME>-<n>.<AKU_SVC_NAME>", name, v, err)
+			d.errorf(at, "%s %s %v: it forms the pod host names <AKU_STS_NAME>-<n>.<AKU_SVC_NAME>", name, parser.Quote(v), err)
 			continue
 		}
 		if name == "AKU_STS_NAME" {
@@ -440,7 +440,7 @@ func (d *decoder) connectionString(cfg *Config, entries map[string]*parser.Entry
 func (d *decoder) integer(at Position, name, v string, lo, hi int64) (int64, bool) {
 	digits := strings.TrimPrefix(v, "-")
 	if digits == "" || strings.Trim(digits, "0123456789") != "" {
-		d.errorf(at, "%s %q is not an integer", name, v)
+		d.errorf(at, "%s %s is not an integer", name, parser.Quote(v))
 		return 0, false
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
@@ -473,7 +473,7 @@ func validDNSLabel(s string) error {
 		c := s[i]
 		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 		if !alnum && c != '-' {
-			return fmt.Errorf("is not a DNS label (only letters, digits and '-' are allowed, found %q)", rune(c))
+			return fmt.Errorf("is not a DNS label (only letters, digits and '-' are allowed, found %s)", quoteChar(s[i:]))
 		}
 		if !alnum && (i == 0 || i == len(s)-1) {
 			return errors.New("is not a DNS label (it must start and end with a letter or digit)")

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/aku-project/aku/parser"
 )
 
 type propertyKind int
@@ -83,6 +85,30 @@ func unknownProperty(name string, known []string) string {
 			}
 		}
 	}
+	best, dist := closest(name, known)
+	switch {
+	case dist == 0:
+		return fmt.Sprintf("unknown property %s: property names are upper-case (did you mean %s?)", parser.Quote(name), best)
+	case dist > 0:
+		return fmt.Sprintf("unknown property %s (did you mean %s?)", parser.Quote(name), best)
+	default:
+		return fmt.Sprintf("unknown property %s", parser.Quote(name))
+	}
+}
+
+// closest returns the known name nearest to name, ignoring case, and its
+// distance in edits, when that is close enough to suggest: at most
+// max(2, len/3) edits; else a distance of -1. A name longer than every
+// known name plus its allowance is at least that many edits from all of
+// them, so it costs no edit distance at all (a 10 MB name once took 8.6 s).
+func closest(name string, known []string) (string, int) {
+	longest := 0
+	for _, k := range known {
+		longest = max(longest, len(k)+allowance(k))
+	}
+	if len(name) > longest {
+		return "", -1
+	}
 	best, bestDist := "", -1
 	up := strings.ToUpper(name)
 	for _, k := range known {
@@ -90,15 +116,15 @@ func unknownProperty(name string, known []string) string {
 			best, bestDist = k, dist
 		}
 	}
-	switch {
-	case bestDist == 0:
-		return fmt.Sprintf("unknown property %q: property names are upper-case (did you mean %s?)", name, best)
-	case bestDist >= 0 && bestDist <= max(2, len(best)/3):
-		return fmt.Sprintf("unknown property %q (did you mean %s?)", name, best)
-	default:
-		return fmt.Sprintf("unknown property %q", name)
+	if bestDist < 0 || bestDist > allowance(best) {
+		return "", -1
 	}
+	return best, bestDist
 }
+
+// allowance is how many edits away from known a name may be for known to
+// be suggested.
+func allowance(known string) int { return max(2, len(known)/3) }
 
 func sameNames(a, b []string) bool { return len(a) > 0 && len(b) > 0 && &a[0] == &b[0] }
 

@@ -63,21 +63,31 @@ type Setting struct {
 
 // ItemList is the parenthesised list of replicated tables of a group.
 type ItemList struct {
-	Pos   lexer.Position
-	Items []*Item `parser:"\"(\":Punct @@* \")\":Punct"`
+	Pos lexer.Position
+	// Listed is the list as parsed: nested items and runs of flat items
+	// (Item.Run set), in file order. Parse gathers them into Items.
+	Listed []*Item `parser:"\"(\":Punct @@* \")\":Punct"`
+	// Items are the list's items in file order, set by Parse.
+	Items []*Item
 }
 
 // Item is one replicated table or partition, in the flat form
 // `USER.TABLE [PARTITION P]` or the 7.1 nested form
-// `parser:"( USER_NAME = \"U\" TABLE_NAME = \"T\" [PARTITION_NAME = \"P\"] )"`.
+// `( USER_NAME = "U" TABLE_NAME = "T" [PARTITION_NAME = "P"] )`.
 type Item struct {
 	Pos lexer.Position
 	// Nested is true for the nested form; Settings then holds its settings.
-	Nested    bool       `parser:"( @\"(\":Punct"`
-	Settings  []*Setting `parser:"  @@* \")\":Punct"`
-	Name      *Word      `parser:"| @@"`
-	Partition *Word      `parser:"  ( \"PARTITION\":Word @@ )? )"`
-	Comma     bool       `parser:"@(\",\":Punct)?"`
+	Nested   bool       `parser:"( @\"(\":Punct"`
+	Settings []*Setting `parser:"  @@* \")\":Punct"`
+	// Comma is true when a ',' follows the item.
+	Comma bool `parser:"  @(\",\":Punct)?"`
+	// Run, in ItemList.Listed only, is the Items token the lexer makes of
+	// a run of flat items, commas included (see items.go); it has the
+	// position and the text of the run's first word.
+	Run *lexer.Token `parser:"| @Items ItemsEnd )"`
+	// Name and Partition are the flat form's words.
+	Name      *Word
+	Partition *Word
 }
 
 // Word is a bare word with its position.

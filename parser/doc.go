@@ -21,4 +21,11 @@
 //     is too, so REPLICATIONS groups and items may be spread over lines.
 //   - CRLF line endings, tabs, blank lines and a leading UTF-8 byte order mark
 //     are accepted.
+//
+// Positions count lines and columns from 1; a column counts characters
+// (Unicode code points), so a tab or an 'ś' is one column, and the byte
+// order mark is not counted. Messages quote a value of more than QuoteWhole
+// characters by its first QuoteHead (Quote). Parsing takes time and memory
+// in proportion to the file, and a file is limited to MaxTokens tokens;
+// docs/configuration.md documents both for users.
 package parser

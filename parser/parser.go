@@ -30,26 +30,39 @@ var grammar = participle.MustBuild[File](
 	participle.UseLookahead(2),
 )
 
-// Parse parses an aku.conf. The error, if any, is an *Error.
+// Parse parses an aku.conf. The error, if any, is an *Error. Time and
+// memory grow linearly with the size of src, and a file of more than
+// MaxTokens tokens is refused at the first token beyond the limit.
 func Parse(filename string, src []byte) (*File, error) {
-	f, err := grammar.ParseBytes(filename, src)
+	s := newStream(filename, string(src))
+	tokens, err := lexer.Upgrade(s)
 	if err != nil {
-		var pe *Error
-		if errors.As(err, &pe) {
-			return nil, pe
-		}
+		return nil, asParserError(err, s.pos)
+	}
+	f, err := grammar.ParseFromLexer(tokens)
+	if err != nil {
 		var perr participle.Error
 		if errors.As(err, &perr) {
-			return nil, &Error{Pos: perr.Position(), Msg: explain(filename, src, perr)}
+			return nil, &Error{Pos: perr.Position(), Msg: explain(s, perr)}
 		}
-		return nil, &Error{Pos: lexer.Position{Filename: filename, Line: 1, Column: 1}, Msg: err.Error()}
+		return nil, asParserError(err, s.pos)
 	}
+	gather(f, s)
 	if err := check(f); err != nil {
 		return nil, err
 	}
-	_, end, _ := scan(filename, src) // cannot fail: the parse above succeeded
-	f.End = end
+	f.End = s.End()
 	return f, nil
+}
+
+// asParserError returns err if it is an *Error, else an *Error at pos with
+// err's text (the lexer returns *Error only; this is a safety net).
+func asParserError(err error, pos lexer.Position) *Error {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return &Error{Pos: pos, Msg: err.Error()}
 }
 
 // check finds what the grammar accepts but the syntax forbids: a property
@@ -57,16 +70,16 @@ func Parse(filename string, src []byte) (*File, error) {
 func check(f *File) error {
 	for _, e := range f.Entries {
 		if e.Groups != nil && len(e.Values) > 0 {
-			return errorf(e.Values[0].Pos, "unexpected %q after the groups of %s", e.Values[0].Text(), e.Name)
+			return errorf(e.Values[0].Pos, "unexpected %s after the groups of %s", Quote(e.Values[0].Text()), Clip(e.Name))
 		}
 		if e.Groups == nil {
 			switch len(e.Values) {
 			case 0:
-				return errorf(e.Pos, "%s has no value after '='", e.Name)
+				return errorf(e.Pos, "%s has no value after '='", Clip(e.Name))
 			case 1:
 				e.Value = e.Values[0]
 			default:
-				return errorf(e.Values[1].Pos, "unexpected %q after the value of %s: write a value containing spaces in double quotes", e.Values[1].Text(), e.Name)
+				return errorf(e.Values[1].Pos, "unexpected %s after the value of %s: write a value containing spaces in double quotes", Quote(e.Values[1].Text()), Clip(e.Name))
 			}
 		}
 		for _, g := range e.Groups {
@@ -90,49 +103,59 @@ func check(f *File) error {
 }
 
 // explain rewrites participle's message in the file's terms: line ends and
-// the end of the file by name, and which parenthesis was left open.
-func explain(filename string, src []byte, perr participle.Error) string {
+// the end of the file by name, the unexpected value shortened by Quote, and
+// which parenthesis was left open. s is the stream that lexed the whole file.
+func explain(s *stream, perr participle.Error) string {
 	msg := perr.Message()
+	var ute *participle.UnexpectedTokenError
+	if errors.As(perr, &ute) {
+		// Participle quotes the whole token, which may be megabytes long.
+		if rest, ok := strings.CutPrefix(msg, fmt.Sprintf("unexpected token %q", ute.Unexpected)); ok {
+			msg = "unexpected token " + Quote(ute.Unexpected.String()) + rest
+		}
+	}
 	msg = strings.ReplaceAll(msg, `unexpected token "\n"`, "unexpected end of line")
 	msg = strings.ReplaceAll(msg, `unexpected token "<EOF>"`, "unexpected end of file")
 	msg = simplifyExpected(msg)
 	msg = strings.ReplaceAll(msg, "<eol>", "end of line")
 	msg = strings.ReplaceAll(msg, "<word>", "a name or value")
 	msg = strings.ReplaceAll(msg, "<string>", "a quoted value")
-	if raw, _, err := scan(filename, src); err == nil {
-		if msg == `unexpected token "," (expected end of line)` && !isOpenAt(raw, perr.Position().Offset) && afterParen(raw, perr.Position().Offset) {
-			return `unexpected ",": no group "( ... )" follows it`
-		}
-		if strings.HasPrefix(msg, `unexpected token ")"`) && !isOpenAt(raw, perr.Position().Offset) {
-			return `unexpected ")": no "(" is open here`
-		}
-		if open := unclosed(raw); open != nil && perr.Position().Offset >= open.Offset {
-			msg += fmt.Sprintf(` (the "(" at line %d, column %d is not closed)`, open.Line, open.Column)
-		}
+	at := perr.Position().Offset
+	open, afterParen := before(s.pos.Filename, s.src, at)
+	if msg == `unexpected token "," (expected end of line)` && !open && afterParen {
+		return `unexpected ",": no group "( ... )" follows it`
+	}
+	if strings.HasPrefix(msg, `unexpected token ")"`) && !open {
+		return `unexpected ")": no "(" is open here`
+	}
+	if p, ok := s.Unclosed(); ok && at >= p.Offset {
+		msg += fmt.Sprintf(` (the "(" at line %d, column %d is not closed)`, p.Line, p.Column)
 	}
 	return msg
 }
 
-// unclosed is the position of the first "(" never closed, if any.
-func unclosed(raw []lexer.Token) *lexer.Position {
-	var stack []lexer.Position
-	for _, t := range raw {
-		if t.Type != tokPunct {
-			continue
+// before lexes src again up to the token at offset and reports whether a
+// "(" is open just before it and whether the token before it is ")".
+func before(filename, src string, offset int) (open, afterParen bool) {
+	s := newStream(filename, src)
+	depth := 0
+	var prev lexer.Token
+	for {
+		t, err := s.Next()
+		if err != nil || t.EOF() || t.Pos.Offset >= offset {
+			break
 		}
-		switch t.Value {
-		case "(":
-			stack = append(stack, t.Pos)
-		case ")":
-			if len(stack) > 0 {
-				stack = stack[:len(stack)-1]
-			}
+		switch {
+		case isPunct(t, "("):
+			depth++
+		case isPunct(t, ")") && depth > 0:
+			depth--
+		}
+		if t.Type != tokEOL {
+			prev = t
 		}
 	}
-	if len(stack) == 0 {
-		return nil
-	}
-	return &stack[0]
+	return depth > 0, isPunct(prev, ")")
 }
 
 // simplifyExpected shortens participle's "(expected <grammar>)" to the
@@ -165,34 +188,4 @@ func simplifyExpected(msg string) string {
 		return msg
 	}
 	return msg[:i] + " (expected " + first + ")"
-}
-
-// isOpenAt reports whether a "(" is open just before offset.
-func isOpenAt(raw []lexer.Token, offset int) bool {
-	depth := 0
-	for _, t := range raw {
-		if t.Pos.Offset >= offset {
-			break
-		}
-		if t.Type == tokPunct && t.Value == "(" {
-			depth++
-		} else if t.Type == tokPunct && t.Value == ")" && depth > 0 {
-			depth--
-		}
-	}
-	return depth > 0
-}
-
-// afterParen reports whether the token before offset is ")".
-func afterParen(raw []lexer.Token, offset int) bool {
-	var prev *lexer.Token
-	for i := range raw {
-		if raw[i].Pos.Offset >= offset {
-			break
-		}
-		if raw[i].Type != rawNewline {
-			prev = &raw[i]
-		}
-	}
-	return prev != nil && prev.Type == tokPunct && prev.Value == ")"
 }

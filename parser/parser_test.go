@@ -188,33 +188,3 @@ end 5:70
 		})
 	}
 }
-
-func FuzzParse(f *testing.F) {
-	for _, s := range []string{
-		"AKU_STS_NAME = sts # c\n#\n",
-		"AKU_SYS_PASSWORD = \"a\\\"b\\\\c # d\"\r\n",
-		"REPLICATIONS = ( REPLICATION_NAME_PREFIX = P SYNC_PARALLEL_COUNT = 1 ( SYS.T1, SYS.T2 PARTITION P1 ) ), ( REPLICATION_NAME_PREFIX = Q ( U.T ) )\n",
-		"REPLICATIONS = ( REPLICATION_NAME_PREFIX = \"P\" ( ( USER_NAME = \"SYS\" TABLE_NAME = \"T1\" ), ( USER_NAME = \"SYS\" TABLE_NAME = \"T2\" PARTITION_NAME = \"P1\" ) ) )",
-		"A = (\n", "= =", "\"", "a#b", "((((", "))", ",\n,",
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, src []byte) {
-		file, err := Parse("fuzz.conf", src)
-		if err != nil {
-			var pe *Error
-			if !asError(err, &pe) {
-				t.Fatalf("error %v (%T) is not a *parser.Error", err, err)
-			}
-			if pe.Pos.Line < 1 || pe.Pos.Column < 1 {
-				t.Fatalf("error without a position: %v", err)
-			}
-			return
-		}
-		for _, e := range file.Entries {
-			if (e.Groups == nil) == (e.Value == nil) {
-				t.Fatalf("entry %s: want exactly one of groups and value", e.Name)
-			}
-		}
-	})
-}
