@@ -328,9 +328,11 @@ func (d *decoder) decode(f *parser.File, ov Overrides) (*Config, Position) {
 			cfg.SvcName = v
 		}
 	}
-	cfg.ServerCount = int(num("AKU_SERVER_COUNT"))
-	cfg.PortNo = int(num("AKU_PORT_NO"))
-	cfg.ReplicationPortNo = int(num("AKU_REPLICATION_PORT_NO"))
+	for _, p := range propertyTable {
+		if p.kind == kindInt {
+			p.set(cfg, num(p.name))
+		}
+	}
 	if cfg.PortNo == cfg.ReplicationPortNo {
 		if e := entries["AKU_REPLICATION_PORT_NO"]; e != nil {
 			d.errorf(pos(e.Value.Pos), "AKU_REPLICATION_PORT_NO %d is the same as AKU_PORT_NO", cfg.ReplicationPortNo)
@@ -338,17 +340,6 @@ func (d *decoder) decode(f *parser.File, ov Overrides) (*Config, Position) {
 			d.errorf(pos(e.Value.Pos), "AKU_PORT_NO %d is the same as AKU_REPLICATION_PORT_NO", cfg.PortNo)
 		}
 	}
-	cfg.QueryTimeout = seconds(num("AKU_QUERY_TIMEOUT"))
-	cfg.QueryRetryCount = num("AKU_QUERY_RETRY_COUNT")
-	cfg.QueryRetryDelay = millis(num("AKU_QUERY_RETRY_DELAY_MSEC"))
-	cfg.AddressCheckCount = int(num("AKU_ADDRESS_CHECK_COUNT"))
-	cfg.FlushAtStart = num("AKU_FLUSH_AT_START") == 1
-	cfg.FlushTimeoutAtStart = seconds(num("AKU_FLUSH_TIMEOUT_AT_START"))
-	cfg.DelayStartComplete = seconds(num("AKU_DELAY_START_COMPLETE_TIME"))
-	cfg.FlushAtEnd = num("AKU_FLUSH_AT_END") == 1
-	cfg.ReplicationResetAtEnd = num("AKU_REPLICATION_RESET_AT_END") == 1
-	cfg.ObserveTimeout = seconds(num("AKU_OBSERVE_TIMEOUT"))
-	cfg.SysdbaWait = seconds(num("AKU_SYSDBA_WAIT_TIME"))
 
 	pwPos := d.password(cfg, entries, ov, end)
 	d.connectionString(cfg, entries, ov)

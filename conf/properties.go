@@ -18,48 +18,109 @@ const (
 
 const maxUint32 = 1<<32 - 1
 
-// property is one row of the table in spec §3.2.
+// property is one row of aku.conf's property table (docs/configuration.md,
+// "Properties"). Decoding, the settings of aku -i and the docs' table all
+// come from propertyTable: adding a property is adding a row (and its
+// Config field).
 type property struct {
+	name          string
 	kind          propertyKind
 	def, min, max int64 // kindInt only
+	// set stores a decoded integer in the configuration (kindInt only);
+	// the string and group properties are decoded by decode itself, each
+	// with checks of its own.
+	set func(*Config, int64)
+	// setting is the key of the property in aku -i's "settings" object,
+	// and value its value there; "" for the properties -i shows elsewhere
+	// (the server's, the password, REPLICATIONS).
+	setting string
+	value   func(*Config) any
 }
 
 // legacyPasswordKey is the misspelling of the vendor's 7.1 samples,
-// accepted as AKU_SYS_PASSWORD with a warning (spec §12).
+// accepted as AKU_SYS_PASSWORD with a warning (docs/configuration.md).
 const legacyPasswordKey = "AKU_SYS_PASWWORD"
 
-// properties are the top-level properties of aku.conf (spec §3.2, §12).
-var properties = map[string]property{
-	"AKU_STS_NAME":                  {kind: kindString},
-	"AKU_SVC_NAME":                  {kind: kindString},
-	"AKU_SERVER_COUNT":              {kindInt, 4, 1, 6},
-	"AKU_SYS_PASSWORD":              {kind: kindString},
-	"AKU_PORT_NO":                   {kindInt, 20300, 1024, 65535},
-	"AKU_REPLICATION_PORT_NO":       {kindInt, 20301, 1024, 65535},
-	"AKU_QUERY_TIMEOUT":             {kindInt, 3600, 0, maxUint32},
-	"AKU_QUERY_RETRY_COUNT":         {kindInt, 5, 0, maxUint32},
-	"AKU_QUERY_RETRY_DELAY_MSEC":    {kindInt, 1000, 0, maxUint32},
-	"AKU_ADDRESS_CHECK_COUNT":       {kindInt, 30, 1, maxUint32},
-	"AKU_FLUSH_AT_START":            {kindInt, 1, 0, 1},
-	"AKU_FLUSH_TIMEOUT_AT_START":    {kindInt, 300, 0, maxUint32},
-	"AKU_DELAY_START_COMPLETE_TIME": {kindInt, 0, 0, maxUint32},
-	"AKU_FLUSH_AT_END":              {kindInt, 1, 0, 1},
-	"AKU_REPLICATION_RESET_AT_END":  {kindInt, 1, 0, 1},
-	"AKU_OBSERVE_TIMEOUT":           {kindInt, 10, 1, maxUint32},
-	"AKU_SYSDBA_WAIT_TIME":          {kindInt, 300, 0, maxUint32},
-	"AKU_CONNECTION_STRING":         {kind: kindString},
-	"REPLICATIONS":                  {kind: kindGroups},
+// propertyTable is every top-level property of aku.conf, in the order of
+// the original's sample and docs/configuration.md.
+var propertyTable = []property{
+	{name: "AKU_STS_NAME", kind: kindString, setting: "stsName", value: func(c *Config) any { return c.StsName }},
+	{name: "AKU_SVC_NAME", kind: kindString, setting: "svcName", value: func(c *Config) any { return c.SvcName }},
+	{name: "AKU_SERVER_COUNT", kind: kindInt, def: 4, min: 1, max: 6, set: func(c *Config, n int64) { c.ServerCount = int(n) }},
+	{name: "AKU_SYS_PASSWORD", kind: kindString},
+	{name: "AKU_PORT_NO", kind: kindInt, def: 20300, min: 1024, max: 65535, set: func(c *Config, n int64) { c.PortNo = int(n) }},
+	{name: "AKU_REPLICATION_PORT_NO", kind: kindInt, def: 20301, min: 1024, max: 65535, set: func(c *Config, n int64) { c.ReplicationPortNo = int(n) }},
+	{name: "AKU_QUERY_TIMEOUT", kind: kindInt, def: 3600, min: 0, max: maxUint32, set: func(c *Config, n int64) { c.QueryTimeout = seconds(n) },
+		setting: "queryTimeoutSeconds", value: func(c *Config) any { return int64(c.QueryTimeout / time.Second) }},
+	{name: "AKU_QUERY_RETRY_COUNT", kind: kindInt, def: 5, min: 0, max: maxUint32, set: func(c *Config, n int64) { c.QueryRetryCount = n },
+		setting: "queryRetryCount", value: func(c *Config) any { return c.QueryRetryCount }},
+	{name: "AKU_QUERY_RETRY_DELAY_MSEC", kind: kindInt, def: 1000, min: 0, max: maxUint32, set: func(c *Config, n int64) { c.QueryRetryDelay = millis(n) },
+		setting: "queryRetryDelayMsec", value: func(c *Config) any { return c.QueryRetryDelay.Milliseconds() }},
+	{name: "AKU_ADDRESS_CHECK_COUNT", kind: kindInt, def: 30, min: 1, max: maxUint32, set: func(c *Config, n int64) { c.AddressCheckCount = int(n) },
+		setting: "addressCheckCount", value: func(c *Config) any { return c.AddressCheckCount }},
+	{name: "AKU_FLUSH_AT_START", kind: kindInt, def: 1, min: 0, max: 1, set: func(c *Config, n int64) { c.FlushAtStart = n == 1 },
+		setting: "flushAtStart", value: func(c *Config) any { return c.FlushAtStart }},
+	{name: "AKU_FLUSH_TIMEOUT_AT_START", kind: kindInt, def: 300, min: 0, max: maxUint32, set: func(c *Config, n int64) { c.FlushTimeoutAtStart = seconds(n) },
+		setting: "flushTimeoutAtStartSeconds", value: func(c *Config) any { return int64(c.FlushTimeoutAtStart / time.Second) }},
+	{name: "AKU_DELAY_START_COMPLETE_TIME", kind: kindInt, def: 0, min: 0, max: maxUint32, set: func(c *Config, n int64) { c.DelayStartComplete = seconds(n) },
+		setting: "delayStartCompleteSeconds", value: func(c *Config) any { return int64(c.DelayStartComplete / time.Second) }},
+	{name: "AKU_FLUSH_AT_END", kind: kindInt, def: 1, min: 0, max: 1, set: func(c *Config, n int64) { c.FlushAtEnd = n == 1 },
+		setting: "flushAtEnd", value: func(c *Config) any { return c.FlushAtEnd }},
+	{name: "AKU_REPLICATION_RESET_AT_END", kind: kindInt, def: 1, min: 0, max: 1, set: func(c *Config, n int64) { c.ReplicationResetAtEnd = n == 1 },
+		setting: "replicationResetAtEnd", value: func(c *Config) any { return c.ReplicationResetAtEnd }},
+	{name: "AKU_OBSERVE_TIMEOUT", kind: kindInt, def: 10, min: 1, max: maxUint32, set: func(c *Config, n int64) { c.ObserveTimeout = seconds(n) },
+		setting: "observeTimeoutSeconds", value: func(c *Config) any { return int64(c.ObserveTimeout / time.Second) }},
+	{name: "AKU_SYSDBA_WAIT_TIME", kind: kindInt, def: 300, min: 0, max: maxUint32, set: func(c *Config, n int64) { c.SysdbaWait = seconds(n) },
+		setting: "sysdbaWaitSeconds", value: func(c *Config) any { return int64(c.SysdbaWait / time.Second) }},
+	{name: "AKU_CONNECTION_STRING", kind: kindString, setting: "connectionString", value: func(c *Config) any { return c.ConnectionString }},
+	{name: "REPLICATIONS", kind: kindGroups},
 }
 
-// propertyOrder is the order of spec §3.2, for deterministic checks.
-var propertyOrder = []string{
-	"AKU_STS_NAME", "AKU_SVC_NAME", "AKU_SERVER_COUNT", "AKU_SYS_PASSWORD",
-	"AKU_PORT_NO", "AKU_REPLICATION_PORT_NO", "AKU_QUERY_TIMEOUT",
-	"AKU_QUERY_RETRY_COUNT", "AKU_QUERY_RETRY_DELAY_MSEC",
-	"AKU_ADDRESS_CHECK_COUNT", "AKU_FLUSH_AT_START", "AKU_FLUSH_TIMEOUT_AT_START",
-	"AKU_DELAY_START_COMPLETE_TIME", "AKU_FLUSH_AT_END",
-	"AKU_REPLICATION_RESET_AT_END", "AKU_OBSERVE_TIMEOUT", "AKU_SYSDBA_WAIT_TIME",
-	"AKU_CONNECTION_STRING", "REPLICATIONS",
+// properties and propertyOrder index propertyTable by name and list its
+// names in order.
+var properties, propertyOrder = func() (map[string]property, []string) {
+	m := make(map[string]property, len(propertyTable))
+	var order []string
+	for _, p := range propertyTable {
+		m[p.name] = p
+		order = append(order, p.name)
+	}
+	return m, order
+}()
+
+// Setting is one of the settings aku -i shows: its key and value.
+type Setting struct {
+	Key   string
+	Value any
+}
+
+// Settings returns the settings of c that aku -i shows in its "settings"
+// object, in the table's order (docs/json.md).
+func (c *Config) Settings() []Setting {
+	var out []Setting
+	for _, p := range propertyTable {
+		if p.setting != "" {
+			out = append(out, Setting{Key: p.setting, Value: p.value(c)})
+		}
+	}
+	return out
+}
+
+// PropertyDefault is one row of the property table as docs show it: the
+// name, whether it is an integer, its default and range.
+type PropertyDefault struct {
+	Name          string
+	Integer       bool
+	Def, Min, Max int64
+}
+
+// PropertyDefaults lists the table's properties for documentation checks.
+func PropertyDefaults() []PropertyDefault {
+	out := make([]PropertyDefault, 0, len(propertyTable))
+	for _, p := range propertyTable {
+		out = append(out, PropertyDefault{Name: p.name, Integer: p.kind == kindInt, Def: p.def, Min: p.min, Max: p.max})
+	}
+	return out
 }
 
 // Names known at each level, for "did you mean" suggestions.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -59,19 +60,55 @@ type infoServer struct {
 	MaxServerCount  int    `json:"maxServerCount"`
 }
 
-type infoSettings struct {
-	StsName                    string `json:"stsName"`
-	SvcName                    string `json:"svcName"`
-	QueryTimeoutSeconds        int64  `json:"queryTimeoutSeconds"`
-	QueryRetryCount            int64  `json:"queryRetryCount"`
-	QueryRetryDelayMsec        int64  `json:"queryRetryDelayMsec"`
-	AddressCheckCount          int    `json:"addressCheckCount"`
-	FlushAtStart               bool   `json:"flushAtStart"`
-	FlushTimeoutAtStartSeconds int64  `json:"flushTimeoutAtStartSeconds"`
-	DelayStartCompleteSeconds  int64  `json:"delayStartCompleteSeconds"`
-	FlushAtEnd                 bool   `json:"flushAtEnd"`
-	ReplicationResetAtEnd      bool   `json:"replicationResetAtEnd"`
-	ConnectionString           string `json:"connectionString"` // template; empty = built-in default
+// infoSettings is the "settings" object of aku -i --output json: every
+// property of conf's table that -i shows nowhere else, in the table's
+// order (docs/json.md).
+type infoSettings []conf.Setting
+
+// MarshalJSON writes the settings as one object, keys in order.
+func (s infoSettings) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, st := range s {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(st.Key)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(st.Value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON reads the settings back, keys in order (for scripts and
+// tests that decode aku -i's JSON).
+func (s *infoSettings) UnmarshalJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return fmt.Errorf("reading settings: want an object")
+	}
+	*s = nil
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("reading settings: %w", err)
+		}
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return fmt.Errorf("reading setting %v: %w", t, err)
+		}
+		*s = append(*s, conf.Setting{Key: fmt.Sprint(t), Value: v})
+	}
+	return nil
 }
 
 type infoReplication struct {
@@ -107,21 +144,14 @@ func newInfo(cfg *conf.Config, id podlife.Identity, showPassword bool) infoJSON 
 			Password: pw, PasswordSource: cfg.PasswordSource,
 			Port: cfg.PortNo, ReplicationPort: cfg.ReplicationPortNo, MaxServerCount: cfg.ServerCount,
 		},
-		Settings: infoSettings{
-			StsName: cfg.StsName, SvcName: cfg.SvcName,
-			QueryTimeoutSeconds:        int64(cfg.QueryTimeout.Seconds()),
-			QueryRetryCount:            cfg.QueryRetryCount,
-			QueryRetryDelayMsec:        cfg.QueryRetryDelay.Milliseconds(),
-			AddressCheckCount:          cfg.AddressCheckCount,
-			FlushAtStart:               cfg.FlushAtStart,
-			FlushTimeoutAtStartSeconds: int64(cfg.FlushTimeoutAtStart.Seconds()),
-			DelayStartCompleteSeconds:  int64(cfg.DelayStartComplete.Seconds()),
-			FlushAtEnd:                 cfg.FlushAtEnd,
-			ReplicationResetAtEnd:      cfg.ReplicationResetAtEnd,
-			ConnectionString:           template,
-		},
+		Settings:     infoSettings(cfg.Settings()),
 		Replications: []infoReplication{},
 		Groups:       []infoGroup{},
+	}
+	for i := range info.Settings {
+		if info.Settings[i].Key == "connectionString" {
+			info.Settings[i].Value = template // masked unless --show-password
+		}
 	}
 	if id.Ordinal >= 0 {
 		n := id.Ordinal
