@@ -92,9 +92,9 @@ func TestResetAtEndOff(t *testing.T) {
 
 // TestKilledDuringStart kills a new slave's container (server and aku, with
 // SIGKILL) while aku -p start waits for the master's SYNC, and lets the
-// kubelet restart it: the second start finishes the job (spec: a run killed
-// at any point is finished by running it again), and every pod ends with
-// every row once.
+// kubelet restart it: the second start finishes the job (docs/behaviour.md,
+// "Resuming a run": a run killed at any point is finished by running it
+// again), and every pod ends with every row once.
 func TestKilledDuringStart(t *testing.T) {
 	c := newCluster(t, testOptions("statefulset-entrypoint"))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
