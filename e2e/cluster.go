@@ -327,7 +327,7 @@ func (c *Cluster) ProbePeriod() time.Duration { return c.probePeriod }
 // PodName is the name of the pod with this ordinal.
 func (c *Cluster) PodName(ordinal int) string { return fmt.Sprintf("%s-%d", c.sts.Name, ordinal) }
 
-// Host is the pod's DNS name (spec §4).
+// Host is the pod's DNS name (docs/behaviour.md, "Pods and roles").
 func (c *Cluster) Host(ordinal int) string {
 	return c.PodName(ordinal) + "." + c.manifests.Service.Name
 }
@@ -691,7 +691,8 @@ func (c *Cluster) translate(value, pod string) string {
 // podEnv is the container's environment: the manifest's variables (POD_NAME
 // from the Downward API, paths translated) on top of the image's: PATH with
 // aku, altisim and the shims; unixODBC's ini files; aku's connection
-// template for psqlODBC (spec §12, AKU_CONNECTION_STRING).
+// template for psqlODBC (AKU_CONNECTION_STRING: docs/behaviour.md,
+// "Extensions").
 func (c *Cluster) podEnv(p *Pod) ([]string, error) {
 	env := []string{
 		"PATH=" + c.binDir + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",

@@ -13,10 +13,10 @@ const masterFailed = "The MASTER server is detected to have failed. Check and pe
 // TestMasterFailure has the master pod restart after losing its replication
 // state (XSN = -1 on the master) while a slave still has its own: the
 // master's start reports the original's exact words with exit code 11 and
-// leaves the pod unstarted but its server up (spec §8), in both variants (a
-// failing postStart hook would have the container killed). The documented
-// manual recovery then brings the slave's data back to the master, and
-// start succeeds.
+// leaves the pod unstarted but its server up (docs/behaviour.md, "Master
+// failure"), in both variants (a failing postStart hook would have the
+// container killed). The documented manual recovery then brings the slave's
+// data back to the master, and start succeeds.
 func TestMasterFailure(t *testing.T) {
 	for _, variant := range []string{"statefulset-entrypoint", "statefulset-hooks"} {
 		t.Run(variant, func(t *testing.T) { testMasterFailure(t, variant) })
@@ -60,13 +60,13 @@ func testMasterFailure(t *testing.T, variant string) {
 }
 
 // TestMasterVolumeLost restarts the master pod on an empty volume while a
-// slave runs: its start must not open the master (it would replicate an
-// empty database), creates the master's missing replication objects without
-// starting them, and reports the master failure (spec §8, §11: aku cannot
-// repair a master whose storage is gone). The documented manual recovery
-// then copies the slave's rows to the master through those objects, and
-// start succeeds: a running pair again, as podlife's TestMasterFailure
-// does in-process.
+// slave runs: its start must not open the master (it would replicate an empty
+// database), creates the master's missing replication objects without
+// starting them, and reports the master failure (docs/behaviour.md, "Master
+// failure"; aku cannot repair a master whose storage is gone:
+// "Requirements"). The documented manual recovery then copies the slave's
+// rows to the master through those objects, and start succeeds: a running
+// pair again, as podlife's TestMasterFailure does in-process.
 func TestMasterVolumeLost(t *testing.T) {
 	c := newCluster(t, testOptions("statefulset-entrypoint"))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -132,10 +132,10 @@ func formatWant(m map[string]wantRepl) string {
 	return strings.Join(parts, "; ")
 }
 
-// meshState is the replication state of a full mesh among the live
-// ordinals (spec §4, §6): on pod p, the object of each pair (p, q) is
-// started with a restart point when q is live, and stopped with XSN = -1
-// otherwise (never started, or reset by q's end).
+// meshState is the replication state of a full mesh among the live ordinals
+// (docs/behaviour.md, "Replication objects"): on pod p, the object of each
+// pair (p, q) is started with a restart point when q is live, and stopped
+// with XSN = -1 otherwise (never started, or reset by q's end).
 func meshState(ordinal, serverCount int, live map[int]bool) map[string]wantRepl {
 	out := map[string]wantRepl{}
 	for q := 0; q < serverCount; q++ {
@@ -294,8 +294,9 @@ func execStart(t *testing.T, ctx context.Context, c *Cluster, ordinal int) strin
 }
 
 // recoverMaster follows the documented manual recovery of a master failure
-// (spec §8, altibase.md §1.6) with slave as the source of truth, when it is
-// the only running slave (step 1, aku -p end on the other slaves, has
+// (docs/behaviour.md, "Recovering a failed master", after the Altibase
+// Utilities Manual, chapter "aku") with slave as the source of truth, when it
+// is the only running slave (step 1, aku -p end on the other slaves, has
 // nothing to do): on the master, truncate the replicated tables with
 // REPLICATION_DDL_ENABLE = 1; on the slave, STOP, RESET and SYNC the
 // replication to the master (data flows slave -> master); on the master,

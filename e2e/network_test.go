@@ -106,11 +106,12 @@ func TestPartitionDuringEnd(t *testing.T) {
 	checkMesh(t, ctx, c)
 }
 
-// TestEndPastGracePeriod makes aku -p end overrun the grace period (a STOP
-// on the master hangs; the grace period is cut to 3 s for the test): the
+// TestEndPastGracePeriod makes aku -p end overrun the grace period (a STOP on
+// the master hangs; the grace period is cut to 3 s for the test): the
 // kubelet's SIGKILL ends the pod mid-end, without aku's success banner, and
-// the master keeps a stale replication towards it (spec §8). When the pod
-// comes back, aku's start deals with the leftovers and nothing is lost.
+// the master keeps a stale replication towards it (docs/behaviour.md, "Stale
+// replications"). When the pod comes back, aku's start deals with the
+// leftovers and nothing is lost.
 func TestEndPastGracePeriod(t *testing.T) {
 	o := testOptions("statefulset-entrypoint")
 	o.GracePeriod = 3 * time.Second
@@ -140,7 +141,8 @@ func TestEndPastGracePeriod(t *testing.T) {
 	// (exit 8).
 	waitStatementDone(t, ctx, c, 0, "AKU_REP_02 STOP", 10*time.Second)
 	mustFault(t, ctx, c, 0, "clear")
-	// The master's object towards pod 2 was never stopped: stale (spec §8).
+	// The master's object towards pod 2 was never stopped: stale
+	// (docs/behaviour.md, "Stale replications").
 	checkReplications(t, ctx, c, 0, meshState(0, 4, map[int]bool{0: true, 1: true, 2: true}))
 
 	insertRows(t, ctx, c, 0, "T1", 11, 20)

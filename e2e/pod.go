@@ -52,9 +52,10 @@ func (r ExecResult) String() string {
 
 // podInit is the start of every container: it runs in the pod's network
 // namespace and in new mount, UTS and PID namespaces, gives the container an
-// empty /tmp (the marker lives there: spec §2), the pod's resolv.conf and
-// host name, and then executes the container's command as PID 1. When PID 1
-// dies the kernel kills every process of the container, as for a real one.
+// empty /tmp (the marker lives there: docs/behaviour.md, "The marker"), the
+// pod's resolv.conf and host name, and then executes the container's command
+// as PID 1. When PID 1 dies the kernel kills every process of the container,
+// as for a real one.
 const podInit = `mount -t tmpfs -o mode=1777,size=64m tmpfs /tmp &&
 mount --bind "$1" /etc/resolv.conf &&
 hostname "$2" &&

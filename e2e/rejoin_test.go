@@ -8,9 +8,9 @@ import (
 
 // TestKilledPodRejoins kills a slave pod's whole container with SIGKILL
 // (server and aku, no end) and lets the kubelet restart it: its replication
-// kept its restart points, so start takes the rejoin path (spec §6.3): no
-// TRUNCATE, no SYNC, a flush both ways; the rows written while it was down
-// arrive, and nothing arrives twice.
+// kept its restart points, so start takes the rejoin path (docs/behaviour.md,
+// "Rejoining slave start"): no TRUNCATE, no SYNC, a flush both ways; the rows
+// written while it was down arrive, and nothing arrives twice.
 func TestKilledPodRejoins(t *testing.T) {
 	c := newCluster(t, testOptions("statefulset-entrypoint"))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -23,8 +23,8 @@ func TestKilledPodRejoins(t *testing.T) {
 	if err := c.KillContainer(2); err != nil {
 		t.Fatal(err)
 	}
-	// The survivors keep their state towards pod 2 (stale replication, spec
-	// §8): still started, with a restart point.
+	// The survivors keep their state towards pod 2 (docs/behaviour.md, "Stale
+	// replications"): still started, with a restart point.
 	for i := 0; i < 2; i++ {
 		checkReplications(t, ctx, c, i, meshState(i, 4, map[int]bool{0: true, 1: true, 2: true}))
 	}
@@ -48,9 +48,10 @@ func TestKilledPodRejoins(t *testing.T) {
 	waitKeys(t, ctx, c, "T1", span(1, 50))
 }
 
-// TestResetAtEndOff ends a slave with AKU_REPLICATION_RESET_AT_END = 0:
-// end flushes and stops but does not reset (spec §7), so the restart points
-// survive on every side, and the pod's next start takes the rejoin path.
+// TestResetAtEndOff ends a slave with AKU_REPLICATION_RESET_AT_END = 0: end
+// flushes and stops but does not reset (docs/behaviour.md, "end"), so the
+// restart points survive on every side, and the pod's next start takes the
+// rejoin path.
 func TestResetAtEndOff(t *testing.T) {
 	o := testOptions("statefulset-hooks")
 	o.Conf["AKU_REPLICATION_RESET_AT_END"] = "0"
@@ -91,9 +92,9 @@ func TestResetAtEndOff(t *testing.T) {
 
 // TestKilledDuringStart kills a new slave's container (server and aku, with
 // SIGKILL) while aku -p start waits for the master's SYNC, and lets the
-// kubelet restart it: the second start finishes the job (spec: a run killed
-// at any point is finished by running it again), and every pod ends with
-// every row once.
+// kubelet restart it: the second start finishes the job (docs/behaviour.md,
+// "Resuming a run": a run killed at any point is finished by running it
+// again), and every pod ends with every row once.
 func TestKilledDuringStart(t *testing.T) {
 	c := newCluster(t, testOptions("statefulset-entrypoint"))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -10,7 +10,7 @@ import (
 // TestScaleUpFromZero scales 0 -> 4 one pod at a time, writing to the master
 // pod between steps, in both StatefulSet variants: after every step every
 // pod holds every row once, and the live pods replicate in a full mesh
-// (spec §6.1, §6.2).
+// (docs/behaviour.md, "Master start" and "Fresh slave start").
 func TestScaleUpFromZero(t *testing.T) {
 	for _, variant := range []string{"statefulset-entrypoint", "statefulset-hooks"} {
 		t.Run(variant, func(t *testing.T) {
@@ -42,10 +42,10 @@ func TestScaleUpFromZero(t *testing.T) {
 	}
 }
 
-// TestScaleDownAndUp scales 4 -> 2 -> 4 with writes on pods 0 and 1 while
-// the set is small: the leaving pods' end resets what pointed at them
-// (spec §7), the rows written meanwhile reach the pods that come back
-// through the master's SYNC, and no row arrives twice.
+// TestScaleDownAndUp scales 4 -> 2 -> 4 with writes on pods 0 and 1 while the
+// set is small: the leaving pods' end resets what pointed at them
+// (docs/behaviour.md, "end"), the rows written meanwhile reach the pods that
+// come back through the master's SYNC, and no row arrives twice.
 func TestScaleDownAndUp(t *testing.T) {
 	c := newCluster(t, testOptions("statefulset-hooks"))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -134,7 +134,8 @@ type Replication struct {
 // Replications reads the pod's replication objects, by name, through an
 // ordinary session, or a SYSDBA one when sysdba is true (the only way in
 // while the server is in ADMIN_MODE = 1, as after a failed start; it must
-// not run while aku does, which needs the one SYSDBA slot: spec §10).
+// not run while aku does, which needs the one SYSDBA slot:
+// docs/behaviour.md, "A busy SYSDBA session").
 func (c *Cluster) Replications(ctx context.Context, ordinal int, sysdba bool) (map[string]Replication, error) {
 	rows, err := c.Query(ctx, ordinal, sysdba, "SELECT REPLICATION_NAME, XSN, IS_STARTED FROM SYSTEM_.SYS_REPLICATIONS_")
 	if err != nil {

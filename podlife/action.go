@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// Action is a lifecycle command: aku -p start|end|clean (spec §5).
+// Action is a lifecycle command: aku -p start|end|clean (docs/behaviour.md,
+// "Command line").
 type Action string
 
 // The actions.

@@ -13,11 +13,11 @@ var (
 	// ErrNeededServerUnreachable: a server the plan cannot do without (this
 	// pod's own, or the master for a slave that must SYNC) did not answer.
 	ErrNeededServerUnreachable = errors.New("needed server unreachable")
-	// ErrMasterFailure: spec §8, the master lost its replication state while
-	// slaves still hold theirs.
+	// ErrMasterFailure: the master lost its replication state while slaves
+	// still hold theirs (docs/behaviour.md, "Master failure").
 	ErrMasterFailure = errors.New("master failure")
-	// ErrSlaveFailure: spec §8, a running slave lost its replication state
-	// toward the master.
+	// ErrSlaveFailure: a running slave lost its replication state toward the
+	// master (docs/behaviour.md, "Slave failure").
 	ErrSlaveFailure = errors.New("slave failure")
 	// ErrRestartPointsKept: end could not flush every replication (a peer
 	// not reachable, or a FLUSH that failed), so it reset none of them and

@@ -13,7 +13,8 @@ import (
 )
 
 // Log attribute keys: the text handler of cmd/aku prints them in the
-// original's [target pod][replication name] fields (spec §9).
+// original's [target pod][replication name] fields (docs/behaviour.md, "Log
+// lines").
 const (
 	LogKeyPod         = "pod"
 	LogKeyReplication = "replication"
@@ -24,7 +25,7 @@ const (
 const guardTimeout = 30 * time.Second
 
 // phaseMessages are the original's start and end lines of each phase
-// (spec §9).
+// (docs/behaviour.md, "Log lines").
 var phaseMessages = map[Phase][2]string{
 	PhaseTruncate: {"Truncate tables for replications.", "Table truncation has ended."},
 	PhaseSync:     {"Sync tables from MASTER Server.", "Replication sync has ended."},

@@ -68,8 +68,9 @@ func newTestCluster(t testing.TB, cfg *conf.Config) *testCluster {
 func (tc *testCluster) host(q int) string { return PeerHost(tc.cfg, q) }
 
 // boot starts pod q's server on its data directory, as the container's
-// entry point does, with ADMIN_MODE = 1 (spec §6 preconditions), and
-// creates the replicated tables when the data directory is new.
+// entry point does, with ADMIN_MODE = 1 (docs/behaviour.md,
+// "Requirements"), and creates the replicated tables when the data
+// directory is new.
 //
 // A container restart also empties /tmp, where the marker and the saved
 // REPLICATION_DDL_ENABLE live: each boot gets a new one. (The saved value
@@ -542,8 +543,9 @@ func TestMasterFailure(t *testing.T) {
 		t.Errorf("after the failed start the master holds %+v; want objects %v, ADMIN_MODE 1, no marker, no rows", st, want)
 	}
 
-	// The documented manual recovery (spec §8), with pod 1 as the
-	// source of truth, then aku -p start on the master again.
+	// The documented manual recovery (docs/behaviour.md, "Recovering a
+	// failed master"), with pod 1 as the source of truth, then aku -p start
+	// on the master again.
 	tc.mustSQL(t, 0, "ALTER SYSTEM SET REPLICATION_DDL_ENABLE = 1")
 	tc.mustSQL(t, 0, "TRUNCATE TABLE SYS.T1")
 	tc.mustSQL(t, 0, "TRUNCATE TABLE SYS.T2")
@@ -715,7 +717,8 @@ func (c *hookClock) Sleep(ctx context.Context, d time.Duration) error {
 }
 
 // TestAddressCheck: a starting pod's DNS record is published late; start
-// tries AKU_ADDRESS_CHECK_COUNT times, one a second (spec §3.2).
+// tries AKU_ADDRESS_CHECK_COUNT times, one a second (docs/behaviour.md,
+// "Observation").
 func TestAddressCheck(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -753,8 +756,8 @@ func TestAddressCheck(t *testing.T) {
 	}
 }
 
-// spec §10: a running pod whose SYSDBA session is taken (an operator's
-// isql -sysdba) is not an absent pod. start refuses before changing
+// A running pod whose SYSDBA session is taken (an operator's isql -sysdba)
+// is not an absent pod (docs/behaviour.md, "A busy SYSDBA session"). start refuses before changing
 // anything; end does everything else, then fails naming that pod.
 func TestPeerSysdbaBusy(t *testing.T) {
 	tc := newTestCluster(t, flowConfig(3))
@@ -819,8 +822,8 @@ func TestPeerSysdbaBusy(t *testing.T) {
 }
 
 // A peer that accepts the connection but drops it while aku reads its
-// state is as absent as one that refuses it (spec §7 step 2: peers that
-// are gone are not an error): end does its own side and the reachable
+// state is as absent as one that refuses it (docs/behaviour.md,
+// "Observation": peers that are gone are not an error): end does its own side and the reachable
 // peers' and succeeds, rather than leaving this pod's replication running.
 func TestPeerLostWhileObserved(t *testing.T) {
 	tc := newTestCluster(t, flowConfig(3))
@@ -922,7 +925,7 @@ func TestRejoinRefusedWhenPeersLostRestartPoint(t *testing.T) {
 
 // A fresh slave is truncated and then SYNCed from the MASTER: not before
 // the MASTER's own start has opened it, since until then it may be the
-// failed MASTER of spec §8 with its data gone.
+// failed MASTER of docs/behaviour.md, "Master failure", with its data gone.
 func TestFreshSlaveWaitsForOpenMaster(t *testing.T) {
 	tc := newTestCluster(t, flowConfig(2))
 	tc.boot(t, 0)

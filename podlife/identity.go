@@ -8,7 +8,8 @@ import (
 	"github.com/aku-project/aku/conf"
 )
 
-// Identity is this pod's place in the StatefulSet (spec §12).
+// Identity is this pod's place in the StatefulSet (docs/behaviour.md, "Pods
+// and roles").
 type Identity struct {
 	PodName string
 	Ordinal int
@@ -44,11 +45,13 @@ func Identify(podName string, cfg *conf.Config) (Identity, error) {
 	return id, nil
 }
 
-// IsMaster reports whether this is the master pod, ordinal 0 (spec §1).
+// IsMaster reports whether this is the master pod, ordinal 0
+// (docs/behaviour.md, "Pods and roles").
 func (id Identity) IsMaster() bool { return id.Ordinal == 0 }
 
 // PeerHost is the DNS name of the server with this ordinal:
-// "<AKU_STS_NAME>-<ordinal>.<AKU_SVC_NAME>" (spec §4).
+// "<AKU_STS_NAME>-<ordinal>.<AKU_SVC_NAME>" (docs/behaviour.md, "Pods and
+// roles").
 func PeerHost(cfg *conf.Config, ordinal int) string {
 	return cfg.StsName + "-" + strconv.Itoa(ordinal) + "." + cfg.SvcName
 }

@@ -25,8 +25,9 @@ const (
 	lockMode    fs.FileMode = 0o600
 )
 
-// Marker is the completion marker the startup probe watches (spec §2):
-// written at the very end of a successful start, removed by end and clean.
+// Marker is the completion marker the startup probe watches
+// (docs/behaviour.md, "The marker"): written at the very end of a successful
+// start, removed by end and clean.
 type Marker struct {
 	Path string
 }
@@ -71,7 +72,7 @@ func (m Marker) file() ownFile {
 // REPLICATION_DDL_ENABLE had before a fresh slave start set it to 1 for the
 // TRUNCATE. It exists only between the toggle and the restore, so a run
 // killed in between leaves it behind and the next run restores the saved
-// value instead of the 1 it observes (spec §6.2 step 5).
+// value instead of the 1 it observes (docs/behaviour.md, "The DDL journal").
 func (m Marker) ddlJournalPath() string { return m.Path + ".ddl_enable" }
 
 func (m Marker) journal() ownFile {
@@ -85,8 +86,8 @@ func (m Marker) journal() ownFile {
 func (m Marker) lockPath() string { return m.Path + ".lock" }
 
 // ddlJournalContent is what the journal holds for each value aku saves:
-// REPLICATION_DDL_ENABLE is 0 or 1 (altibase.md §3.3), and nothing else is
-// ever written or accepted.
+// REPLICATION_DDL_ENABLE is 0 or 1 (Altibase General Reference,
+// "REPLICATION_DDL_ENABLE"), and nothing else is ever written or accepted.
 var ddlJournalContent = map[int64]string{0: "0\n", 1: "1\n"}
 
 // readDDLJournal returns the saved REPLICATION_DDL_ENABLE value, if any.

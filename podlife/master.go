@@ -20,7 +20,7 @@ func (b *planner) startMaster(pairs []pair) error {
 		// The failure is reported after this MASTER's missing objects are
 		// created, as the original does (it creates before it detects):
 		// the manual recovery (docs/behaviour.md, "Recovering a failed
-		// MASTER") SYNCs from the chosen slave into them and STARTs them
+		// master") SYNCs from the chosen slave into them and STARTs them
 		// here. Creating an object starts nothing and moves no data.
 		p.Path = PathMasterFailure
 		p.Why = "this MASTER lost the replication state that running slaves still hold: its missing objects are created for the manual recovery, then the start fails (docs/behaviour.md, \"Master failure\")"

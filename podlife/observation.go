@@ -20,8 +20,8 @@ type ServerView struct {
 	Ordinal int
 	Host    string
 	// Reachable is false when the connect failed; Err says why and Class
-	// what kind of failure it was. Absent peers are normal (spec §6.1
-	// step 3).
+	// what kind of failure it was. Absent peers are normal
+	// (docs/behaviour.md, "Observation").
 	Reachable bool
 	Err       error
 	Class     Class
@@ -44,8 +44,8 @@ func (v ServerView) object(name string) (replication.State, bool) {
 }
 
 // hasState reports whether an object holds a restart point or runs: the
-// meaning of "has state" in spec §8 (XSN ≠ −1), with a started object
-// counted too whatever its XSN says.
+// meaning of "holds a restart point" in docs/behaviour.md, "Master
+// failure" (started, or XSN ≠ −1).
 func hasState(st replication.State) bool { return st.Started || st.XSN != -1 }
 
 // Class is what observe made of a server: up, or why not.

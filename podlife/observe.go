@@ -13,7 +13,8 @@ import (
 )
 
 // Session is one server connection as the flows use it; a
-// *replication.Session is one (spec §10: one SYSDBA session per server).
+// *replication.Session is one (one SYSDBA session per server:
+// docs/behaviour.md, "A busy SYSDBA session").
 type Session interface {
 	Exec(ctx context.Context, stmt string) error
 	Replications(ctx context.Context) ([]replication.State, error)
@@ -53,7 +54,8 @@ func (s sessions) close() {
 }
 
 // addressCheckInterval is the wait between tries to reach this pod's own
-// server through its DNS name (AKU_ADDRESS_CHECK_COUNT tries, spec §3.2).
+// server through its DNS name (AKU_ADDRESS_CHECK_COUNT tries:
+// docs/behaviour.md, "Observation").
 const addressCheckInterval = time.Second
 
 // connectWait bounds each connect of observe whatever the connection

@@ -12,13 +12,13 @@ type Path string
 
 // The paths.
 const (
-	PathMaster        Path = "master start"          // spec §6.1
-	PathFreshSlave    Path = "fresh slave start"     // spec §6.2
-	PathRejoinSlave   Path = "rejoining slave start" // spec §6.3
-	PathMasterFailure Path = "master failure"        // spec §8
-	PathSlaveFailure  Path = "slave failure"         // spec §8
-	PathEnd           Path = "end"                   // spec §7
-	PathClean         Path = "clean"                 // spec §7
+	PathMaster        Path = "master start"          // docs/behaviour.md, "Master start"
+	PathFreshSlave    Path = "fresh slave start"     // docs/behaviour.md, "Fresh slave start"
+	PathRejoinSlave   Path = "rejoining slave start" // docs/behaviour.md, "Rejoining slave start"
+	PathMasterFailure Path = "master failure"        // docs/behaviour.md, "Master failure"
+	PathSlaveFailure  Path = "slave failure"         // docs/behaviour.md, "Slave failure"
+	PathEnd           Path = "end"                   // docs/behaviour.md, "end"
+	PathClean         Path = "clean"                 // docs/behaviour.md, "clean"
 	// PathNothing: the servers already are as the action leaves them;
 	// only the marker is written or removed. Why names the path it would
 	// have been.
@@ -37,7 +37,7 @@ const (
 // It fails with ErrNeededServerUnreachable when this pod's server, or the
 // master for a fresh slave, was not reached; with ErrMasterFailure or
 // ErrSlaveFailure (and the plan's Path saying which) on the failures of
-// spec §8.
+// docs/behaviour.md, "Master failure" and "Slave failure".
 func BuildPlan(action Action, cfg *conf.Config, id Identity, obs Observation) (*Plan, error) {
 	podName, me := id.PodName, id.Ordinal
 	if len(obs.Servers) != cfg.ServerCount {

@@ -14,8 +14,8 @@ type StepKind string
 const (
 	StepSQL          StepKind = "sql"
 	StepWait         StepKind = "wait"          // AKU_DELAY_START_COMPLETE_TIME
-	StepWriteMarker  StepKind = "write marker"  // spec §6 last step
-	StepRemoveMarker StepKind = "remove marker" // spec §7 last step
+	StepWriteMarker  StepKind = "write marker"  // docs/behaviour.md, "The marker"
+	StepRemoveMarker StepKind = "remove marker" // docs/behaviour.md, "The marker"
 	StepSaveDDL      StepKind = "save REPLICATION_DDL_ENABLE"
 	StepClearDDL     StepKind = "forget saved REPLICATION_DDL_ENABLE"
 	// StepCheckPairs is a start's closing check (docs/behaviour.md,
@@ -24,8 +24,9 @@ const (
 	StepCheckPairs StepKind = "check the pairs"
 )
 
-// Phase groups steps under the original's log messages (spec §9): the
-// first step of a phase logs its start message, the last its end message.
+// Phase groups steps under the original's log messages (docs/behaviour.md,
+// "Log lines"): the first step of a phase logs its start message, the last
+// its end message.
 type Phase string
 
 // The phases that have messages of their own.
@@ -75,7 +76,8 @@ type Step struct {
 
 // Guard is clean-up the executor runs when a run fails after step From
 // succeeded and before step To succeeded: it restores
-// REPLICATION_DDL_ENABLE after a failed TRUNCATE (spec §6.2 step 5).
+// REPLICATION_DDL_ENABLE after a failed TRUNCATE (docs/behaviour.md, "The
+// DDL journal").
 type Guard struct {
 	From, To int
 	Steps    []Step
@@ -94,15 +96,17 @@ type Plan struct {
 	Notes   []string
 	// Warnings are notes the operator should act on (logged at WARNING).
 	Warnings []string
-	// Failure, when set, is the failure of spec §8 the run reports after
-	// its steps (which prepare the manual recovery) have run.
+	// Failure, when set, is the master or slave failure (docs/behaviour.md,
+	// "Master failure") the run reports after its steps (which prepare the
+	// manual recovery) have run.
 	Failure *FailureError
 	// Kept are the pairs whose FLUSH was skipped at end, so that no
 	// replication was reset: the run then fails with ErrRestartPointsKept
 	// after its steps.
 	Kept []string
 	// Busy are running peers that would not let aku in: their SYSDBA
-	// session was taken (spec §10), or they refused the session. end and
+	// session was taken (docs/behaviour.md, "A busy SYSDBA session"), or
+	// they refused the session. end and
 	// clean skip their side and then fail with that peer's error.
 	Busy []ServerView
 }

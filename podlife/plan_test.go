@@ -193,8 +193,9 @@ func TestBuildPlan(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			id := testIdentity(t, tt.cfg, tt.pod)
 			p, err := BuildPlan(tt.action, tt.cfg, id, tt.obs)
-			// A failure of spec §8 is reported by the run after the plan's
-			// steps, which prepare the manual recovery.
+			// A master or slave failure (docs/behaviour.md, "Master
+			// failure") is reported by the run after the plan's steps,
+			// which prepare the manual recovery.
 			failed := err
 			if err == nil && p.Failure != nil {
 				failed = p.Failure

@@ -17,7 +17,7 @@ type pair struct {
 }
 
 // pairsOf lists the objects of pod p in group order, then peer order
-// (spec §4).
+// (docs/behaviour.md, "Replication objects").
 func pairsOf(cfg *conf.Config, p int) []pair {
 	var out []pair
 	for _, o := range replication.Objects(cfg, p) {
@@ -115,8 +115,8 @@ func (b *planner) restoreSavedDDL() int {
 }
 
 // createMissing adds CREATE REPLICATION for this pod's missing objects
-// (spec §6 step 4) and returns each object's create step ID (0 when it
-// exists).
+// (docs/behaviour.md, "Observe, plan, execute": an object that exists is
+// not created) and returns each object's create step ID (0 when it exists).
 func (b *planner) createMissing(pairs []pair, after []int) map[string]int {
 	self := b.obs.Servers[b.me]
 	created := map[string]int{}
@@ -130,7 +130,7 @@ func (b *planner) createMissing(pairs []pair, after []int) map[string]int {
 }
 
 // finishStart adds ADMIN_MODE = 0 (unless already 0) and the marker after
-// every step so far (spec §6.1 step 6, §6.2 steps 8–9).
+// every step so far (docs/behaviour.md, "Choosing the path").
 func (b *planner) finishStart() {
 	deps := []int{b.add(Step{Kind: StepCheckPairs, Server: Local, After: b.all(),
 		Why: "every pair with a running peer is built and started on both sides, before the server opens and the marker is written"})}

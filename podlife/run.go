@@ -25,8 +25,8 @@ type Input struct {
 	Config    *conf.Config
 	Identity  Identity
 	Connector Connector
-	// MarkerPath is the completion marker (spec §2); the run lock and the
-	// saved REPLICATION_DDL_ENABLE live next to it.
+	// MarkerPath is the completion marker (docs/behaviour.md, "The marker");
+	// the run lock and the saved REPLICATION_DDL_ENABLE live next to it.
 	MarkerPath string
 	// DryRun prints the plan to PlanOutput and changes nothing.
 	DryRun     bool

@@ -9,9 +9,10 @@ import (
 	"strings"
 )
 
-// Altibase error codes aku branches on (altibase.md §3.4; codes are the
-// module base plus the catalogue index: 0x1xxxx storage, 0x3xxxx query
-// processor, 0x4xxxx main module, 0x6xxxx replication).
+// Altibase error codes aku branches on (Altibase Error Message Reference;
+// codes are the module base plus the index in the message catalogues of the
+// 2018 open-source edition: 0x1xxxx storage, 0x3xxxx query processor,
+// 0x4xxxx main module, 0x6xxxx replication).
 const (
 	// CodeDeadlock: "A deadlock situation has been detected." The victim
 	// was rolled back and may simply be run again.
@@ -98,8 +99,8 @@ func CodeOf(err error, diagnose func(error) (state string, native int, ok bool))
 }
 
 // minAltibaseCode is the smallest Altibase error code: every code is five
-// hex digits with a non-zero module digit (altibase.md §3.4), while other
-// drivers' native errors (psqlODBC's 101, 108 ...) are small numbers.
+// hex digits with a non-zero module digit (the module bases above), while
+// other drivers' native errors (psqlODBC's 101, 108 ...) are small numbers.
 const minAltibaseCode = 0x10000
 
 // codeOfMessage finds "ERR-xxxxx" (five hex digits, then a non-hex
@@ -142,7 +143,7 @@ func codeOfState(state string) (uint32, bool) {
 //   - CodeHandshake, CodeNoReceiver: START and SYNC handshake with the
 //     peer's receiver. Pods start one after another and the peer may not
 //     have its replication listener up, or its object of the same name,
-//     yet (altibase.md §3.4: ERR-6100D when the peer is unreachable).
+//     yet (ERR-6100D when the peer is unreachable, Altibase CloudNative FAQ).
 //   - CodeLockTimeout, CodeDeadlock: SYNC and TRUNCATE lock the replicated
 //     tables; an application transaction may hold them for a moment. The
 //     statement was rolled back and can be run again.

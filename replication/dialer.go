@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// Dialer opens Sessions to the servers of the StatefulSet (spec §10).
+// Dialer opens Sessions to the servers of the StatefulSet (docs/behaviour.md,
+// "Sessions").
 type Dialer struct {
 	// Driver is the database/sql driver name: "odbc" in production,
 	// "altisim" in tests.
@@ -29,7 +30,7 @@ type Dialer struct {
 }
 
 // Connect opens the one session aku holds on the server at host (Altibase
-// allows one SYSDBA session per server, altibase.md §3.4 ERR-41041).
+// allows one SYSDBA session per server: ERR-41041, Altibase CloudNative FAQ).
 //
 // The session is a single *sql.Conn pinned out of a pool of at most one:
 // database/sql never re-runs a statement on a pinned connection after a

@@ -8,8 +8,8 @@ import (
 
 // ObjectName is the name of the replication object between the servers
 // with ordinals i and j for a group with this prefix: PREFIX_ij with the
-// lower ordinal first (spec §4). Ordinals are 0..5 (AKU_SERVER_COUNT ≤ 6),
-// so each is one digit.
+// lower ordinal first (docs/behaviour.md, "Replication objects"). Ordinals
+// are 0..5 (AKU_SERVER_COUNT ≤ 6), so each is one digit.
 func ObjectName(prefix string, i, j int) string {
 	if i > j {
 		i, j = j, i
@@ -26,7 +26,7 @@ type Object struct {
 
 // Objects are the replication objects of the server with this ordinal, by
 // group then peer ordinal: one per group and per other server among
-// 0..AKU_SERVER_COUNT−1 (spec §4).
+// 0..AKU_SERVER_COUNT−1 (docs/behaviour.md, "Replication objects").
 func Objects(cfg *conf.Config, ordinal int) []Object {
 	if cfg.ServerCount < 2 {
 		return nil

@@ -18,7 +18,8 @@ func TestObjectName(t *testing.T) {
 	}
 }
 
-// TestObjects checks the table of spec §4 and the order by group, then peer.
+// TestObjects checks the table of docs/behaviour.md, "Replication objects",
+// and the order by group, then peer.
 func TestObjects(t *testing.T) {
 	cfg := &conf.Config{ServerCount: 4, Groups: []conf.Group{{Prefix: "AKU_REP"}}}
 	want := map[int][]string{

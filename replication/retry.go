@@ -8,7 +8,8 @@ import (
 )
 
 // Policy is how a Session runs each statement: its timeout and how often
-// and how long apart it retries errors that Retryable accepts (spec §3.2).
+// and how long apart it retries errors that Retryable accepts
+// (docs/behaviour.md, "Statements, retries and timeouts").
 type Policy struct {
 	// QueryTimeout bounds each try of a statement (AKU_QUERY_TIMEOUT);
 	// 0 means no timeout other than the caller's context.

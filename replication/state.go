@@ -11,7 +11,7 @@ import (
 )
 
 // State is one replication object as the server's meta tables describe it
-// (SYSTEM_.SYS_REPLICATIONS_ and SYSTEM_.SYS_REPL_HOSTS_, altibase.md §3.2).
+// (Altibase General Reference, "SYS_REPLICATIONS_" and "SYS_REPL_HOSTS_").
 type State struct {
 	Name      string // REPLICATION_NAME
 	XSN       int64  // restart SN; -1 after RESET or before the first start
@@ -28,8 +28,9 @@ type State struct {
 }
 
 // Reset reports whether the object has no restart point (XSN = -1): it was
-// reset, or never started (altibase.md §3.2). Such an object on a slave
-// needs the first-start path, SYNC from the master (spec §6.2).
+// reset, or never started (docs/behaviour.md, "Restart points and XSN").
+// Such an object on a slave needs the first-start path, SYNC from the master
+// (docs/behaviour.md, "Fresh slave start").
 func (st State) Reset() bool { return st.XSN == -1 }
 
 // States reads every replication object of the server from

@@ -11,10 +11,12 @@ import (
 )
 
 // The statement builders return a Statement: what it does (its Verb), the
-// replication object it acts on, and the exact SQL of altibase.md §3.1,
-// without a trailing ';' (ODBC sends one statement per call). Names come
-// from a validated configuration; the builders still refuse anything that
-// is not a plain identifier, so no caller can splice text into a statement.
+// replication object it acts on, and the exact SQL of the Altibase
+// Replication Manual ("CREATE REPLICATION", "ALTER REPLICATION", "DROP
+// REPLICATION"), without a trailing ';' (ODBC sends one statement per
+// call). Names come from a validated configuration; the builders still
+// refuse anything that is not a plain identifier, so no caller can splice
+// text into a statement.
 
 // Verb is what a Statement does; callers act on it (the log line of a
 // step) instead of reading the SQL text back.
@@ -50,10 +52,11 @@ func (s Statement) String() string { return s.SQL }
 var ErrInvalidName = errors.New("invalid name")
 
 // maxReplicationName is SYS_REPLICATIONS_.REPLICATION_NAME's width,
-// VARCHAR(40) (altibase.md §3.2).
+// VARCHAR(40) (Altibase General Reference, "SYS_REPLICATIONS_").
 const maxReplicationName = 40
 
-// maxIdentifier is the longest user, table or partition name (spec §3.2).
+// maxIdentifier is the longest user, table or partition name
+// (docs/configuration.md, "Properties").
 const maxIdentifier = conf.MaxIdentifierBytes
 
 // checkIdent accepts what conf accepts as an unquoted identifier
@@ -108,7 +111,8 @@ func tableRef(it conf.Item) (string, error) {
 
 // CreateReplication is CREATE REPLICATION name WITH 'peerHost', peerPort
 // FROM u.t [PARTITION p] TO u.t [PARTITION p], ... — every item replicated
-// to the table of the same name on the peer (spec §4; altibase.md §3.1).
+// to the table of the same name on the peer (docs/behaviour.md, "Replication
+// objects"; Altibase Replication Manual, "CREATE REPLICATION").
 // The replication is lazy, without AS MASTER/SLAVE or options, as the
 // original creates it.
 func CreateReplication(name, peerHost string, peerPort int, items []conf.Item) (Statement, error) {
@@ -161,8 +165,9 @@ func StopStmt(name string) (Statement, error) { return alter(VerbStop, name, "ST
 func ResetStmt(name string) (Statement, error) { return alter(VerbReset, name, "RESET") }
 
 // SyncStmt is ALTER REPLICATION name SYNC PARALLEL n: copy every row of
-// the items to the peer, then start (spec §6.2). PARALLEL is always
-// written, also for 1, so the statement log shows SYNC_PARALLEL_COUNT.
+// the items to the peer, then start (docs/behaviour.md, "Fresh slave
+// start"). PARALLEL is always written, also for 1, so the statement log
+// shows SYNC_PARALLEL_COUNT.
 func SyncStmt(name string, parallel int) (Statement, error) {
 	if parallel < 1 || parallel > 100 {
 		return Statement{}, fmt.Errorf("sync parallel count %d of %s is not in 1..100", parallel, name)
@@ -172,8 +177,8 @@ func SyncStmt(name string, parallel int) (Statement, error) {
 
 // FlushStmt is ALTER REPLICATION name FLUSH ALL when wait is 0, else
 // ALTER REPLICATION name FLUSH WAIT <seconds> with wait rounded up to whole
-// seconds (AKU_FLUSH_TIMEOUT_AT_START, spec §3.2: "0 → FLUSH ALL; ≥ 1 →
-// FLUSH WAIT <n>").
+// seconds (AKU_FLUSH_TIMEOUT_AT_START, docs/configuration.md, "Properties":
+// 0 is FLUSH ALL, 1 or more FLUSH WAIT <n>).
 func FlushStmt(name string, wait time.Duration) (Statement, error) {
 	if wait < 0 {
 		return Statement{}, fmt.Errorf("flush wait %s of %s is negative", wait, name)
@@ -193,11 +198,12 @@ func DropStmt(name string) (Statement, error) {
 	return Statement{Verb: VerbDrop, Replication: name, SQL: "DROP REPLICATION " + name}, nil
 }
 
-// TruncateStmt empties one item before SYNC (spec §6.2): TRUNCATE TABLE u.t
-// for a whole table, ALTER TABLE u.t TRUNCATE PARTITION p for a partition
-// (Altibase truncates a single partition through ALTER TABLE; TRUNCATE
-// TABLE takes no PARTITION clause). Both need REPLICATION_DDL_ENABLE = 1
-// on a replicated table (altibase.md §3.1).
+// TruncateStmt empties one item before SYNC (docs/behaviour.md, "Fresh slave
+// start"): TRUNCATE TABLE u.t for a whole table, ALTER TABLE u.t TRUNCATE
+// PARTITION p for a partition (Altibase truncates a single partition through
+// ALTER TABLE; TRUNCATE TABLE takes no PARTITION clause). Both need REPLICATION_DDL_ENABLE = 1
+// on a replicated table (Altibase Replication Manual, "Executing DDL
+// Statements on Replication Target Tables").
 func TruncateStmt(it conf.Item) (Statement, error) {
 	it2 := it
 	it2.Partition = ""
@@ -214,8 +220,8 @@ func TruncateStmt(it conf.Item) (Statement, error) {
 	return Statement{Verb: VerbTruncate, SQL: "ALTER TABLE " + ref + " TRUNCATE PARTITION " + it.Partition}, nil
 }
 
-// SetSystem is ALTER SYSTEM SET prop = v (altibase.md §3.3), e.g.
-// REPLICATION_DDL_ENABLE = 1 or ADMIN_MODE = 0.
+// SetSystem is ALTER SYSTEM SET prop = v (Altibase SQL Reference, "ALTER
+// SYSTEM"), e.g. REPLICATION_DDL_ENABLE = 1 or ADMIN_MODE = 0.
 func SetSystem(prop string, v int64) (Statement, error) {
 	if err := checkIdent("property", prop, maxIdentifier); err != nil {
 		return Statement{}, err

@@ -18,10 +18,12 @@ import (
 const DefaultConnectTimeout = 3
 
 // DefaultTemplate is the connection-string template aku uses when
-// AKU_CONNECTION_STRING is not set (spec §10, §12): the Altibase 64-bit ODBC
-// driver under altibaseHome/lib, connecting as SYSDBA over TCP.
+// AKU_CONNECTION_STRING is not set (docs/behaviour.md, "Sessions" and
+// "Extensions"): the Altibase 64-bit ODBC driver under altibaseHome/lib,
+// connecting as SYSDBA over TCP.
 //
-// The keywords come from altibase.md §4:
+// The keywords come from the Altibase CLI User's Manual (SQLDriverConnect)
+// and the patch notes of 7.3.0.0.7:
 //   - DSN={host} as well as Server={host}: clients before 7.3.0.0.7 fail
 //     without DSN= (BUG-50905); later ones accept either.
 //   - PORT_NO, UID, PWD, CONNTYPE=1 (TCP) and PRIVILEGE=SYSDBA: the servers

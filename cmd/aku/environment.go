@@ -20,12 +20,13 @@ type environment struct {
 	ConnectionString   string // AKU_CONNECTION_STRING
 	ConnectionStringOK bool
 
-	// MarkerPath is the completion marker (spec §2); AKU_MARKER_PATH moves it
-	// for tests and the demo.
+	// MarkerPath is the completion marker (docs/behaviour.md, "The marker");
+	// AKU_MARKER_PATH moves it for tests and the demo.
 	MarkerPath string
 }
 
-// defaultMarkerPath is the file the startupProbe watches (spec §2).
+// defaultMarkerPath is the file the startupProbe watches (docs/behaviour.md,
+// "The marker").
 const defaultMarkerPath = "/tmp/aku_start_completed"
 
 func lookupEnvironment(lookup func(string) (string, bool), hostname func() (string, error)) environment {
@@ -46,12 +47,14 @@ func lookupEnvironment(lookup func(string) (string, bool), hostname func() (stri
 	return env
 }
 
-// configPath is $ALTIBASE_HOME/conf/aku.conf (spec §2).
+// configPath is $ALTIBASE_HOME/conf/aku.conf (docs/behaviour.md, "Files and
+// environment").
 func (e environment) configPath() string {
 	return filepath.Join(e.AltibaseHome, "conf", "aku.conf")
 }
 
-// overrides are the aku.conf values the environment gives (spec §12).
+// overrides are the aku.conf values the environment gives
+// (docs/configuration.md, "Overrides from the environment").
 func (e environment) overrides() conf.Overrides {
 	return conf.Overrides{
 		SysPassword:         e.SysPassword,

@@ -23,8 +23,8 @@ const (
 	exitSysdbaBusy     = 8  // another SYSDBA session is open on a server (ERR-41041)
 	exitStatement      = 9  // the server rejected a statement, after retries
 	exitTimeout        = 10 // a statement ran past AKU_QUERY_TIMEOUT
-	exitMasterFailure  = 11 // spec §8: the master lost its replication state
-	exitSlaveFailure   = 12 // spec §8: a slave lost its replication state
+	exitMasterFailure  = 11 // the master lost its replication state (docs/behaviour.md, "Master failure")
+	exitSlaveFailure   = 12 // a slave lost its replication state (docs/behaviour.md, "Slave failure")
 	exitUnsafe         = 13 // aku refused a step that could lose data
 	exitInterrupted    = 14 // SIGINT or SIGTERM stopped the run: run the same command again to finish it
 	exitRefused        = 15 // a server refused aku's session: wrong SYS password, REMOTE_SYSDBA_ENABLE = 0 ...

@@ -14,9 +14,9 @@ import (
 	"github.com/aku-project/aku/replication"
 )
 
-// runInfo prints the parsed configuration (aku -i, spec §5). Problems with
-// the pod identity are warnings here: -i is also run by hand, outside the
-// StatefulSet, to check a configuration.
+// runInfo prints the parsed configuration (docs/configuration.md, "aku -i").
+// Problems with the pod identity are warnings here: -i is also run by hand,
+// outside the StatefulSet, to check a configuration.
 func runInfo(_ context.Context, o *options) error {
 	cfg, err := o.loadConfig()
 	if err != nil {
@@ -176,8 +176,8 @@ func newInfo(cfg *conf.Config, id podlife.Identity, showPassword bool) infoJSON 
 
 const infoRule = " #########################\n"
 
-// writeText prints the layout of the original's aku -i (spec §5), including
-// its spelling "Serve[ID:n]".
+// writeText prints the layout of the original's aku -i (docs/configuration.md,
+// "aku -i"), including its spelling "Serve[ID:n]".
 func (info infoJSON) writeText(w io.Writer) error {
 	var b strings.Builder
 	field := func(name, value string) {

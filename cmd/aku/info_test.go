@@ -98,8 +98,9 @@ func TestInfo(t *testing.T) {
 }
 
 // TestInfoMatchesSpec checks the sample's text output against the
-// reference output of the original printed in spec §5 (with the password
-// masked and the item-list header the spec describes).
+// reference output of the original (Altibase Utilities Manual, chapter
+// "aku"; docs/configuration.md, "aku -i"), with the password masked and
+// the original's item-list header before each group's items.
 func TestInfoMatchesSpec(t *testing.T) {
 	home := infoHome(t, readExample(t, "aku.conf.sample"))
 	code, stdout, _ := runCLI(t, environment{AltibaseHome: home, PodName: "AKUHOST-0"}, "--info", "--show-password")

@@ -236,8 +236,8 @@ func levelName(l slog.Level) string {
 }
 
 // location is the original's "code information" field, function:line of
-// the logging call, e.g. "execute:212" (spec §9; line numbers are not
-// stable across versions, as in the original).
+// the logging call, e.g. "execute:212" (docs/behaviour.md, "Log lines":
+// line numbers are not stable across versions, as in the original).
 func location(pc uintptr) string {
 	if pc == 0 {
 		return "-:0"
@@ -257,7 +257,7 @@ func location(pc uintptr) string {
 }
 
 // oneLine joins the lines of s with single spaces: a log entry is one line
-// (spec §9), but driver messages can span several (psqlODBC ends its error
+// (docs/behaviour.md, "Log lines"), but driver messages can span several (psqlODBC ends its error
 // texts with a newline).
 func oneLine(s string) string {
 	if !strings.ContainsAny(s, "\r\n") {

@@ -25,7 +25,8 @@ func runPod(ctx context.Context, o *options, action podlife.Action) error {
 	return podRun(ctx, o.console, in, o.dryRun)
 }
 
-// podRun wraps podlife.Run in the original's banners (spec §9). A dry run
+// podRun wraps podlife.Run in the original's banners (docs/behaviour.md,
+// "Log lines"). A dry run
 // prints no banners, it runs nothing: it prints the plan.
 func podRun(ctx context.Context, c *console, in podlife.Input, dryRun bool) error {
 	if dryRun {
@@ -63,8 +64,9 @@ func (o *options) podInput(action podlife.Action) (podlife.Input, error) {
 	}
 	template := connectionTemplate(o.env, cfg)
 	if o.env.AltibaseHome == "" && template == replication.DefaultTemplate("") {
-		// spec §2: with --config aku.conf is found without ALTIBASE_HOME,
-		// but the default driver path would then be relative.
+		// With --config aku.conf is found without ALTIBASE_HOME, but the
+		// default driver path would then be relative (docs/behaviour.md,
+		// "Files and environment").
 		return podlife.Input{}, fmt.Errorf("%w: ALTIBASE_HOME is not set: the default connection string uses the Altibase ODBC driver in $ALTIBASE_HOME/lib (set ALTIBASE_HOME, or AKU_CONNECTION_STRING)", errEnvironment)
 	}
 	if o.sqlDriver == "" {
@@ -95,7 +97,8 @@ func (o *options) podInput(action podlife.Action) (podlife.Input, error) {
 }
 
 // connectionTemplate is AKU_CONNECTION_STRING from the environment, else
-// from aku.conf, else the Altibase ODBC default (spec §12).
+// from aku.conf, else the Altibase ODBC default (docs/behaviour.md,
+// "Extensions").
 func connectionTemplate(env environment, cfg *conf.Config) string {
 	switch {
 	case env.ConnectionStringOK && env.ConnectionString != "":

@@ -168,7 +168,8 @@ func TestPodBannersAndLogLines(t *testing.T) {
 
 // With --config, aku.conf is found without ALTIBASE_HOME; but the default
 // connection string names the Altibase ODBC driver under $ALTIBASE_HOME/lib,
-// so -p without AKU_CONNECTION_STRING still needs it (spec §2), and says so
+// so -p without AKU_CONNECTION_STRING still needs it (docs/behaviour.md,
+// "Files and environment"), and says so
 // instead of loading a driver at a relative path.
 func TestPodDefaultDriverNeedsAltibaseHome(t *testing.T) {
 	home := writeConf(t, podTestConf)

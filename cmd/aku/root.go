@@ -108,7 +108,8 @@ func newRootCommand(o *options) *cobra.Command {
 
 	cmd.SetHelpFunc(func(c *cobra.Command, _ []string) { printHelp(c.OutOrStdout()) })
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		// spec §5: an unknown option prints the help screen.
+		// An unknown option prints the help screen (docs/behaviour.md,
+		// "Command line").
 		printHelp(c.ErrOrStderr())
 		return fmt.Errorf("%w: %v", errUsage, err)
 	})
@@ -147,7 +148,8 @@ func (o *options) dispatch(cmd *cobra.Command) error {
 		}
 		return runPod(ctx, o, action)
 	default:
-		// spec §5: no option prints only the help screen.
+		// No option prints only the help screen (docs/behaviour.md,
+		// "Command line").
 		printHelp(o.stderr)
 		return fmt.Errorf("%w: no option given", errUsage)
 	}
@@ -162,7 +164,7 @@ func checkFormat(flag, value string) error {
 }
 
 // resolveConfigPath is --config, else $ALTIBASE_HOME/conf/aku.conf; the
-// latter needs ALTIBASE_HOME (spec §2).
+// latter needs ALTIBASE_HOME (docs/behaviour.md, "Files and environment").
 func (o *options) resolveConfigPath() (string, error) {
 	if o.configPath != "" {
 		return o.configPath, nil

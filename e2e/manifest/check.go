@@ -15,11 +15,12 @@ import (
 
 // EndBudget is the number of seconds `aku -p end` and the server's stop may
 // need at worst with the ConfigMap's aku.conf, which
-// terminationGracePeriodSeconds must cover (spec §7, §11): one statement that
-// runs until AKU_QUERY_TIMEOUT (a FLUSH ALL towards a slow peer), the retries
-// of the three rounds of statements end runs (FLUSH, STOP, RESET), each
-// AKU_QUERY_RETRY_COUNT times AKU_QUERY_RETRY_DELAY_MSEC, and
-// StopAllowanceSeconds for connecting and for stopping the server.
+// terminationGracePeriodSeconds must cover (docs/behaviour.md,
+// "Requirements"): one statement that runs until AKU_QUERY_TIMEOUT (a FLUSH
+// ALL towards a slow peer), the retries of the three rounds of statements end
+// runs (FLUSH, STOP, RESET), each AKU_QUERY_RETRY_COUNT times
+// AKU_QUERY_RETRY_DELAY_MSEC, and StopAllowanceSeconds for connecting and for
+// stopping the server.
 func (s *Set) EndBudget() (int, error) {
 	timeout, err := s.ConfInt("AKU_QUERY_TIMEOUT", 3600)
 	if err != nil {
@@ -55,7 +56,7 @@ func (s *Set) Check() error {
 		fail("Service %q: clusterIP is %q, want None (a headless Service gives each pod its DNS name)", svc.Name, svc.Spec.ClusterIP)
 	}
 	if !svc.Spec.PublishNotReadyAddresses {
-		fail("Service %q: publishNotReadyAddresses must be true: a starting pod must resolve before it is ready (spec §11)", svc.Name)
+		fail("Service %q: publishNotReadyAddresses must be true: a starting pod must resolve before it is ready (docs/behaviour.md, \"Requirements\")", svc.Name)
 	}
 	port, err := s.ConfInt("AKU_PORT_NO", 20300)
 	if err != nil {
@@ -121,7 +122,7 @@ func (s *Set) checkStatefulSet(sts *appsv1.StatefulSet, serverCount, port, replP
 		fail("serviceName %q is not the Service %q", spec.ServiceName, s.Service.Name)
 	}
 	if spec.PodManagementPolicy != appsv1.OrderedReadyPodManagement {
-		fail("podManagementPolicy is %q, want OrderedReady: aku -p start runs must not overlap (spec §11)", spec.PodManagementPolicy)
+		fail("podManagementPolicy is %q, want OrderedReady: aku -p start runs must not overlap (docs/behaviour.md, \"Requirements\")", spec.PodManagementPolicy)
 	}
 	if spec.Replicas == nil || *spec.Replicas < 1 || int(*spec.Replicas) > serverCount {
 		fail("replicas must be 1..AKU_SERVER_COUNT (%d)", serverCount)
@@ -135,7 +136,7 @@ func (s *Set) checkStatefulSet(sts *appsv1.StatefulSet, serverCount, port, replP
 	case grace == nil:
 		fail("terminationGracePeriodSeconds is not set (the default 30 s is too short for aku -p end, which needs up to %d s)", budget)
 	case int(*grace) < budget:
-		fail("terminationGracePeriodSeconds %d < %d s, what aku -p end may need with this aku.conf (spec §7)", *grace, budget)
+		fail("terminationGracePeriodSeconds %d < %d s, what aku -p end may need with this aku.conf (docs/behaviour.md, \"Requirements\")", *grace, budget)
 	case queryTimeout >= int(*grace):
 		fail("AKU_QUERY_TIMEOUT %d s is not below terminationGracePeriodSeconds %d", queryTimeout, *grace)
 	}
@@ -145,7 +146,7 @@ func (s *Set) checkStatefulSet(sts *appsv1.StatefulSet, serverCount, port, replP
 	}
 	probe := c.StartupProbe
 	if probe == nil || probe.Exec == nil || !reflect.DeepEqual(probe.Exec.Command, []string{"cat", MarkerPath}) {
-		fail("container %q: the startupProbe must run cat %s (spec §11)", c.Name, MarkerPath)
+		fail("container %q: the startupProbe must run cat %s (docs/behaviour.md, \"Requirements\")", c.Name, MarkerPath)
 	}
 	if c.LivenessProbe != nil || c.ReadinessProbe != nil {
 		fail("container %q: only the startup probe is expected; others would need the marker's semantics", c.Name)
@@ -170,7 +171,7 @@ func (s *Set) checkStatefulSet(sts *appsv1.StatefulSet, serverCount, port, replP
 	}
 	for _, name := range []string{"ALTIBASE_ADMIN_MODE", "ALTIBASE_REMOTE_SYSDBA_ENABLE"} {
 		if v, _ := EnvValue(c, name); v != "1" {
-			fail("container %q: %s must be \"1\": aku -p start needs it (spec §6)", c.Name, name)
+			fail("container %q: %s must be \"1\": aku -p start needs it (docs/behaviour.md, \"Requirements\")", c.Name, name)
 		}
 	}
 	if v, _ := EnvValue(c, "ALTIBASE_PORT_NO"); v != strconv.Itoa(port) {
@@ -190,8 +191,8 @@ func (s *Set) checkStatefulSet(sts *appsv1.StatefulSet, serverCount, port, replP
 		fail("container %q: AKU_SYS_PASSWORD_FILE %s: Secret %q has no key %q", c.Name, pwFile, s.Secret.Name, key(m))
 	}
 
-	// aku reads $ALTIBASE_HOME/conf/aku.conf (spec §2): it must be the
-	// ConfigMap's aku.conf.
+	// aku reads $ALTIBASE_HOME/conf/aku.conf (docs/behaviour.md, "Files and
+	// environment"): it must be the ConfigMap's aku.conf.
 	home, ok := EnvValue(c, "ALTIBASE_HOME")
 	if !ok {
 		fail("container %q: ALTIBASE_HOME is not set", c.Name)

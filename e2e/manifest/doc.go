@@ -1,6 +1,7 @@
 // Package manifest decodes the Kubernetes example manifests of
 // examples/kubernetes strictly with the Kubernetes API types and checks the
-// invariants aku depends on (spec §11, altibase.md §1.5): OrderedReady, a
+// invariants aku depends on (docs/behaviour.md, "Requirements", as the
+// Altibase Utilities Manual, chapter "aku", states them): OrderedReady, a
 // headless Service publishing not-ready addresses, a startup probe on the
 // completion marker, a grace period that leaves room for `aku -p end`, and
 // names and ports that agree with the aku.conf of the ConfigMap.

@@ -19,7 +19,7 @@ import (
 )
 
 // MarkerPath is the completion marker aku -p start writes and the startup
-// probe reads (spec §2).
+// probe reads (docs/behaviour.md, "The marker").
 const MarkerPath = "/tmp/aku_start_completed"
 
 // Set is the decoded contents of a manifest directory: one Service, one
@@ -73,7 +73,8 @@ func Load(dir string) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading aku.conf of ConfigMap %q: %w", s.ConfigMap.Name, err)
 	}
-	// Validate it as aku will, with the password from the Secret (spec §12).
+	// Validate it as aku will, with the password from the Secret
+	// (docs/configuration.md, "Overrides from the environment").
 	var ov akuconf.Overrides
 	for _, v := range s.Secret.StringData {
 		ov.SysPassword, ov.SysPasswordSet = v, true
@@ -170,7 +171,8 @@ func scalarProperties(conf string) (map[string]string, error) {
 }
 
 // ConfInt is an integer property of the ConfigMap's aku.conf, or def when
-// the file does not set it (the defaults of spec §3.2).
+// the file does not set it (the defaults of docs/configuration.md,
+// "Properties").
 func (s *Set) ConfInt(name string, def int) (int, error) {
 	v, ok := s.Conf[name]
 	if !ok {
@@ -184,7 +186,7 @@ func (s *Set) ConfInt(name string, def int) (int, error) {
 }
 
 // Container is the StatefulSet's one container (aku and the server share
-// it: spec §11).
+// it: docs/behaviour.md, "Requirements").
 func Container(sts *appsv1.StatefulSet) (*corev1.Container, error) {
 	cs := sts.Spec.Template.Spec.Containers
 	if len(cs) != 1 {
