@@ -35,18 +35,37 @@ func (b *planner) end() {
 	first := b.restoreSavedDDL()
 	pairs := pairsOf(b.cfg, me)
 
-	// Phase 1: FLUSH what this pod has not sent yet.
+	// Phase 1: FLUSH what this pod has not sent yet. A side of this pod
+	// that is stopped with its restart point, when this end resets, was
+	// stopped by an earlier end that did not reset (a FLUSH skipped or
+	// failed, or the run was killed): what it had not sent is still behind
+	// its restart point, so it is started again and flushed before the
+	// RESET forgets it.
 	var flushes []int
 	var unflushed []string
+	restarted := map[string]bool{}
 	for _, pr := range pairs {
 		mine, ok := self.Objects[pr.name]
-		if !ok || !mine.Started || !b.cfg.FlushAtEnd {
+		stale := ok && !mine.Started && hasState(mine) && reset
+		if !ok || !(mine.Started || stale) || !b.cfg.FlushAtEnd {
 			continue
 		}
 		peer := b.obs.Servers[pr.peer]
+		if _, theirs := peer.object(pr.name); stale && peer.Reachable && !theirs {
+			b.note("%s not flushed: %s has no side of it to receive what this pod did not send", pr.name, peer.Host)
+			continue
+		}
 		if peer.Reachable {
+			after := []int{first}
+			if stale {
+				// Optional: when it fails, the FLUSH after it fails too and
+				// keeps every restart point.
+				stmt, err := replication.StartStmt(pr.name)
+				after = []int{b.sql(me, pr.name, PhaseNone, "stopped by an earlier end with what it had not sent: start it again to flush that", []int{first}, true, stmt, err)}
+				restarted[pr.name] = true
+			}
 			stmt, err := replication.FlushStmt(pr.name, 0)
-			flushes = append(flushes, b.sql(me, pr.name, PhaseFlush, "hand over what this pod has not sent yet (AKU_FLUSH_AT_END = 1)", []int{first}, false, stmt, err))
+			flushes = append(flushes, b.sql(me, pr.name, PhaseFlush, "hand over what this pod has not sent yet (AKU_FLUSH_AT_END = 1)", after, false, stmt, err))
 			continue
 		}
 		if b.peerGone(pr.peer) {
@@ -67,9 +86,11 @@ func (b *planner) end() {
 	barrier := append([]int{first}, flushes...)
 	var stops []int
 	for _, pr := range pairs {
-		if mine, ok := self.Objects[pr.name]; ok && mine.Started {
+		if mine, ok := self.Objects[pr.name]; ok && (mine.Started || restarted[pr.name]) {
 			stmt, err := replication.StopStmt(pr.name)
-			stops = append(stops, b.sql(me, pr.name, PhaseStop, "stop this side", barrier, false, stmt, err))
+			// A side started again above may have failed to start: its STOP
+			// is then optional (its FLUSH failed, so nothing is reset).
+			stops = append(stops, b.sql(me, pr.name, PhaseStop, "stop this side", barrier, restarted[pr.name], stmt, err))
 		}
 		if theirs, ok := b.obs.Servers[pr.peer].object(pr.name); ok && theirs.Started {
 			stmt, err := replication.StopStmt(pr.name)
