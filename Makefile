@@ -61,6 +61,10 @@ bench: deps build ## run the benchmarks (lifecycle critical path, absent peers, 
 	POD_NAME=altibase-sts-0 hyperfine -N --warmup 5 --runs 200 --style basic --export-json "$$tmp/hf.json" "$(BIN)/aku -i --config $$tmp/aku.conf" && \
 	python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("aku -i median: %.2f ms (target <= 10 ms)" % (r["median"]*1e3))' "$$tmp/hf.json"
 
+.PHONY: mutations
+mutations: ## break four rules in copies of the tree; the crash suite must catch each (scripts/mutations.sh)
+	scripts/mutations.sh
+
 .PHONY: lint
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
