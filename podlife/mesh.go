@@ -207,6 +207,11 @@ func checkBuilt(ctx context.Context, p *Plan, cfg *conf.Config, me int, obs Obse
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		// aku was stopped during the check: that is the outcome, not pairs
+		// it could not read.
+		return fmt.Errorf("reading the servers for the closing check: %w", err)
+	}
 
 	var missing []string
 	for _, o := range checks {
