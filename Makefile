@@ -62,7 +62,7 @@ bench: deps build ## run the benchmarks (lifecycle critical path, absent peers, 
 	python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("aku -i median: %.2f ms (target <= 10 ms)" % (r["median"]*1e3))' "$$tmp/hf.json"
 
 .PHONY: mutations
-mutations: ## break four rules in copies of the tree; the crash suite must catch each (scripts/mutations.sh)
+mutations: ## break rules of the lifecycle one at a time in copies of the tree; the crash suite must catch each
 	scripts/mutations.sh
 
 .PHONY: lint

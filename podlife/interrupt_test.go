@@ -287,6 +287,9 @@ func (tc *testCluster) watchedRun(t *testing.T, q int, action Action, stop inter
 	ctl.cancel = cancel
 	plan, err := Run(ctx, in)
 	if ctl.hold != nil {
+		if ctl.hold.on == nil {
+			t.Fatalf("aku -p %s on pod %d never planned (%v): the held row was not written", action, q, err)
+		}
 		ctl.hold.end(tc)
 	}
 	fired := ctl.fired

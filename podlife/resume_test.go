@@ -3,6 +3,7 @@ package podlife
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -492,6 +493,7 @@ func resumeAfter(t *testing.T, sc crashScenario, ref *Plan, stop interruption, n
 	stop.plan = plan
 	interrupted := func(stop interruption, hold *gapHold, which string) {
 		t.Helper()
+		before := tc.localFiles(sc.pod)
 		_, err, fired := tc.watchedRun(t, sc.pod, sc.action, stop, hold)
 		if !fired {
 			t.Fatalf("%s: the interruption (%s) did not happen; plan %s\nlogs:\n%s", which, stop, describe(stop.plan), tc.logs.String())
@@ -499,6 +501,9 @@ func resumeAfter(t *testing.T, sc crashScenario, ref *Plan, stop interruption, n
 		optional := stop.step.Optional && (stop.mode == modeFail || stop.mode == modeDrop)
 		if err == nil && !optional {
 			t.Fatalf("%s: interrupted (%s), the run succeeded", which, stop)
+		}
+		if stop.step.Kind != StepSQL && !undone(stop.step.Kind, before, tc.localFiles(sc.pod)) {
+			t.Fatalf("%s: killed before %s, the run did it anyway (marker, journal before %v, after %v)", which, stop.step.Kind, before, tc.localFiles(sc.pod))
 		}
 	}
 	interrupted(stop, sc.hold, "first run")
@@ -519,6 +524,28 @@ func resumeAfter(t *testing.T, sc crashScenario, ref *Plan, stop interruption, n
 		t.Fatalf("last run: %v, want %v\nlogs:\n%s", err, sc.final, tc.logs.String())
 	}
 	checkFinal(t, tc, sc, "after resuming")
+}
+
+// localFiles says whether pod q's marker and DDL journal exist.
+func (tc *testCluster) localFiles(q int) [2]bool {
+	_, journal, _ := Marker{Path: filepath.Join(tc.tmp[q], "aku_start_completed")}.readDDLJournal()
+	return [2]bool{tc.markerExists(q), journal}
+}
+
+// undone reports whether a local step of kind did not happen, judging by
+// the marker and the journal before and after the run.
+func undone(kind StepKind, before, after [2]bool) bool {
+	switch kind {
+	case StepWriteMarker:
+		return before[0] || !after[0]
+	case StepRemoveMarker:
+		return !before[0] || after[0]
+	case StepSaveDDL:
+		return before[1] || !after[1]
+	case StepClearDDL:
+		return after[1]
+	}
+	return true
 }
 
 // sameError reports whether err is want's class (nil for nil).

@@ -3,7 +3,10 @@
 #
 # Each mutation below breaks one rule of docs/behaviour.md in a copy of the
 # tree (the working tree is never touched), then runs the crash suite
-# (podlife's TestResumeAfterInterruption) on that copy. A mutation is
+# (podlife's TestResumeAfterInterruption) on that copy. The first four are
+# the breakages the suite was rebuilt to catch; saved-ddl-ignored breaks
+# the rerun's use of the DDL journal; end-resets-unflushed undoes a fix the
+# suite led to. A mutation is
 # caught when the suite fails; the first failing test is reported. The
 # unmutated copy runs first and must pass, so a failure means the mutation,
 # not a broken suite. Exit status 0 only when every mutation is caught.
@@ -21,6 +24,8 @@ mutations=(
 	"no-peer-reset|podlife/end.go|s/(if theirs, ok := b\.obs\.Servers\[pr\.peer\]\.object\(pr\.name\); ok && hasState\(theirs\)) \{/\${1} && false {/|a slave's end does not RESET the peers' side of its pairs"
 	"journal-kept|podlife/execute.go|s/(case StepClearDDL:\n\t\treturn )x\.marker\.removeDDLJournal\(\)/\${1}nil/|the saved REPLICATION_DDL_ENABLE (the DDL journal) is never removed"
 	"no-flush-before-sync|podlife/plan.go|s/(if st, ok := peer\.object\(toMaster\); ok && st\.Started) \{/\${1} && false {/|the running pods do not flush their pair with the MASTER before its SYNC of a fresh slave"
+	"saved-ddl-ignored|podlife/plan.go|s/(prev := self\.DDLEnable\n\tif )b\.obs\.HasSavedDDL \{/\${1}false {/|a fresh start run again after a killed one restores the 1 it finds, not the saved REPLICATION_DDL_ENABLE"
+	"end-resets-unflushed|podlife/end.go|s/(stale := ok && !mine\.Started && hasState\(mine\) && reset)\n/\${1} && false\n/|end run again after an end that kept its restart points resets without flushing the stopped sides"
 )
 
 want=("$@")
