@@ -32,7 +32,7 @@ func TestEndAgainAfterKeptRestartPoints(t *testing.T) {
 			// replication, once aku's sessions are open (gapHold); the
 			// FLUSH fails, and the STOP that follows leaves the row unsent.
 			mustFault(t, tc, 2, altisim.Fault{Pattern: "AKU_REP_02 FLUSH", Action: altisim.FaultFail, Code: 0x61027, Nth: 1})
-			_, err, _ := tc.watchedRun(t, 2, ActionEnd, interruption{}, &gapHold{source: 2, key: 500, held: []int{0}})
+			_, err := tc.watchedRun(t, 2, ActionEnd, interruption{}, &gapHold{source: 2, key: 500, held: []int{0}})
 			return err
 		}},
 	}

@@ -102,6 +102,7 @@ func sqlAncestors(p *Plan, id int) map[stepKey]bool {
 // context, and from then on fails whatever the run still sends), and
 // drives the gap hold, if any.
 type runCtl struct {
+	t      *testing.T
 	tc     *testCluster
 	cancel context.CancelFunc
 	stop   interruption
@@ -113,8 +114,8 @@ type runCtl struct {
 	pending map[stepKey]bool // kill before a local step: the statements it waits for, not done yet
 }
 
-func newRunCtl(tc *testCluster, stop interruption, hold *gapHold) *runCtl {
-	c := &runCtl{tc: tc, stop: stop, hold: hold.prepare(stop.plan)}
+func newRunCtl(t *testing.T, tc *testCluster, stop interruption, hold *gapHold) *runCtl {
+	c := &runCtl{t: t, tc: tc, stop: stop, hold: hold.prepare(stop.plan)}
 	if stop.mode == modeKillBefore && stop.step.Kind != StepSQL {
 		c.pending = sqlAncestors(stop.plan, stop.step.ID)
 	}
@@ -126,13 +127,14 @@ func (c *runCtl) killLocked() {
 	c.cancel()
 }
 
-// started is called at the run's "Start as ... Pod." line: the servers
-// are observed and planned, and no step has run yet.
+// started is called at the run's "Start as ... Pod." line, on the
+// goroutine that called Run: the servers are observed and planned, and no
+// step has run yet.
 func (c *runCtl) started() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.hold != nil {
-		c.hold.begin(c.tc)
+		c.hold.begin(c.t, c.tc)
 	}
 	if c.stop.mode == modeKillBefore && c.stop.step.Kind != StepSQL && len(c.pending) == 0 {
 		c.killLocked()
@@ -146,11 +148,14 @@ func (c *runCtl) before(server int, stmt string) error {
 	if c.killed {
 		return errKilled
 	}
-	if c.stop.mode == modeKillBefore && keyOf(c.stop.step) == (stepKey{StepSQL, server, stmt}) {
+	target := keyOf(c.stop.step) == (stepKey{StepSQL, server, stmt})
+	if c.stop.mode == modeKillBefore && target {
 		c.killLocked()
 		return errKilled
 	}
-	if c.hold != nil {
+	// A statement the server will refuse (modeFail) does not run, so it
+	// releases nothing.
+	if c.hold != nil && !(c.stop.mode == modeFail && target) {
 		c.hold.arrive(c.tc, server, stmt)
 	}
 	return nil
@@ -258,11 +263,11 @@ func (h ctlHandler) WithGroup(name string) slog.Handler {
 }
 
 // watchedRun runs action on pod q, stopped at stop and with hold, if any.
-// It returns the plan, the run's error and whether the interruption fired.
-func (tc *testCluster) watchedRun(t *testing.T, q int, action Action, stop interruption, hold *gapHold) (*Plan, error, bool) {
+// It returns whether the interruption happened, and the run's error.
+func (tc *testCluster) watchedRun(t *testing.T, q int, action Action, stop interruption, hold *gapHold) (bool, error) {
 	t.Helper()
 	in := tc.input(t, q, action)
-	ctl := newRunCtl(tc, stop, hold)
+	ctl := newRunCtl(t, tc, stop, hold)
 	ordinal := map[string]int{}
 	for p := 0; p < tc.cfg.ServerCount; p++ {
 		ordinal[tc.host(p)] = p
@@ -285,7 +290,7 @@ func (tc *testCluster) watchedRun(t *testing.T, q int, action Action, stop inter
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ctl.cancel = cancel
-	plan, err := Run(ctx, in)
+	_, err := Run(ctx, in)
 	if ctl.hold != nil {
 		if ctl.hold.on == nil {
 			t.Fatalf("aku -p %s on pod %d never planned (%v): the held row was not written", action, q, err)
@@ -297,7 +302,7 @@ func (tc *testCluster) watchedRun(t *testing.T, q int, action Action, stop inter
 		fired = len(srv.Faults().List()) == 0
 		srv.Faults().Clear()
 	}
-	return plan, err, fired
+	return fired, err
 }
 
 // dryRun returns the plan aku -p action on pod q would follow now.
@@ -321,9 +326,9 @@ func (tc *testCluster) dryRun(t *testing.T, q int, action Action) *Plan {
 // host fault: aku's own sessions are open already, the senders' links
 // break and retry), and the row is written on source through an ordinary
 // session. A held pod is released when aku sends a statement matching its
-// release pattern on the source pod (the FLUSH that must bring the row),
-// or when every statement matching after has returned, or when the run
-// ends.
+// release pattern on the source pod and the server runs it (the FLUSH that
+// must bring the row), or when every statement matching after has
+// returned, or when the run ends.
 type gapHold struct {
 	source int
 	key    int
@@ -339,13 +344,13 @@ type gapHold struct {
 	on map[int]bool
 }
 
-func (h *gapHold) begin(tc *testCluster) {
+func (h *gapHold) begin(t *testing.T, tc *testCluster) {
 	h.on = map[int]bool{}
 	for _, q := range h.held {
 		tc.c.SetHostFault(tc.host(q), altisim.HostRefused)
 		h.on[q] = true
 	}
-	tc.userInsert(tc.t, h.source, h.key, h.key+1)
+	tc.userInsert(t, h.source, h.key, h.key+1)
 }
 
 func (h *gapHold) arrive(tc *testCluster, server int, stmt string) {

@@ -455,7 +455,7 @@ func TestResumeAfterInterruption(t *testing.T) {
 			sc.setup(t, ref)
 			plan := ref.dryRun(t, sc.pod, sc.action)
 			t.Run("uninterrupted", func(t *testing.T) {
-				_, err, _ := ref.watchedRun(t, sc.pod, sc.action, interruption{plan: plan}, sc.hold)
+				_, err := ref.watchedRun(t, sc.pod, sc.action, interruption{plan: plan}, sc.hold)
 				if !sameError(err, sc.final) {
 					t.Fatalf("aku -p %s on pod %d: %v, want %v\nlogs:\n%s", sc.action, sc.pod, err, sc.final, ref.logs.String())
 				}
@@ -494,7 +494,7 @@ func resumeAfter(t *testing.T, sc crashScenario, ref *Plan, stop interruption, n
 	interrupted := func(stop interruption, hold *gapHold, which string) {
 		t.Helper()
 		before := tc.localFiles(sc.pod)
-		_, err, fired := tc.watchedRun(t, sc.pod, sc.action, stop, hold)
+		fired, err := tc.watchedRun(t, sc.pod, sc.action, stop, hold)
 		if !fired {
 			t.Fatalf("%s: the interruption (%s) did not happen; plan %s\nlogs:\n%s", which, stop, describe(stop.plan), tc.logs.String())
 		}
@@ -519,7 +519,7 @@ func resumeAfter(t *testing.T, sc crashScenario, ref *Plan, stop interruption, n
 	}
 
 	last := tc.dryRun(t, sc.pod, sc.action)
-	_, err, _ := tc.watchedRun(t, sc.pod, sc.action, interruption{plan: last}, nil)
+	_, err := tc.watchedRun(t, sc.pod, sc.action, interruption{plan: last}, nil)
 	if !sameError(err, sc.final) {
 		t.Fatalf("last run: %v, want %v\nlogs:\n%s", err, sc.final, tc.logs.String())
 	}
