@@ -59,9 +59,8 @@ func (o oracle) pod(p int, obj func(q int) objState, adminMode int64, marker boo
 // started is pod p after a completed start among the pods in live (docs/
 // behaviour.md, "Master start", "Fresh slave start", "Rejoining slave
 // start"): every pair with a live pod runs on both sides with a restart
-// point, the objects toward the other pods exist, stopped, and keep the
-// state they had (blank unless said otherwise); the pod is open to users
-// and its marker written.
+// point, the objects toward the other pods exist, stopped, with XSN −1;
+// the pod is open to users and its marker written.
 func (o oracle) started(p int, live []int, rows []string) serverState {
 	return o.pod(p, func(q int) objState {
 		if contains(live, q) {
@@ -69,6 +68,63 @@ func (o oracle) started(p int, live []int, rows []string) serverState {
 		}
 		return blank
 	}, 0, true, rows)
+}
+
+// mesh is every pod of live after a completed start among them, each
+// holding rows.
+func (o oracle) mesh(live []int, rows []string) map[int]serverState {
+	out := map[int]serverState{}
+	for _, p := range live {
+		out[p] = o.started(p, live, rows)
+	}
+	return out
+}
+
+// left is the pods of a mesh of live pods after pod gone's end or clean
+// (docs/behaviour.md, "end", "clean"): gone's objects are in state own
+// (dropped when nil), the others' objects toward gone in state theirs,
+// the others' pairs with each other still run; gone's marker is removed,
+// its ADMIN_MODE left as it was (0); every pod holds rows.
+func (o oracle) left(live []int, gone int, own *objState, theirs objState, rows []string) map[int]serverState {
+	out := map[int]serverState{}
+	for _, p := range live {
+		if p == gone {
+			var obj func(int) objState
+			if own != nil {
+				obj = func(int) objState { return *own }
+			}
+			out[p] = o.pod(p, obj, 0, false, rows)
+			continue
+		}
+		out[p] = o.pod(p, func(q int) objState {
+			switch {
+			case q == gone:
+				return theirs
+			case contains(live, q):
+				return running
+			}
+			return blank
+		}, 0, true, rows)
+	}
+	return out
+}
+
+// apart is the flow after pod gone left a mesh of live pods: a row written
+// on gone stays there, one written on another pod reaches the others.
+func apart(live []int, gone int) map[int][]int {
+	out := map[int][]int{}
+	for _, w := range live {
+		if w == gone {
+			out[w] = []int{w}
+			continue
+		}
+		for _, q := range live {
+			if q != gone {
+				out[w] = append(out[w], q)
+			}
+		}
+	}
+	return out
 }
 
 func contains(s []int, v int) bool {
@@ -120,7 +176,8 @@ func crashScenarios() []crashScenario {
 		}
 		return c
 	}
-	all := map[int][]int{0: {0, 1, 2}, 1: {0, 1, 2}, 2: {0, 1, 2}}
+	pods := []int{0, 1, 2}
+	all := map[int][]int{0: pods, 1: pods, 2: pods}
 	// A fresh slave (docs/behaviour.md, "Fresh slave start"): pod 1 runs,
 	// and a row it writes just before the SYNC is held in its gap toward
 	// the MASTER until pod 1 flushes that pair. Pod 1's side toward pod 2
@@ -140,17 +197,21 @@ func crashScenarios() []crashScenario {
 			after:   regexp.MustCompile(`^ALTER REPLICATION ` + prefixes + `_02 SYNC`)}
 	}
 	freshWant := func(o oracle) map[int]serverState {
-		rows := expectRows([3]int{0, 0, 10}, [3]int{1, 30, 33}, [3]int{1, 500, 501})
-		return map[int]serverState{0: o.started(0, []int{0, 1, 2}, rows), 1: o.started(1, []int{0, 1, 2}, rows), 2: o.started(2, []int{0, 1, 2}, rows)}
+		return o.mesh(pods, expectRows([3]int{0, 0, 10}, [3]int{1, 30, 33}, [3]int{1, 500, 501}))
 	}
-	// delivered writes rows on pod q and waits until every pod holds them,
-	// so that their fate does not depend on the command under test.
-	delivered := func(t *testing.T, tc *testCluster, q, from, to int, want []string) {
-		tc.insert(t, q, from, to)
-		for p := 0; p < 3; p++ {
-			tc.waitRows(t, p, want)
+	// running3 starts pods 0..2, then writes rows 20..22 on pod w and waits
+	// until every pod holds them, so that their fate does not depend on the
+	// command under test.
+	running3 := func(w int) func(t *testing.T, tc *testCluster) {
+		return func(t *testing.T, tc *testCluster) {
+			tc.startAll(t, 3)
+			tc.insert(t, w, 20, 23)
+			for _, q := range pods {
+				tc.waitRows(t, q, expectRows([3]int{0, 0, 10}, [3]int{w, 20, 23}))
+			}
 		}
 	}
+	leftRows := func(w int) []string { return expectRows([3]int{0, 0, 10}, [3]int{w, 20, 23}) }
 	return []crashScenario{
 		{
 			// docs/behaviour.md, "Master start": the objects toward the
@@ -160,9 +221,7 @@ func crashScenarios() []crashScenario {
 				tc.boot(t, 0)
 				tc.insert(t, 0, 0, 10)
 			},
-			want: func(o oracle) map[int]serverState {
-				return map[int]serverState{0: o.started(0, []int{0}, expectRows([3]int{0, 0, 10}))}
-			},
+			want: func(o oracle) map[int]serverState { return o.mesh([]int{0}, expectRows([3]int{0, 0, 10})) },
 			flow: map[int][]int{0: {0}},
 		},
 		{
@@ -179,8 +238,7 @@ func crashScenarios() []crashScenario {
 				tc.boot(t, 0)
 			},
 			want: func(o oracle) map[int]serverState {
-				rows := expectRows([3]int{0, 0, 10}, [3]int{1, 40, 43})
-				return map[int]serverState{0: o.started(0, []int{0, 1, 2}, rows), 1: o.started(1, []int{0, 1, 2}, rows), 2: o.started(2, []int{0, 1, 2}, rows)}
+				return o.mesh(pods, expectRows([3]int{0, 0, 10}, [3]int{1, 40, 43}))
 			},
 			flow: all,
 		},
@@ -204,16 +262,14 @@ func crashScenarios() []crashScenario {
 				tc.boot(t, 2)
 			},
 			want: func(o oracle) map[int]serverState {
-				rows := expectRows([3]int{0, 0, 10}, [3]int{2, 50, 53}, [3]int{0, 60, 63}, [3]int{1, 70, 73})
-				return map[int]serverState{0: o.started(0, []int{0, 1, 2}, rows), 1: o.started(1, []int{0, 1, 2}, rows), 2: o.started(2, []int{0, 1, 2}, rows)}
+				return o.mesh(pods, expectRows([3]int{0, 0, 10}, [3]int{2, 50, 53}, [3]int{0, 60, 63}, [3]int{1, 70, 73}))
 			},
 			flow: all,
 		},
 		{
 			// docs/behaviour.md, "end": a slave's end flushes (the row held
 			// in its gap reaches both peers only through its FLUSHes), stops
-			// both sides of every pair and resets both sides; the marker goes.
-			// ADMIN_MODE is left as it is.
+			// both sides of every pair and resets both sides.
 			name: "slave end", cfg: three, pod: 2, action: ActionEnd,
 			setup: func(t *testing.T, tc *testCluster) { tc.startAll(t, 3) },
 			hold: &gapHold{source: 2, key: 500, held: []int{0, 1}, release: map[int]*regexp.Regexp{
@@ -221,130 +277,51 @@ func crashScenarios() []crashScenario {
 				1: regexp.MustCompile(`^ALTER REPLICATION AKU_REP_12 FLUSH`),
 			}},
 			want: func(o oracle) map[int]serverState {
-				rows := expectRows([3]int{0, 0, 10}, [3]int{2, 500, 501})
-				return map[int]serverState{
-					0: o.started(0, []int{0, 1}, rows),
-					1: o.started(1, []int{0, 1}, rows),
-					2: o.pod(2, func(int) objState { return blank }, 0, false, rows),
-				}
+				return o.left(pods, 2, &blank, blank, expectRows([3]int{0, 0, 10}, [3]int{2, 500, 501}))
 			},
-			flow: map[int][]int{0: {0, 1}, 1: {0, 1}, 2: {2}},
+			flow: apart(pods, 2),
 		},
 		{
 			// docs/behaviour.md, "end": with AKU_REPLICATION_RESET_AT_END = 0
 			// both sides of the leaving pod's pairs are stopped and keep
 			// their restart points.
 			name: "slave end without reset", cfg: noReset, pod: 2, action: ActionEnd,
-			setup: func(t *testing.T, tc *testCluster) {
-				tc.startAll(t, 3)
-				delivered(t, tc, 2, 50, 53, expectRows([3]int{0, 0, 10}, [3]int{2, 50, 53}))
-			},
-			want: func(o oracle) map[int]serverState {
-				rows := expectRows([3]int{0, 0, 10}, [3]int{2, 50, 53})
-				peer := func(q int) objState {
-					if q == 2 {
-						return kept
-					}
-					return running
-				}
-				return map[int]serverState{
-					0: o.pod(0, peer, 0, true, rows),
-					1: o.pod(1, peer, 0, true, rows),
-					2: o.pod(2, func(int) objState { return kept }, 0, false, rows),
-				}
-			},
-			flow: map[int][]int{0: {0, 1}, 1: {0, 1}, 2: {2}},
+			setup: running3(2),
+			want:  func(o oracle) map[int]serverState { return o.left(pods, 2, &kept, kept, leftRows(2)) },
+			flow:  apart(pods, 2),
 		},
 		{
 			// docs/behaviour.md, "end": AKU_FLUSH_AT_END = 0 skips the
 			// FLUSHes (what was not sent is not handed over); stop and reset
 			// as with it.
 			name: "slave end without flush", cfg: noFlush, pod: 2, action: ActionEnd,
-			setup: func(t *testing.T, tc *testCluster) {
-				tc.startAll(t, 3)
-				delivered(t, tc, 2, 50, 53, expectRows([3]int{0, 0, 10}, [3]int{2, 50, 53}))
-			},
-			want: func(o oracle) map[int]serverState {
-				rows := expectRows([3]int{0, 0, 10}, [3]int{2, 50, 53})
-				return map[int]serverState{
-					0: o.started(0, []int{0, 1}, rows),
-					1: o.started(1, []int{0, 1}, rows),
-					2: o.pod(2, func(int) objState { return blank }, 0, false, rows),
-				}
-			},
-			flow: map[int][]int{0: {0, 1}, 1: {0, 1}, 2: {2}},
+			setup: running3(2),
+			want:  func(o oracle) map[int]serverState { return o.left(pods, 2, &blank, blank, leftRows(2)) },
+			flow:  apart(pods, 2),
 		},
 		{
 			// docs/behaviour.md, "end": the MASTER's end never resets: both
 			// sides of its pairs are stopped with their restart points; the
 			// slaves go on replicating with each other.
 			name: "master end", cfg: three, pod: 0, action: ActionEnd,
-			setup: func(t *testing.T, tc *testCluster) {
-				tc.startAll(t, 3)
-				delivered(t, tc, 0, 20, 23, expectRows([3]int{0, 0, 10}, [3]int{0, 20, 23}))
-			},
-			want: func(o oracle) map[int]serverState {
-				rows := expectRows([3]int{0, 0, 10}, [3]int{0, 20, 23})
-				slave := func(q int) objState {
-					if q == 0 {
-						return kept
-					}
-					return running
-				}
-				return map[int]serverState{
-					0: o.pod(0, func(int) objState { return kept }, 0, false, rows),
-					1: o.pod(1, slave, 0, true, rows),
-					2: o.pod(2, slave, 0, true, rows),
-				}
-			},
-			flow: map[int][]int{0: {0}, 1: {1, 2}, 2: {1, 2}},
+			setup: running3(0),
+			want:  func(o oracle) map[int]serverState { return o.left(pods, 0, &kept, kept, leftRows(0)) },
+			flow:  apart(pods, 0),
 		},
 		{
 			// docs/behaviour.md, "clean": the pod's objects are dropped, their
 			// counterparts stopped (a STOP keeps the restart point), the
 			// marker removed.
 			name: "clean on a slave", cfg: three, pod: 2, action: ActionClean,
-			setup: func(t *testing.T, tc *testCluster) {
-				tc.startAll(t, 3)
-				delivered(t, tc, 2, 50, 53, expectRows([3]int{0, 0, 10}, [3]int{2, 50, 53}))
-			},
-			want: func(o oracle) map[int]serverState {
-				rows := expectRows([3]int{0, 0, 10}, [3]int{2, 50, 53})
-				peer := func(q int) objState {
-					if q == 2 {
-						return kept
-					}
-					return running
-				}
-				return map[int]serverState{
-					0: o.pod(0, peer, 0, true, rows),
-					1: o.pod(1, peer, 0, true, rows),
-					2: o.pod(2, nil, 0, false, rows),
-				}
-			},
-			flow: map[int][]int{0: {0, 1}, 1: {0, 1}, 2: {2}},
+			setup: running3(2),
+			want:  func(o oracle) map[int]serverState { return o.left(pods, 2, nil, kept, leftRows(2)) },
+			flow:  apart(pods, 2),
 		},
 		{
 			name: "clean on the master", cfg: three, pod: 0, action: ActionClean,
-			setup: func(t *testing.T, tc *testCluster) {
-				tc.startAll(t, 3)
-				delivered(t, tc, 0, 20, 23, expectRows([3]int{0, 0, 10}, [3]int{0, 20, 23}))
-			},
-			want: func(o oracle) map[int]serverState {
-				rows := expectRows([3]int{0, 0, 10}, [3]int{0, 20, 23})
-				slave := func(q int) objState {
-					if q == 0 {
-						return kept
-					}
-					return running
-				}
-				return map[int]serverState{
-					0: o.pod(0, nil, 0, false, rows),
-					1: o.pod(1, slave, 0, true, rows),
-					2: o.pod(2, slave, 0, true, rows),
-				}
-			},
-			flow: map[int][]int{0: {0}, 1: {1, 2}, 2: {1, 2}},
+			setup: running3(0),
+			want:  func(o oracle) map[int]serverState { return o.left(pods, 0, nil, kept, leftRows(0)) },
+			flow:  apart(pods, 0),
 		},
 		{
 			// docs/behaviour.md, "Master failure": the MASTER lost its data
