@@ -63,7 +63,7 @@ bench: deps build ## run the benchmarks (lifecycle critical path, absent peers, 
 
 .PHONY: mutations
 mutations: ## break rules of the lifecycle one at a time in copies of the tree; the crash suite must catch each
-	scripts/mutations.sh
+	GO="$(GO)" scripts/mutations.sh
 
 .PHONY: lint
 lint: ## gofmt and go vet
