@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -63,7 +64,7 @@ func (o oracle) pod(p int, obj func(q int) objState, adminMode int64, marker boo
 // the pod is open to users and its marker written.
 func (o oracle) started(p int, live []int, rows []string) serverState {
 	return o.pod(p, func(q int) objState {
-		if contains(live, q) {
+		if slices.Contains(live, q) {
 			return running
 		}
 		return blank
@@ -100,7 +101,7 @@ func (o oracle) left(live []int, gone int, own *objState, theirs objState, rows 
 			switch {
 			case q == gone:
 				return theirs
-			case contains(live, q):
+			case slices.Contains(live, q):
 				return running
 			}
 			return blank
@@ -125,15 +126,6 @@ func apart(live []int, gone int) map[int][]int {
 		}
 	}
 	return out
-}
-
-func contains(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // crashScenario is a cluster state and a lifecycle command run on it.
