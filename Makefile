@@ -63,6 +63,10 @@ bench: deps build ## run the benchmarks (lifecycle critical path, absent peers, 
 		python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("aku -i median on %s: %.2f ms (target <= %s ms)" % (sys.argv[2], r["median"]*1e3, sys.argv[3]))' "$$tmp/hf.json" "$$conf" "$$target" || exit 1; \
 	done
 
+.PHONY: mutations
+mutations: ## break rules of the lifecycle one at a time in copies of the tree; the crash suite must catch each
+	GO="$(GO)" scripts/mutations.sh
+
 .PHONY: lint
 lint: ## gofmt and go vet
 	@out=$$("$$($(GO) env GOROOT)/bin/gofmt" -l .) && test -z "$$out" || { echo "gofmt -l: $$out" >&2; exit 1; }

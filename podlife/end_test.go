@@ -270,6 +270,38 @@ type connectFunc func(ctx context.Context, host string) (Session, error)
 
 func (f connectFunc) Connect(ctx context.Context, host string) (Session, error) { return f(ctx, host) }
 
+// An own server that does not answer (its address drops packets) costs
+// each try a whole connect timeout; the address check still gives up after
+// about AKU_ADDRESS_CHECK_COUNT seconds, as docs/behaviour.md says, not
+// after that many connect timeouts (30 tries of 3 s + 1 s were 2 minutes).
+func TestAddressCheckBoundedWhenNotAnswering(t *testing.T) {
+	cfg := flowConfig(1)
+	cfg.AddressCheckCount = 30
+	tc := newTestCluster(t, cfg)
+	tc.boot(t, 0)
+	clock := &fakeClock{now: time.Unix(0, 0)}
+	in := tc.input(t, 0, ActionStart)
+	in.Clock = clock
+	tries := 0
+	in.Connector = connectFunc(func(ctx context.Context, host string) (Session, error) {
+		tries++
+		clock.Sleep(ctx, 3*time.Second) // the driver's connect timeout
+		return nil, fmt.Errorf("connecting to %s: %w: %w", host, replication.ErrUnreachable, replication.ErrNoAnswer)
+	})
+	_, err := Run(context.Background(), in)
+	if !errors.Is(err, ErrNeededServerUnreachable) {
+		t.Fatalf("start: %v, want ErrNeededServerUnreachable", err)
+	}
+	if elapsed := clock.Now().Sub(time.Unix(0, 0)); elapsed > 34*time.Second || tries > 9 {
+		t.Errorf("the address check took %s on the clock and %d tries, want about 30 s", elapsed, tries)
+	}
+}
+
+// connectFunc is a Connector made of a function.
+type connectFunc func(ctx context.Context, host string) (Session, error)
+
+func (f connectFunc) Connect(ctx context.Context, host string) (Session, error) { return f(ctx, host) }
+
 // An end that kept its restart points, run again once the peer is back,
 // starts and flushes the stopped sides before it resets them: the rows the
 // first end could not hand over are not thrown away.

@@ -189,6 +189,11 @@ func checkBuilt(ctx context.Context, p *Plan, cfg *conf.Config, me int, obs Obse
 		}
 	}
 	now, readErr := readAll(ctx, servers, open, cfg.ObserveTimeout)
+	if err := ctx.Err(); err != nil {
+		// aku was stopped during the check: that is the outcome, not pairs
+		// it could not read.
+		return fmt.Errorf("reading the servers for the closing check: %w", err)
+	}
 	var missing []string
 	for _, o := range checks {
 		for _, server := range []int{me, o.Peer} {
