@@ -35,13 +35,14 @@ func (b *planner) end() {
 	flushes, restarted, unflushed := b.endFlush(pairs, reset, first)
 	barrier := append([]int{first}, flushes...)
 	stops := b.endStop(pairs, restarted, barrier)
-	switch {
-	case !reset:
-	case len(unflushed) > 0:
+	if len(unflushed) > 0 {
+		// On the MASTER, or with AKU_REPLICATION_RESET_AT_END = 0, nothing
+		// is reset anyway; the run still says that not everything was
+		// handed over.
 		p.Kept = append(p.Kept, unflushed...)
 		b.warn("restart points kept: not flushed because the peer is not reachable: %s; no replication is reset, so the next aku -p start rejoins and flushes what this pod has not sent (docs/behaviour.md, \"end\")",
 			strings.Join(unflushed, "; "))
-	default:
+	} else if reset {
 		b.endReset(pairs, append(barrier, stops...), flushes)
 	}
 	b.add(Step{Kind: StepRemoveMarker, Server: Local, After: b.all(), Why: "this pod is no longer started"})

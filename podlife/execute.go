@@ -57,7 +57,7 @@ type executor struct {
 
 	mu         sync.Mutex
 	errs       []error
-	kept       []string // steps skipped by IfOK, as "REPL on HOST"
+	kept       []string // the FLUSHes that failed (KeepsOnFailure), as "REPL on HOST (...)"
 	phaseLeft  map[Phase]int
 	phaseBegun map[Phase]bool
 }
@@ -119,9 +119,6 @@ func (x *executor) step(ctx context.Context, s *Step) {
 	}
 	for _, id := range s.IfOK {
 		if !x.ok[id].Load() {
-			x.mu.Lock()
-			x.kept = append(x.kept, s.Replication+" on "+s.Host)
-			x.mu.Unlock()
 			x.log.Warn("Restart point kept (not reset): a FLUSH of this run failed.", x.attrs(s)...)
 			return
 		}
@@ -130,6 +127,9 @@ func (x *executor) step(ctx context.Context, s *Step) {
 	err := x.exec(ctx, s)
 	switch {
 	case err != nil && s.KeepsOnFailure:
+		x.mu.Lock()
+		x.kept = append(x.kept, s.Replication+" on "+s.Host+" (its FLUSH failed)")
+		x.mu.Unlock()
 		x.log.Warn("Flush failed; no replication will be reset, so the next aku -p start rejoins and flushes: "+err.Error(), x.attrs(s)...)
 		x.endPhase(s.Phase)
 		return

@@ -206,8 +206,8 @@ func (r *run) outcome(plan *Plan, x *executor) error {
 	}
 	var errs []error
 	if kept := append(append([]string{}, plan.Kept...), x.kept...); len(kept) > 0 {
-		errs = append(errs, fmt.Errorf("%w: %s on %s stopped its replications but reset none, because not everything was flushed (%s): "+
-			"the next aku -p start on this pod rejoins and flushes; until then the peers keep their logs for it",
+		errs = append(errs, fmt.Errorf("%w: %s on %s could not flush every replication (%s), so it reset none and kept their restart points: "+
+			"nothing unsent is lost; the next aku -p start on this pod rejoins and flushes, and until then the peers keep their logs for it",
 			ErrRestartPointsKept, r.Action, r.id.PodName, strings.Join(kept, "; ")))
 	}
 	if len(plan.Busy) > 0 {
