@@ -1,8 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 )
@@ -93,4 +97,42 @@ func TestScaleDownAndUp(t *testing.T) {
 		want = union(want, span(100+10*i, 100+10*i+4))
 	}
 	waitKeys(t, ctx, c, "T1", want)
+}
+
+// TestServerCountRaised runs pods 0 and 1 with AKU_SERVER_COUNT = 2, then
+// raises it to 3 in the ConfigMap and scales to 3. Pod 1's start ran long
+// ago, so it has no AKU_REP_12: pod 2's start builds that side on pod 1
+// (docs/behaviour.md, "Half-built pairs") and its closing check shows the
+// pair whole; a row written on pod 1 afterwards reaches pod 2 directly.
+func TestServerCountRaised(t *testing.T) {
+	o := testOptions("statefulset-entrypoint")
+	o.Conf["AKU_SERVER_COUNT"] = "2"
+	c := newCluster(t, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	mustScale(t, ctx, c, 2)
+	insertRows(t, ctx, c, 0, "T1", 1, 10)
+	waitKeys(t, ctx, c, "T1", span(1, 10))
+
+	path := filepath.Join(c.Dir(), "configmap", "aku.conf")
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raised := regexp.MustCompile(`(?m)^(\s*AKU_SERVER_COUNT\s*=\s*)2\b`).ReplaceAll(text, []byte("${1}3"))
+	if bytes.Equal(raised, text) {
+		t.Fatalf("no AKU_SERVER_COUNT = 2 in %s:\n%s", path, text)
+	}
+	if err := os.WriteFile(path, raised, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustScale(t, ctx, c, 3)
+	log := c.Pod(2).Logs()
+	checkExits(t, "start of pod 2", log, "start=0")
+	checkHas(t, "start of pod 2", log, "CREATE REPLICATION AKU_REP_12")
+	checkReplications(t, ctx, c, 1, map[string]wantRepl{"AKU_REP_01": {started: true}, "AKU_REP_12": {started: true}})
+	checkReplications(t, ctx, c, 2, map[string]wantRepl{"AKU_REP_02": {started: true}, "AKU_REP_12": {started: true}})
+
+	insertRows(t, ctx, c, 1, "T1", 20, 25)
+	waitKeys(t, ctx, c, "T1", union(span(1, 10), span(20, 25)))
 }
