@@ -33,7 +33,7 @@ mutations=(
 	"journal-kept|s/(case StepClearDDL:\n\t\treturn )x\.marker\.removeDDLJournal\(\)/\${1}nil/|the saved REPLICATION_DDL_ENABLE (the DDL journal) is never removed"
 	"no-flush-before-sync|s/(if st, ok := peer\.object\(toMaster\); ok && st\.Started) \{/\${1} && false {/|the running pods do not flush their pair with the MASTER before its SYNC of a fresh slave"
 	"saved-ddl-ignored|s/(prev := self\.DDLEnable\n\tif )b\.obs\.HasSavedDDL \{/\${1}false {/|a fresh start run again after a killed one restores the 1 it finds, not the saved REPLICATION_DDL_ENABLE"
-	"end-resets-unflushed|s/(stale := ok && !mine\.Started && hasState\(mine\) && reset)\n/\${1} && false\n/|end run again after an end that kept its restart points resets without flushing the stopped sides"
+	"end-resets-unflushed|s/(pending := ok && )\(mine\.Started [^\n]*/\${1}mine.Started/|end run again after an end that kept its restart points resets without flushing the stopped sides"
 )
 
 want=("$@")
