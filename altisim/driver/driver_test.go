@@ -128,7 +128,7 @@ func TestDriverErrorsCarryAltibaseCodes(t *testing.T) {
 		t.Fatalf("error %v (%T) is not an *altisim.Error", err, err)
 	}
 	if ae.SQLState() != "6111B" {
-		t.Fatalf("SQLSTATE %s (%v), want 6111B (undefined replication name, altibase.md §3.4)", ae.SQLState(), err)
+		t.Fatalf("SQLSTATE %s (%v), want 6111B (undefined replication name)", ae.SQLState(), err)
 	}
 }
 

@@ -150,7 +150,7 @@ func count(t *testing.T, c *sql.Conn, table string) int64 {
 // TestODBCErrorCodeRoundTrip: an Altibase error reaches Go through
 // psqlODBC as the 5-hex-digit SQLSTATE with the Altibase message (testing
 // guide). START against a peer that does not listen fails the handshake
-// (altibase.md §3.1, §3.4 ERR-6100D).
+// (docs/altisim.md, "Replication objects": ERR-6100D).
 func TestODBCErrorCodeRoundTrip(t *testing.T) {
 	pgwiretest.PinODBC(t)
 	w := startWire(t, newEngine(t, altisim.Options{ReplicationPort: 1, Transport: altisim.TCPTransport{DialTimeout: time.Second}}))
@@ -228,8 +228,8 @@ func refusedWith(t *testing.T, what string, err error, code string) {
 }
 
 // TestODBCSysdba: PRIVILEGE=SYSDBA expressed through pqopt options reaches
-// the engine: a second SYSDBA session is refused with ERR-41041
-// (altibase.md §3.4), ADMIN_MODE = 1 admits SYSDBA only (§3.3).
+// the engine: a second SYSDBA session is refused with ERR-41041, ADMIN_MODE
+// = 1 admits SYSDBA only (docs/altisim.md, "Sessions and users").
 func TestODBCSysdba(t *testing.T) {
 	pgwiretest.PinODBC(t)
 	w := startWire(t, newEngine(t, altisim.Options{Properties: map[string]int64{"ADMIN_MODE": 1}}))
@@ -319,9 +319,9 @@ func tcpServer(t *testing.T, name string, lag time.Duration) (*wire, int) {
 }
 
 // TestODBCReplicationOverTCP: two servers replicating over real sockets.
-// SYNC copies all rows then starts (altibase.md §3.1); later changes arrive
-// after the lag, at once with FLUSH; RESET (after STOP) forgets unsent
-// changes and sets XSN = -1 (§3.1, §3.2).
+// SYNC copies all rows then starts; later changes arrive after the lag, at
+// once with FLUSH; RESET (after STOP) forgets unsent changes and sets XSN =
+// -1 (docs/altisim.md, "Replication objects").
 func TestODBCReplicationOverTCP(t *testing.T) {
 	pgwiretest.PinODBC(t)
 	const lag = time.Second

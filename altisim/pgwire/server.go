@@ -30,7 +30,8 @@ const PsqlODBCDriver = "/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so"
 // Debian's psqlODBC as SYSDBA. UseServerSidePrepare=0 makes psqlODBC send
 // every statement as one plain Query message. pqopt hands libpq keywords
 // over: connect_timeout bounds a hanging connect (testing guide, gotcha
-// 3), options carries the SYSDBA privilege (altibase.md §4).
+// 3), options carries the SYSDBA privilege (PRIVILEGE=SYSDBA, Altibase CLI
+// User's Manual).
 const PsqlODBCTemplate = "DRIVER=" + PsqlODBCDriver + ";SERVER={host};PORT={port};DATABASE=aku;UID={user};PWD={password};UseServerSidePrepare=0;pqopt={connect_timeout=3 options='-c privilege=sysdba'}"
 
 // PsqlODBCTemplateNormal is PsqlODBCTemplate without SYSDBA privilege.
