@@ -35,8 +35,8 @@ func dsn(t *testing.T, host string, sysdba bool) string {
 	return d
 }
 
-// conn opens a pinned connection (as aku's sessions are, testing guide
-// gotcha 2).
+// conn opens a pinned connection (as aku's sessions are: docs/odbc.md, "A
+// lost reply is never re-run").
 func conn(t *testing.T, dsn string) (*sql.Conn, error) {
 	t.Helper()
 	db, err := sql.Open(altisimdriver.DriverName, dsn)

@@ -1,7 +1,7 @@
 // Package pgwire serves an altisim.Server over the PostgreSQL wire
 // protocol, so that clients reach the simulator through the production
 // path: database/sql, alexbrainman/odbc, unixODBC and Debian's psqlODBC
-// driver (testing guide, "The wire").
+// driver (docs/odbc.md, "The path").
 //
 // It implements what psqlODBC uses with UseServerSidePrepare=0: SSLRequest
 // (refused with 'N'), the startup message, cleartext password

@@ -103,7 +103,8 @@ func diag(t *testing.T, err error) odbc.DiagRecord {
 }
 
 // TestODBCConnectTimeQueries pins what psqlODBC sends on its own when it
-// connects (testing guide): the server answers all of it without the engine.
+// connects: the server answers all of it without the engine (docs/altisim.md,
+// "PostgreSQL wire server and psqlODBC").
 func TestODBCConnectTimeQueries(t *testing.T) {
 	pgwiretest.PinODBC(t)
 	w := startWire(t, newEngine(t, altisim.Options{}))
@@ -147,9 +148,9 @@ func count(t *testing.T, c *sql.Conn, table string) int64 {
 	return n
 }
 
-// TestODBCErrorCodeRoundTrip: an Altibase error reaches Go through
-// psqlODBC as the 5-hex-digit SQLSTATE with the Altibase message (testing
-// guide). START against a peer that does not listen fails the handshake
+// TestODBCErrorCodeRoundTrip: an Altibase error reaches Go through psqlODBC
+// as the 5-hex-digit SQLSTATE with the Altibase message (docs/odbc.md, "Error
+// codes"). START against a peer that does not listen fails the handshake
 // (docs/altisim.md, "Replication objects": ERR-6100D).
 func TestODBCErrorCodeRoundTrip(t *testing.T) {
 	pgwiretest.PinODBC(t)
@@ -183,7 +184,8 @@ func TestODBCErrorCodeRoundTrip(t *testing.T) {
 
 // TestODBCCancel: a deadline on QueryContext makes alexbrainman/odbc call
 // SQLCancel, psqlODBC sends a CancelRequest, and the hung statement ends
-// (testing guide); the connection stays usable.
+// (docs/odbc.md, "Statements run through QueryContext"); the connection stays
+// usable.
 func TestODBCCancel(t *testing.T) {
 	pgwiretest.PinODBC(t)
 	w := startWire(t, newEngine(t, altisim.Options{}))
@@ -425,8 +427,8 @@ func connectOnce(b *testing.B, dsn string) (*sql.Conn, func()) {
 }
 
 // TestODBCDroppedConnection: a connection the server drops reaches Go as
-// driver.ErrBadConn (psqlODBC reports SQLSTATE 08S01; testing guide,
-// gotcha 2), on a pinned connection without a retry.
+// driver.ErrBadConn (psqlODBC reports SQLSTATE 08S01; docs/odbc.md, "A lost
+// reply is never re-run"), on a pinned connection without a retry.
 func TestODBCDroppedConnection(t *testing.T) {
 	pgwiretest.PinODBC(t)
 	w := startWire(t, newEngine(t, altisim.Options{}))
