@@ -18,11 +18,10 @@ type propDef struct {
 
 // propDefs are the modelled properties. REPLICATION_MAX_COUNT, PORT_NO,
 // REPLICATION_PORT_NO, REPLICATION_SENDER_AUTO_START and LOG_FILE_SIZE are
-// read-only at run time (Altibase General Reference, "Altibase
-// Properties"); they come
-// from Options. LOG_FILE_SIZE defaults to the smallest size Altibase
-// accepts, 64 KB, instead of its 100 MB, so that tests fill log files
-// quickly (docs/altisim.md, "Log size and log files").
+// read-only at run time (Altibase General Reference, "Altibase Properties");
+// they come from Options. LOG_FILE_SIZE defaults to the smallest size
+// Altibase accepts, 64 KB, instead of its 100 MB, so that tests fill log
+// files quickly (docs/altisim.md, "Log size and log files").
 var propDefs = map[string]propDef{
 	"ADMIN_MODE":                    {"ADMIN_MODE", 0, 0, 1, true, false},
 	"REMOTE_SYSDBA_ENABLE":          {"REMOTE_SYSDBA_ENABLE", 1, 0, 1, true, false},

@@ -82,8 +82,7 @@ const (
 )
 
 // V$REPSENDER STATUS values (Altibase General Reference, "V$REPSENDER"). A
-// sender that stops leaves the view, so STOP (0) never
-// shows.
+// sender that stops leaves the view, so STOP (0) never shows.
 const (
 	senderRun   = 1
 	senderRetry = 2
@@ -331,9 +330,8 @@ func (s *Server) handshakeItemsLocked(items []replItemState) []HandshakeItem {
 }
 
 // start runs START / QUICKSTART [RETRY] (Altibase Replication Manual, "ALTER
-// REPLICATION"): the handshake
-// must succeed unless RETRY is given, in which case the sender keeps
-// retrying in the background.
+// REPLICATION"): the handshake must succeed unless RETRY is given, in which
+// case the sender keeps retrying in the background.
 func (s *Server) start(ctx context.Context, r *replObj, st *alterReplStmt) error {
 	s.mu.Lock()
 	if r.Started {
@@ -397,11 +395,10 @@ func (s *Server) stop(r *replObj) error {
 }
 
 // sync runs SYNC [ONLY] (Altibase Replication Manual, "ALTER REPLICATION"):
-// all rows of the items are sent
-// to the peer, then (without ONLY) replication starts from the log position
-// of the moment the rows were read. While the rows travel, V$REPSYNC shows
-// the progress of each table or partition and V$REPSENDER a sender in
-// STATUS 6 (SYNC).
+// all rows of the items are sent to the peer, then (without ONLY) replication
+// starts from the log position of the moment the rows were read. While the
+// rows travel, V$REPSYNC shows the progress of each table or partition and
+// V$REPSENDER a sender in STATUS 6 (SYNC).
 func (s *Server) sync(ctx context.Context, r *replObj, st *alterReplStmt) error {
 	// PARALLEL ≤ 0 is an error (Altibase Replication Manual, "ALTER
 	// REPLICATION").
@@ -625,8 +622,8 @@ func (s *Server) alterItems(r *replObj, st *alterReplStmt) error {
 
 // handshake connects to the first reachable host of the object, starting
 // with the last one used, and asks its receiver to accept the replication.
-// Failure is ERR-6100D with the reasons (ERR-6100D, Altibase CloudNative
-// FAQ).
+// Failure is ERR-6100D with the reasons (its page in the Altibase
+// CloudNative FAQ).
 func (s *Server) handshake(ctx context.Context, name string, hosts []replHost, first int, items []HandshakeItem) (Link, int, replHost, error) {
 	if s.opts.Transport == nil {
 		return nil, 0, replHost{}, errHandshake("this server has no replication transport")

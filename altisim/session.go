@@ -86,8 +86,7 @@ func (s *Session) exec(ctx context.Context, sql string) (*Result, error) {
 	srv := s.srv
 	faults, latency := srv.faults.match(sql)
 	// QUERY_TIMEOUT (Altibase General Reference, "QUERY_TIMEOUT"): the
-	// session value, else the system's;
-	// 0 means no limit.
+	// session value, else the system's; 0 means no limit.
 	timeout, ok := s.props["QUERY_TIMEOUT"]
 	if !ok {
 		timeout = srv.prop("QUERY_TIMEOUT")
@@ -228,9 +227,8 @@ func (s *Session) run(ctx context.Context, st any) (*Result, error) {
 	return nil, errors.New("running statement: unsupported statement type")
 }
 
-// alterSystem runs ALTER SYSTEM SET (Altibase SQL Reference, "ALTER
-// SYSTEM"; docs/altisim.md, "Properties"). The change lasts
-// until the server restarts.
+// alterSystem runs ALTER SYSTEM SET (Altibase SQL Reference, "ALTER SYSTEM";
+// docs/altisim.md, "Properties"). The change lasts until the server restarts.
 func (s *Session) alterSystem(x *setPropStmt) error {
 	d, ok := propDefs[x.name]
 	if !ok {

@@ -10,8 +10,7 @@ import (
 // Changes a receiver applied carry the sending server's name in Origin and
 // are never sent on again, so changes do not loop between servers; changes
 // made with the session property REPLICATION = NONE ([I]; docs/altisim.md,
-// "Properties")
-// carry originNoRepl.
+// "Properties") carry originNoRepl.
 type logRecord struct {
 	LSN    int64     `json:"lsn"`
 	Time   time.Time `json:"time"`
