@@ -165,8 +165,8 @@ func (c *Cluster) AddServer(host string, o Options) (*Server, error) {
 }
 
 // startHost starts h's server without holding the cluster's lock: a
-// restarted server auto-starts its replications (altibase.md §3.3
-// REPLICATION_SENDER_AUTO_START), which dial peers through the cluster.
+// restarted server auto-starts its replications (Altibase General Reference,
+// "REPLICATION_SENDER_AUTO_START"), which dial peers through the cluster.
 // Connects to h are refused while it starts.
 func (c *Cluster) startHost(h *clusterHost) (*Server, error) {
 	srv, err := NewServer(h.opts)
@@ -499,7 +499,8 @@ func replJSONCopy(m *ReplMessage) (*ReplMessage, error) {
 }
 
 // IsLoopback reports whether host names this machine's loopback, the test
-// for a local (not remote) client in altibase.md §4 (remote SYSDBA).
+// for a local (not remote) client of REMOTE_SYSDBA_ENABLE (Altibase CLI
+// User's Manual; docs/altisim.md, "Sessions and users").
 func IsLoopback(host string) bool {
 	h := strings.Trim(strings.ToLower(host), "[]")
 	return h == "localhost" || h == "::1" || strings.HasPrefix(h, "127.")

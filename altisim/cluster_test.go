@@ -236,7 +236,8 @@ func rowCount(t *testing.T, c *sql.Conn) int64 {
 
 // TestClusterReplication: the in-process transport carries replication
 // between the cluster's servers by host name: START needs the peer's object
-// (altibase.md §3.1, ERR-6100D), SYNC copies rows, FLUSH ships the rest;
+// (docs/altisim.md, "Replication objects": ERR-6100D), SYNC copies rows,
+// FLUSH ships the rest;
 // a crashed peer restarted on its data directory keeps its rows.
 func TestClusterReplication(t *testing.T) {
 	c := newCluster(t, altisim.ClusterOptions{})
@@ -279,8 +280,9 @@ func TestClusterReplication(t *testing.T) {
 		t.Fatalf("peer rows after crash and restart = %d, want 2", n)
 	}
 	// The origin restarts too: its started replication starts again on its
-	// own (REPLICATION_SENDER_AUTO_START, altibase.md §3.3), dialling the
-	// peer through the cluster while the cluster starts it.
+	// own (REPLICATION_SENDER_AUTO_START; docs/altisim.md, "Replication
+	// objects"), dialling the peer through the cluster while the cluster
+	// starts it.
 	if err := c.Crash("sts-0"); err != nil {
 		t.Fatal(err)
 	}

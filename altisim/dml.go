@@ -54,7 +54,8 @@ func (s *Session) createTable(x *createTableStmt) error {
 	return srv.persistLocked(walEntry{T: "table", Table: t})
 }
 
-// ddlCheckLocked enforces altibase.md §3.1: DDL (here TRUNCATE and DROP
+// ddlCheckLocked enforces (Altibase Replication Manual, "Executing DDL
+// Statements on Replication Target Tables"): DDL (here TRUNCATE and DROP
 // TABLE) on a replicated table needs REPLICATION_DDL_ENABLE = 1 (ERR-312C4).
 func (srv *Server) ddlCheckLocked(name string) error {
 	if srv.replicatedLocked(name) && srv.props["REPLICATION_DDL_ENABLE"] == 0 {

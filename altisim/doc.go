@@ -2,6 +2,7 @@
 // replication and meta tables that aku's behaviour can be tested without
 // Altibase. It is test infrastructure, shipped so that users can try aku.
 //
-// The rules it enforces, each with its source in spec/altibase.md, are listed
-// in docs/altisim.md.
+// The rules it enforces, each with its public source (the Altibase manuals,
+// the CloudNative FAQ, the message catalogues) or marked as inferred, are
+// listed in docs/altisim.md, "Modelled rules".
 package altisim

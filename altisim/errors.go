@@ -2,20 +2,24 @@ package altisim
 
 import "fmt"
 
-// Altibase errors the engine raises. Codes and texts come from
-// spec/altibase.md §3.4 ([C]) unless marked [I]: where no source gives the
-// code, the simulator picks one in the right module range (0x31xxx QP,
-// 0x41xxx MM, 0x61xxx RP) and docs/altisim.md lists it as inferred.
+// Altibase errors the engine raises. Codes and texts come from the sources
+// docs/altisim.md names for each rule (the message catalogues of the 2018
+// open-source edition, the CloudNative FAQ, the manuals: [C]) unless marked
+// [I]: where no source gives the code, the simulator picks one in the right
+// module range (0x31xxx QP, 0x41xxx MM, 0x61xxx RP) and docs/altisim.md
+// lists it as inferred.
 var (
-	// altibase.md §3.4: one SYSDBA task per server.
+	// One SYSDBA session per server (ERR-41041, Altibase CloudNative FAQ).
 	errSysdbaBusy = &Error{Code: 0x41041, Message: "Another SYSDBA session is already running."}
-	// altibase.md §3.3/§3.4: ADMIN_MODE = 1 admits SYS/SYSTEM_ as SYSDBA only.
+	// ADMIN_MODE = 1 admits SYS/SYSTEM_ as SYSDBA only (Altibase General
+	// Reference, "ADMIN_MODE"; the catalogues).
 	errAdminMode = &Error{Code: 0x4106E, Message: "If ADMIN_MODE is activated, only the users SYS and SYSTEM_ can connect to the server with SYSDBA privileges."}
-	// altibase.md §4 (CLI manual shows ERR-410C8).
+	// Remote SYSDBA refused (the Altibase CLI User's Manual shows ERR-410C8).
 	errRemoteSysdba = &Error{Code: 0x410C8, Message: "remote access as SYSDBA not allowed"}
 	// [I] code and text of a login with an unknown user or a wrong password.
 	errLogin = &Error{Code: 0x4100C, Message: "Invalid username or password."}
-	// altibase.md §3.4.
+	// The catalogues and the CloudNative FAQ (docs/altisim.md, "Modelled
+	// rules").
 	errSenderStarted  = &Error{Code: 0x6100A, Message: "The sender has already been started."}
 	errNotStarted     = &Error{Code: 0x61027, Message: "Replication did not start."}
 	errReplStarted    = &Error{Code: 0x610FE, Message: "Replication has already started."}

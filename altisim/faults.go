@@ -110,9 +110,10 @@ func (f *Faults) Latency() time.Duration {
 }
 
 // HoldSysdba occupies the server's single SYSDBA slot, as an operator's open
-// `isql -sysdba` session would (altibase.md §3.4, ERR-41041), until release
-// is called. It waits for no one: if a SYSDBA session is already connected,
-// the hold takes effect when that session closes. release is idempotent.
+// `isql -sysdba` session would (ERR-41041, Altibase CloudNative FAQ), until
+// release is called. It waits for no one: if a SYSDBA session is already
+// connected, the hold takes effect when that session closes. release is
+// idempotent.
 func (f *Faults) HoldSysdba() (release func()) {
 	return f.srv.holdSysdba()
 }

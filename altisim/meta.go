@@ -6,7 +6,8 @@ import (
 )
 
 // Meta tables and performance views with their real names and columns
-// (altibase.md §3.2, DOCS:GR2). They are generated from the live state at
+// (Altibase General Reference, "The Data Dictionary"; docs/altisim.md,
+// "Meta tables and views"). They are generated from the live state at
 // each SELECT. SYSTEM_ tables may also be named without the SYSTEM_ prefix,
 // V$ views with or without it; DUAL has one row. The performance views
 // are in views.go.
@@ -59,7 +60,8 @@ func (srv *Server) metaLocked(name string) *relation {
 			"APPLIER_INIT_BUFFER_SIZE"}}
 		for _, r := range srv.sortedRepls() {
 			// CONFLICT_RESOLUTION: 0 default, 1 AS MASTER, 2 AS SLAVE;
-			// REPL_MODE: 0 lazy, 2 eager (altibase.md §3.2).
+			// REPL_MODE: 0 lazy, 2 eager (Altibase General Reference,
+			// "SYS_REPLICATIONS_").
 			conflict := int64(0)
 			switch r.Role {
 			case "MASTER":

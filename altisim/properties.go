@@ -7,7 +7,7 @@ import (
 )
 
 // propDef describes one server property the simulator models
-// (altibase.md §3.3, DOCS:GR1).
+// (Altibase General Reference, "Altibase Properties").
 type propDef struct {
 	name     string
 	def      int64
@@ -18,10 +18,10 @@ type propDef struct {
 
 // propDefs are the modelled properties. REPLICATION_MAX_COUNT, PORT_NO,
 // REPLICATION_PORT_NO, REPLICATION_SENDER_AUTO_START and LOG_FILE_SIZE are
-// read-only at run time (altibase.md §3.3, General Reference); they come
-// from Options. LOG_FILE_SIZE defaults to the smallest size Altibase
-// accepts, 64 KB, instead of its 100 MB, so that tests fill log files
-// quickly (docs/altisim.md, "Log size and log files").
+// read-only at run time (Altibase General Reference, "Altibase Properties");
+// they come from Options. LOG_FILE_SIZE defaults to the smallest size
+// Altibase accepts, 64 KB, instead of its 100 MB, so that tests fill log
+// files quickly (docs/altisim.md, "Log size and log files").
 var propDefs = map[string]propDef{
 	"ADMIN_MODE":                    {"ADMIN_MODE", 0, 0, 1, true, false},
 	"REMOTE_SYSDBA_ENABLE":          {"REMOTE_SYSDBA_ENABLE", 1, 0, 1, true, false},
@@ -41,8 +41,8 @@ var propDefs = map[string]propDef{
 
 // initialProperties applies Options over the defaults, as the
 // ALTIBASE_<PROPERTY> environment variables override altibase.properties
-// (altibase.md §3.3). ALTER SYSTEM changes are not persisted: a restarted
-// server starts again from these values, as Altibase does.
+// (docs/altisim.md, "Properties"). ALTER SYSTEM changes are not persisted:
+// a restarted server starts again from these values, as Altibase does.
 func initialProperties(o Options) (map[string]int64, error) {
 	p := map[string]int64{}
 	for n, d := range propDefs {

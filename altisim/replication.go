@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// Replication objects, senders and receivers (altibase.md §3.1, §3.2).
+// Replication objects, senders and receivers (docs/altisim.md, "Replication
+// objects" and "How rows move").
 
 // replItemState is one FROM user.table [PARTITION p] TO user.table
 // [PARTITION p] item. An item naming a partition replicates that
@@ -72,8 +73,7 @@ type syncUnit struct {
 	copied int64
 }
 
-// V$REPSENDER START_FLAG values (altibase.md §3.2; Data Dictionary,
-// V$REPSENDER).
+// V$REPSENDER START_FLAG values (Altibase General Reference, "V$REPSENDER").
 const (
 	startNormal   = 0
 	startQuick    = 1
@@ -81,9 +81,8 @@ const (
 	startSyncOnly = 3
 )
 
-// V$REPSENDER STATUS values (altibase.md §3.2; Data Dictionary,
-// V$REPSENDER). A sender that stops leaves the view, so STOP (0) never
-// shows.
+// V$REPSENDER STATUS values (Altibase General Reference, "V$REPSENDER"). A
+// sender that stops leaves the view, so STOP (0) never shows.
 const (
 	senderRun   = 1
 	senderRetry = 2
@@ -158,27 +157,31 @@ func (s *Server) replicatedLocked(tableName string) bool {
 	return false
 }
 
-// createRepl runs CREATE REPLICATION (altibase.md §3.1).
+// createRepl runs CREATE REPLICATION (Altibase Replication Manual, "CREATE
+// REPLICATION").
 func (ss *Session) createRepl(st *createReplStmt) error {
 	s := ss.srv
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// REPLICATION_NAME is VARCHAR(40) (altibase.md §3.2).
+	// REPLICATION_NAME is VARCHAR(40) (Altibase General Reference,
+	// "SYS_REPLICATIONS_").
 	if len(st.name) > 40 {
 		return errReplItem(fmt.Sprintf("The replication name %s is longer than 40 bytes.", st.name))
 	}
-	// altibase.md §3.4: ERR-61100 duplicate name.
+	// ERR-61100 duplicate name (Altibase CloudNative FAQ).
 	if s.repls[st.name] != nil {
 		return errDuplicateRepl(st.name)
 	}
-	// altibase.md §1.3/§3.3: at most REPLICATION_MAX_COUNT objects (ERR-61102).
+	// At most REPLICATION_MAX_COUNT objects (Altibase General Reference,
+	// "REPLICATION_MAX_COUNT"; ERR-61102).
 	if max := s.props["REPLICATION_MAX_COUNT"]; int64(len(s.repls)) >= max {
 		return errMaxRepl(max)
 	}
 	r := &replObj{replState: replState{
 		Name: st.name, Mode: st.mode, Role: st.role, Options: st.options,
 		Hosts: st.hosts,
-		// altibase.md §3.2 [I]: a freshly created object's XSN is -1.
+		// [I]: a freshly created object's XSN is -1 (docs/altisim.md,
+		// "Replication objects").
 		XSN: -1, RemoteXSN: -1,
 	}}
 	for _, it := range st.items {
@@ -194,9 +197,10 @@ func (ss *Session) createRepl(st *createReplStmt) error {
 }
 
 // newItemLocked checks a FROM ... TO ... item of CREATE REPLICATION or ADD
-// TABLE: the local table must exist and, altibase.md §3.1, have a primary
-// key; a named partition must be one of the table's, which a table that
-// is not partitioned has none of (ERR-6114F).
+// TABLE: the local table must exist and have a primary key (Altibase
+// Replication Manual, "CREATE REPLICATION"); a named partition must be one
+// of the table's, which a table that is not partitioned has none of
+// (ERR-6114F).
 func (s *Server) newItemLocked(it replItem) (replItemState, error) {
 	t := s.tables[it.localUser+"."+it.localTable]
 	if t == nil {
@@ -220,8 +224,8 @@ func (s *Server) persistReplLocked(r *replObj) error {
 	return s.persistLocked(walEntry{T: "repl", Repl: &rs})
 }
 
-// dropRepl runs DROP REPLICATION: only while stopped (altibase.md §3.1,
-// ERR-610FE).
+// dropRepl runs DROP REPLICATION: only while stopped (Altibase Replication
+// Manual, "DROP REPLICATION"; ERR-610FE).
 func (ss *Session) dropRepl(ctx context.Context, name string) error {
 	s := ss.srv
 	r, release, err := s.acquire(ctx, name)
@@ -240,7 +244,8 @@ func (ss *Session) dropRepl(ctx context.Context, name string) error {
 	return s.persistLocked(walEntry{T: "droprepl", Name: name})
 }
 
-// alterRepl runs ALTER REPLICATION (altibase.md §3.1).
+// alterRepl runs ALTER REPLICATION (Altibase Replication Manual, "ALTER
+// REPLICATION").
 func (ss *Session) alterRepl(ctx context.Context, st *alterReplStmt) error {
 	s := ss.srv
 	r, release, err := s.acquire(ctx, st.name)
@@ -256,8 +261,9 @@ func (ss *Session) alterRepl(ctx context.Context, st *alterReplStmt) error {
 	case "RESET":
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		// altibase.md §3.1: RESET only while stopped; XSN = -1 (§3.2), and
-		// the changes not yet sent are forgotten.
+		// RESET only while stopped (Altibase Replication Manual, "ALTER
+		// REPLICATION"); XSN = -1 (Altibase General Reference,
+		// "SYS_REPLICATIONS_"), and the changes not yet sent are forgotten.
 		if r.Started {
 			return errReplStarted
 		}
@@ -323,14 +329,14 @@ func (s *Server) handshakeItemsLocked(items []replItemState) []HandshakeItem {
 	return out
 }
 
-// start runs START / QUICKSTART [RETRY] (altibase.md §3.1): the handshake
-// must succeed unless RETRY is given, in which case the sender keeps
-// retrying in the background.
+// start runs START / QUICKSTART [RETRY] (Altibase Replication Manual, "ALTER
+// REPLICATION"): the handshake must succeed unless RETRY is given, in which
+// case the sender keeps retrying in the background.
 func (s *Server) start(ctx context.Context, r *replObj, st *alterReplStmt) error {
 	s.mu.Lock()
 	if r.Started {
 		s.mu.Unlock()
-		return errSenderStarted // altibase.md §3.4 ERR-6100A
+		return errSenderStarted // ERR-6100A (docs/altisim.md, "Replication objects")
 	}
 	hosts := append([]replHost(nil), r.Hosts...)
 	items := s.handshakeItemsLocked(r.Items)
@@ -367,8 +373,8 @@ func (s *Server) start(ctx context.Context, r *replObj, st *alterReplStmt) error
 }
 
 // stop runs STOP: the sender ends and XSN stays as the restart point
-// (altibase.md §3.1). Stopping a stopped replication is ERR-61027 [I]
-// (altibase.md §6 question 10).
+// (Altibase Replication Manual, "ALTER REPLICATION"). Stopping a stopped
+// replication is ERR-61027 [I]: no public source says.
 func (s *Server) stop(r *replObj) error {
 	s.mu.Lock()
 	if !r.Started {
@@ -388,14 +394,16 @@ func (s *Server) stop(r *replObj) error {
 	return err
 }
 
-// sync runs SYNC [ONLY] (altibase.md §3.1): all rows of the items are sent
-// to the peer, then (without ONLY) replication starts from the log position
-// of the moment the rows were read. While the rows travel, V$REPSYNC shows
-// the progress of each table or partition and V$REPSENDER a sender in
-// STATUS 6 (SYNC).
+// sync runs SYNC [ONLY] (Altibase Replication Manual, "ALTER REPLICATION"):
+// all rows of the items are sent to the peer, then (without ONLY) replication
+// starts from the log position of the moment the rows were read. While the
+// rows travel, V$REPSYNC shows the progress of each table or partition and
+// V$REPSENDER a sender in STATUS 6 (SYNC).
 func (s *Server) sync(ctx context.Context, r *replObj, st *alterReplStmt) error {
+	// PARALLEL ≤ 0 is an error (Altibase Replication Manual, "ALTER
+	// REPLICATION").
 	if st.parallel <= 0 {
-		return errInvalidParallel(st.parallel) // altibase.md §3.1: PARALLEL ≤ 0 is an error
+		return errInvalidParallel(st.parallel)
 	}
 	s.mu.Lock()
 	if r.Started {
@@ -534,11 +542,11 @@ func (s *Server) sendSyncBatch(ctx context.Context, link Link, name string, recs
 	return nil
 }
 
-// flush runs FLUSH [ALL] [WAIT n] (altibase.md §3.1): it waits until the
-// sender has shipped (and the peer acknowledged) the log up to the moment
-// of the FLUSH, or with ALL up to the latest log. With WAIT n it gives up
-// after n seconds silently [I] (altibase.md §6 question 10). FLUSH on a
-// stopped replication is ERR-61027 [I].
+// flush runs FLUSH [ALL] [WAIT n] (Altibase Replication Manual, "ALTER
+// REPLICATION"): it waits until the sender has shipped (and the peer
+// acknowledged) the log up to the moment of the FLUSH, or with ALL up to the
+// latest log. With WAIT n it gives up after n seconds silently [I]: no
+// public source says. FLUSH on a stopped replication is ERR-61027 [I].
 func (s *Server) flush(ctx context.Context, r *replObj, st *alterReplStmt) error {
 	var deadline <-chan time.Time
 	if st.wait >= 0 {
@@ -577,7 +585,8 @@ func (s *Server) flush(ctx context.Context, r *replObj, st *alterReplStmt) error
 func (s *Server) alterItems(r *replObj, st *alterReplStmt) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// altibase.md §3.1: ADD/DROP TABLE only while stopped.
+	// ADD/DROP TABLE only while stopped (Altibase Replication Manual, "ALTER
+	// REPLICATION").
 	if r.Started {
 		return errReplStarted
 	}
@@ -613,7 +622,8 @@ func (s *Server) alterItems(r *replObj, st *alterReplStmt) error {
 
 // handshake connects to the first reachable host of the object, starting
 // with the last one used, and asks its receiver to accept the replication.
-// Failure is ERR-6100D with the reasons (altibase.md §3.4).
+// Failure is ERR-6100D with the reasons (its page in the Altibase
+// CloudNative FAQ).
 func (s *Server) handshake(ctx context.Context, name string, hosts []replHost, first int, items []HandshakeItem) (Link, int, replHost, error) {
 	if s.opts.Transport == nil {
 		return nil, 0, replHost{}, errHandshake("this server has no replication transport")
@@ -908,7 +918,8 @@ func (s *Server) Receive(ctx context.Context, m *ReplMessage) (*ReplMessage, err
 	refuse := func(e *Error) (*ReplMessage, error) {
 		return &ReplMessage{Kind: "ack", Replication: m.Replication, From: s.opts.Name, Error: e}, nil
 	}
-	// altibase.md §3.3: REPLICATION_PORT_NO = 0 disables replication.
+	// REPLICATION_PORT_NO = 0 disables replication (Altibase General
+	// Reference, "REPLICATION_PORT_NO").
 	if s.props["REPLICATION_PORT_NO"] == 0 {
 		return refuse(&Error{Code: 0x6100D, Message: "replication is disabled on " + s.opts.Name + " (REPLICATION_PORT_NO = 0)"})
 	}
@@ -916,8 +927,9 @@ func (s *Server) Receive(ctx context.Context, m *ReplMessage) (*ReplMessage, err
 	rc := s.receivers[m.Replication]
 	switch m.Kind {
 	case "handshake":
-		// altibase.md §3.1/§3.4 (ERR-6100D FAQ): the peer must have the
-		// object of the same name, and the tables.
+		// The peer must have the object of the same name, and the tables
+		// (Altibase Replication Manual, "CREATE REPLICATION"; ERR-6100D,
+		// Altibase CloudNative FAQ).
 		r := s.repls[m.Replication]
 		if r == nil {
 			return refuse(&Error{Code: 0x6111B, Message: fmt.Sprintf("the replication %s does not exist on %s", m.Replication, s.opts.Name)})

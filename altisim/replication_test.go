@@ -662,8 +662,8 @@ func TestReceiveRefusesAMalformedApplyWhole(t *testing.T) {
 }
 
 // TestAddAndDropTableOnlyWhenStoppedAndAtomic: ALTER REPLICATION ADD/DROP
-// TABLE only while stopped (altibase.md §3.1, ERR-610FE); a statement
-// naming one unacceptable table changes no item.
+// TABLE only while stopped (Altibase Replication Manual, "ALTER REPLICATION";
+// ERR-610FE); a statement naming one unacceptable table changes no item.
 func TestAddAndDropTableOnlyWhenStoppedAndAtomic(t *testing.T) {
 	p := newPair(t, 0)
 	for _, ss := range []*Session{p.sa, p.sb} {

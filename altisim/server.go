@@ -19,7 +19,8 @@ type Options struct {
 	// SysPassword is the SYS user's password (default "manager").
 	SysPassword string
 	// ReplicationPort is REPLICATION_PORT_NO; 0 disables replication
-	// (altibase.md §3.3): the server's receiver refuses every handshake.
+	// (Altibase General Reference, "REPLICATION_PORT_NO"): the server's
+	// receiver refuses every handshake.
 	ReplicationPort int
 	// Transport is how senders reach peers; nil: senders cannot connect.
 	Transport Transport
@@ -27,7 +28,8 @@ type Options struct {
 	// ships it, so that FLUSH has something to wait for.
 	ReplicationLag time.Duration
 	// Properties are initial property values, e.g. {"ADMIN_MODE": 1}, as the
-	// ALTIBASE_<PROPERTY> environment variables set them (altibase.md §3.3).
+	// ALTIBASE_<PROPERTY> environment variables set them (docs/altisim.md,
+	// "Properties").
 	Properties map[string]int64
 	// StatementLatency is added to every statement (benchmarks); it can be
 	// changed at run time with Faults().SetLatency.
@@ -61,7 +63,8 @@ type Server struct {
 	nextSess int64
 	sessions map[int64]*Session
 	// sysdba is the id of the session holding the single SYSDBA slot
-	// (altibase.md §3.4 ERR-41041), 0 when free; holds counts fault holds.
+	// (ERR-41041, Altibase CloudNative FAQ), 0 when free; holds counts
+	// fault holds.
 	sysdba int64
 	holds  int
 	// senderHolds counts the HoldSender faults per replication name ("":
@@ -89,7 +92,8 @@ type Server struct {
 
 // NewServer starts a server. With a DataDir it loads the state found there
 // and auto-starts the replications that were started, as
-// REPLICATION_SENDER_AUTO_START = 1 does (altibase.md §3.3).
+// REPLICATION_SENDER_AUTO_START = 1 does (Altibase General Reference,
+// "REPLICATION_SENDER_AUTO_START").
 func NewServer(o Options) (*Server, error) {
 	if o.Name == "" {
 		return nil, errors.New("creating altisim server: empty name")
@@ -125,7 +129,8 @@ func NewServer(o Options) (*Server, error) {
 		}
 		s.store = st
 	}
-	// altibase.md §3.3 REPLICATION_SENDER_AUTO_START = 1: replications that
+	// REPLICATION_SENDER_AUTO_START = 1 (Altibase General Reference,
+	// "REPLICATION_SENDER_AUTO_START"): replications that
 	// were started before the restart start again, retrying in the background.
 	if s.props["REPLICATION_SENDER_AUTO_START"] == 1 {
 		s.mu.Lock()
@@ -205,9 +210,9 @@ func (s *Server) Crash() {
 }
 
 // Connect opens a session. Refusals are *Error values with Altibase codes
-// (altibase.md §3.3, §3.4): an unknown user or wrong password, ADMIN_MODE
-// = 1 without SYSDBA (0x4106E), remote SYSDBA while REMOTE_SYSDBA_ENABLE = 0
-// (0x410C8), a second SYSDBA session (0x41041).
+// (docs/altisim.md, "Sessions and users"): an unknown user or wrong
+// password, ADMIN_MODE = 1 without SYSDBA (0x4106E), remote SYSDBA while
+// REMOTE_SYSDBA_ENABLE = 0 (0x410C8), a second SYSDBA session (0x41041).
 func (s *Server) Connect(ctx context.Context, o ConnectOptions) (*Session, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -218,7 +223,9 @@ func (s *Server) Connect(ctx context.Context, o ConnectOptions) (*Session, error
 	if s.closed {
 		return nil, errServerDown
 	}
-	// Only SYS exists (every aku statement runs as SYS, altibase.md §3.1).
+	// Only SYS exists (every aku statement runs as SYS; only SYS runs
+	// replication statements: Altibase Replication Manual, each statement's
+	// "Prerequisites").
 	if user != "SYS" || o.Password != s.opts.SysPassword {
 		return nil, errLogin
 	}

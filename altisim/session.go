@@ -85,8 +85,8 @@ func (s *Session) isClosed() bool {
 func (s *Session) exec(ctx context.Context, sql string) (*Result, error) {
 	srv := s.srv
 	faults, latency := srv.faults.match(sql)
-	// QUERY_TIMEOUT (altibase.md §3.3): the session value, else the system's;
-	// 0 means no limit.
+	// QUERY_TIMEOUT (Altibase General Reference, "QUERY_TIMEOUT"): the
+	// session value, else the system's; 0 means no limit.
 	timeout, ok := s.props["QUERY_TIMEOUT"]
 	if !ok {
 		timeout = srv.prop("QUERY_TIMEOUT")
@@ -227,8 +227,8 @@ func (s *Session) run(ctx context.Context, st any) (*Result, error) {
 	return nil, errors.New("running statement: unsupported statement type")
 }
 
-// alterSystem runs ALTER SYSTEM SET (altibase.md §3.3). The change lasts
-// until the server restarts.
+// alterSystem runs ALTER SYSTEM SET (Altibase SQL Reference, "ALTER SYSTEM";
+// docs/altisim.md, "Properties"). The change lasts until the server restarts.
 func (s *Session) alterSystem(x *setPropStmt) error {
 	d, ok := propDefs[x.name]
 	if !ok {
@@ -250,9 +250,11 @@ func (s *Session) alterSystem(x *setPropStmt) error {
 	return nil
 }
 
-// alterSession runs ALTER SESSION SET: QUERY_TIMEOUT (altibase.md §3.3) and
-// REPLICATION = DEFAULT | NONE | FALSE | TRUE (altibase.md §3.1 [I]): with
-// NONE or FALSE the session's changes are not replicated.
+// alterSession runs ALTER SESSION SET: QUERY_TIMEOUT (Altibase General
+// Reference, "QUERY_TIMEOUT") and REPLICATION = DEFAULT | NONE | FALSE |
+// TRUE ([I]: the Altibase Replication Manual shows only DEFAULT, in
+// "Executing DDL Statements on Replication Target Tables"): with NONE or
+// FALSE the session's changes are not replicated.
 func (s *Session) alterSession(x *setPropStmt) error {
 	if x.name == "REPLICATION" {
 		switch strings.ToUpper(x.word) {

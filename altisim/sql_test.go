@@ -5,7 +5,9 @@ import (
 	"testing"
 )
 
-// TestParseReplicationStatements covers every form of altibase.md §3.1.
+// TestParseReplicationStatements covers every form of the replication
+// statements (Altibase Replication Manual, "CREATE REPLICATION", "ALTER
+// REPLICATION" and "DROP REPLICATION").
 func TestParseReplicationStatements(t *testing.T) {
 	tests := []struct {
 		sql  string

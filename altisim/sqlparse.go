@@ -6,8 +6,9 @@ import (
 	"strings"
 )
 
-// The statements the simulator understands (altibase.md §3.1 and issue 3
-// part 2). Parsing is a small recursive descent over lex's tokens.
+// The statements the simulator understands (docs/altisim.md, "SQL" and
+// "Replication objects"). Parsing is a small recursive descent over lex's
+// tokens.
 
 type qname struct{ user, name string } // user "" = the session user
 
@@ -819,7 +820,7 @@ func (p *parser) primary() (expr, error) {
 }
 
 // createRepl parses the rest of CREATE [LAZY|EAGER] REPLICATION
-// (altibase.md §3.1).
+// (Altibase Replication Manual, "CREATE REPLICATION").
 func (p *parser) createRepl(mode string) (any, error) {
 	st := &createReplStmt{mode: mode}
 	var err error
@@ -914,7 +915,7 @@ func (p *parser) fromToList() ([]replItem, error) {
 }
 
 // tableRef parses user.table [PARTITION p]; replication items name the
-// user explicitly (altibase.md §3.1).
+// user explicitly (Altibase Replication Manual, "CREATE REPLICATION").
 func (p *parser) tableRef() (user, table, part string, err error) {
 	at := p.i
 	n, err := p.qname()

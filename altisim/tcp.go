@@ -63,8 +63,9 @@ func serveReplicationConn(ctx context.Context, c net.Conn, s *Server) {
 // ServeReplication listeners, resolving host names with the system
 // resolver.
 type TCPTransport struct {
-	// DialTimeout bounds a connect (like REPLICATION_CONNECT_TIMEOUT,
-	// altibase.md §3.3); 0 means only the context bounds it.
+	// DialTimeout bounds a connect (like REPLICATION_CONNECT_TIMEOUT:
+	// Altibase General Reference, "REPLICATION_CONNECT_TIMEOUT"); 0 means
+	// only the context bounds it.
 	DialTimeout time.Duration
 }
 

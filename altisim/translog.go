@@ -9,8 +9,8 @@ import (
 // logRecord is one committed row change in the server's transaction log.
 // Changes a receiver applied carry the sending server's name in Origin and
 // are never sent on again, so changes do not loop between servers; changes
-// made with the session property REPLICATION = NONE (altibase.md §3.1 [I])
-// carry originNoRepl.
+// made with the session property REPLICATION = NONE ([I]; docs/altisim.md,
+// "Properties") carry originNoRepl.
 type logRecord struct {
 	LSN    int64     `json:"lsn"`
 	Time   time.Time `json:"time"`
@@ -214,8 +214,8 @@ func (s *Server) commitLocked(recs []logRecord) error {
 
 // trimLogLocked forgets log records that no replication can still need:
 // those at or below the smallest XSN of all replication objects whose XSN is
-// set. Objects with XSN = -1 start from the end of the log (altibase.md
-// §3.2), so they need nothing.
+// set. Objects with XSN = -1 start from the end of the log
+// (docs/altisim.md, "Replication objects"), so they need nothing.
 func (s *Server) trimLogLocked() {
 	min := s.lastLSN
 	for _, r := range s.repls {

@@ -79,8 +79,9 @@ func (srv *Server) repReceiverLocked() *relation {
 
 // repGapLocked is V$REPGAP: per running sender (or SYNC), the log it has
 // not had acknowledged yet. REP_GAP_SIZE is its size in bytes, REP_GAP the
-// same in REPLICATION_GAP_UNIT, rounded up (BUG-46598); READ_FILE_NO and
-// READ_OFFSET are where the sender reads in the log files.
+// same in REPLICATION_GAP_UNIT, rounded up (Altibase 7.1.0.1.8 patch notes,
+// BUG-46598); READ_FILE_NO and READ_OFFSET are where the sender reads in the
+// log files.
 func (srv *Server) repGapLocked() *relation {
 	rel := &relation{cols: []string{"REP_NAME", "START_FLAG", "REP_LAST_SN", "REP_SN", "REP_GAP", "REP_GAP_SIZE",
 		"READ_LFG_ID", "READ_FILE_NO", "READ_OFFSET"}}

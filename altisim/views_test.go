@@ -35,7 +35,8 @@ func insertRows(t *testing.T, ss *Session, first, n, vlen int) int64 {
 // TestRepGapCountsUnsentLogInBytes: V$REPGAP.REP_GAP_SIZE is the bytes of
 // log the sender has not had acknowledged; it grows with every write while
 // the peer is down, REP_GAP is the same in REPLICATION_GAP_UNIT rounded up
-// (BUG-46598), and FLUSH brings both back to 0.
+// (Altibase 7.1.0.1.8 patch notes, BUG-46598), and FLUSH brings both back
+// to 0.
 func TestRepGapCountsUnsentLogInBytes(t *testing.T) {
 	p := newPairWith(t, Options{}, Options{}, "V VARCHAR(200)")
 	mustExec(t, p.sa, "ALTER REPLICATION REP1 START")

@@ -7,7 +7,8 @@ import (
 	"github.com/aku-project/aku/parser"
 )
 
-// groups validates the REPLICATIONS groups (spec §3.1, §3.2).
+// groups validates the REPLICATIONS groups (docs/configuration.md, "Syntax"
+// and "Properties").
 func (d *decoder) groups(gs []*parser.Group) []Group {
 	out := make([]Group, 0, len(gs))
 	prefixes := map[string]int{} // upper-cased prefix -> line

@@ -11,7 +11,7 @@ import (
 )
 
 // MaxIdentifierBytes is the longest user, table or partition name aku
-// accepts (spec §3.2: at most 128 bytes).
+// accepts (docs/configuration.md, "Properties": at most 128 bytes).
 const MaxIdentifierBytes = 128
 
 // ValidIdentifier reports whether s can be written, unquoted, as an Altibase

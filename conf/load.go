@@ -20,8 +20,8 @@ import (
 )
 
 // Overrides are the values the process environment gives for properties
-// of aku.conf (spec §12). cmd/aku fills them in; conf never reads the
-// environment itself.
+// of aku.conf (docs/configuration.md, "Overrides from the environment").
+// cmd/aku fills them in; conf never reads the environment itself.
 type Overrides struct {
 	SysPassword         string // AKU_SYS_PASSWORD from the environment
 	SysPasswordSet      bool
@@ -37,7 +37,10 @@ const (
 	SourceSecretFile  = "secret file"
 )
 
-// Limits from spec §3.2 and the server (altibase.md §1.3).
+// Limits from docs/configuration.md, "Properties", and the server: a
+// replication name is at most 40 bytes (Altibase General Reference,
+// "SYS_REPLICATIONS_"), and a server holds at most REPLICATION_MAX_COUNT
+// objects (Altibase General Reference, "REPLICATION_MAX_COUNT").
 const (
 	MaxDNSLabelBytes    = 63 // AKU_STS_NAME, AKU_SVC_NAME
 	MaxPrefixBytes      = 37 // REPLICATION_NAME_PREFIX: 40 minus "_ij"
@@ -223,7 +226,9 @@ func pos(p lexer.Position) Position {
 	return Position{File: p.Filename, Line: p.Line, Column: p.Column}
 }
 
-// missing is the spec's exact message for a required property (spec §3.2).
+// missing is the original's exact message for a required property (Altibase
+// Utilities Manual, chapter "aku"; docs/configuration.md, "Overrides from the
+// environment").
 func missing(name string) string {
 	return fmt.Sprintf("Property [%s] should be specified by configuration.", name)
 }
@@ -358,9 +363,10 @@ func (d *decoder) decode(f *parser.File, ov Overrides) (*Config, Position) {
 
 func (d *decoder) fileName() string { return d.file }
 
-// password applies spec §12: AKU_SYS_PASSWORD from the environment wins,
-// then AKU_SYS_PASSWORD_FILE, then the file's value. It returns the
-// position of the file's password, if the file holds one.
+// password applies docs/configuration.md, "Overrides from the environment":
+// AKU_SYS_PASSWORD from the environment wins, then AKU_SYS_PASSWORD_FILE,
+// then the file's value. It returns the position of the file's password, if
+// the file holds one.
 func (d *decoder) password(cfg *Config, entries map[string]*parser.Entry, ov Overrides, end Position) Position {
 	var filePos Position
 	if e := entries["AKU_SYS_PASSWORD"]; e != nil && e.Value != nil {

@@ -234,7 +234,7 @@ func (c *Cluster) setUp(ctx context.Context) error {
 		}
 	}
 	// unixODBC reads its ini files from here, not the host's (no pooling
-	// surprises: guides/testing.md gotcha 4); the test process too.
+	// surprises: docs/odbc.md, "unixODBC pooling"); the test process too.
 	odbc := filepath.Join(c.dir, "odbc")
 	for _, f := range []string{"odbcinst.ini", "odbc.ini"} {
 		if err := os.WriteFile(filepath.Join(odbc, f), nil, 0o644); err != nil {

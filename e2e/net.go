@@ -119,7 +119,8 @@ func (n *network) addPod(ctx context.Context, ordinal int, phantoms []string) er
 }
 
 // blackhole makes the pod's connects to ip hang: a permanent neighbour
-// entry to a MAC that does not exist swallows every SYN (guides/testing.md).
+// entry to a MAC that does not exist swallows every SYN (docs/e2e.md, "The
+// controller").
 func (n *network) blackhole(ctx context.Context, ordinal int, ip string) error {
 	_, err := run(ctx, "ip", "-n", n.netnsName(ordinal), "neigh", "replace", ip, "lladdr", "02:00:00:00:00:02", "dev", "eth0", "nud", "permanent")
 	return err

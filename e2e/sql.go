@@ -61,7 +61,7 @@ func (s *Session) Close() error {
 }
 
 // Exec runs a statement. It goes through QueryContext, which the ODBC
-// driver can cancel (guides/testing.md gotcha 1).
+// driver can cancel (docs/odbc.md, "Statements run through QueryContext").
 func (s *Session) Exec(ctx context.Context, stmt string) error {
 	_, err := s.Query(ctx, stmt)
 	return err

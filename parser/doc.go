@@ -1,11 +1,12 @@
 // Package parser is the aku.conf grammar: a hand-written lexer and a
 // participle grammar that turn the file into a syntax tree in which every
-// node keeps its position (spec §3.1). It knows nothing about what the
-// properties mean; package conf validates the tree and reports meaning
-// errors at the nodes' positions.
+// node keeps its position (docs/configuration.md, "Syntax"). It knows
+// nothing about what the properties mean; package conf validates the tree
+// and reports meaning errors at the nodes' positions.
 //
-// The lexical rules, decided here because the original's manual is silent
-// (spec §3.1 "decide and document"):
+// The lexical rules, decided here because the original's manual (Altibase
+// Utilities Manual, chapter "aku") is silent (docs/configuration.md,
+// "Syntax", documents them for users):
 //
 //   - `#` starts a comment that runs to the end of the line; an empty `#` is
 //     a comment too. A `#` glued to the end of a bare value (`pa#ss`) is

@@ -9,7 +9,7 @@ func (b *planner) clean() {
 	me := b.me
 	self := b.obs.Servers[me]
 	p.Path = PathClean
-	p.Why = "drop this pod's replication objects and stop their counterparts on the other pods (docs/behaviour.md, \"clean\"; BUG-50873)"
+	p.Why = "drop this pod's replication objects and stop their counterparts on the other pods (docs/behaviour.md, \"clean\"; Altibase 7.1.0.9.6 patch notes, BUG-50873)"
 	first := b.restoreSavedDDL()
 	for _, pr := range pairsOf(b.cfg, me) {
 		mine, ok := self.Objects[pr.name]

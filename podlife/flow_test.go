@@ -854,10 +854,10 @@ func TestPeerLostWhileObserved(t *testing.T) {
 	}
 }
 
-// guides/testing.md gotcha 3: a connect to a peer whose SYNs are dropped
-// lasts as long as the driver's connect timeout, and forever without one.
-// An AKU_CONNECTION_STRING without a timeout keyword must still leave every
-// wait bounded: observe gives each connect connectWait at most.
+// A connect to a peer whose SYNs are dropped lasts as long as the driver's
+// connect timeout, and forever without one (docs/odbc.md, "Connects ignore
+// contexts"). An AKU_CONNECTION_STRING without a timeout keyword must still
+// leave every wait bounded: observe gives each connect connectWait at most.
 func TestConnectBoundedWithoutTemplateTimeout(t *testing.T) {
 	defer func(d time.Duration) { connectWait = d }(connectWait)
 	connectWait = 300 * time.Millisecond

@@ -58,9 +58,9 @@ func (s sessions) close() {
 // docs/behaviour.md, "Observation").
 const addressCheckInterval = time.Second
 
-// connectWait bounds each connect of observe whatever the connection
-// string says: the driver's connect ignores contexts (guides/testing.md
-// gotcha 3), and an AKU_CONNECTION_STRING without a connect-timeout keyword
+// connectWait bounds each connect of observe whatever the connection string
+// says: the driver's connect ignores contexts (docs/odbc.md, "Connects ignore
+// contexts"), and an AKU_CONNECTION_STRING without a connect-timeout keyword
 // would otherwise let a peer whose SYNs are dropped hold the run forever.
 // replication.Dialer.Connect gives up waiting when its context ends. It is
 // far above the default template's login timeout, which normally bounds a

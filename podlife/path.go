@@ -7,7 +7,7 @@ import (
 )
 
 // Path is the way through a lifecycle command that the observed state
-// selects (architecture guide, "Plan").
+// selects (docs/behaviour.md, "Observe, plan, execute").
 type Path string
 
 // The paths.

@@ -60,10 +60,10 @@ const (
 // CodeOf returns the Altibase error code carried by err. The real Altibase
 // ODBC driver puts it in the diagnostic record's NativeError; psqlODBC in
 // front of the altisim simulator carries it as a 5-hex-digit SQLSTATE
-// (guides/testing.md). So a NativeError that can be an Altibase code wins,
-// else a SQLSTATE of 5 hex digits not starting with '0' (ODBC's own states
-// such as 08001 or 01000 are not Altibase codes; 08S01 and HY000 are not
-// hex), else an "ERR-xxxxx" in the message.
+// (docs/odbc.md, "Error codes"). So a NativeError that can be an Altibase
+// code wins, else a SQLSTATE of 5 hex digits not starting with '0' (ODBC's
+// own states such as 08001 or 01000 are not Altibase codes; 08S01 and HY000
+// are not hex), else an "ERR-xxxxx" in the message.
 //
 // The message is the last resort because a refused connect loses both
 // fields on the way through libpq and psqlODBC (SQLSTATE 08001, NativeError
@@ -162,8 +162,9 @@ func Retryable(code uint32) bool {
 
 // lostConnection reports whether err means the connection went away with
 // the statement's outcome unknown: database/sql's ErrBadConn (which
-// alexbrainman/odbc returns for SQLSTATE 08S01, its message dropped —
-// gotcha 2) or a use of a connection database/sql already gave up on.
+// alexbrainman/odbc returns for SQLSTATE 08S01, its message dropped:
+// docs/odbc.md, "A lost reply is never re-run") or a use of a connection
+// database/sql already gave up on.
 func lostConnection(err error, diagnose func(error) (string, int, bool)) bool {
 	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
 		return true
@@ -179,7 +180,8 @@ func lostConnection(err error, diagnose func(error) (string, int, bool)) bool {
 
 // noResultSet reports the alexbrainman/odbc error for a QueryContext of a
 // statement that returns no rows. It comes after the statement ran to
-// completion, so for Exec it means success (guides/testing.md gotcha 1).
+// completion, so for Exec it means success (docs/odbc.md, "Statements run
+// through QueryContext").
 func noResultSet(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "Stmt did not create a result set")
 }

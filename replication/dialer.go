@@ -35,12 +35,12 @@ type Dialer struct {
 // The session is a single *sql.Conn pinned out of a pool of at most one:
 // database/sql never re-runs a statement on a pinned connection after a
 // lost reply, where db.Exec would silently run it again on a fresh one
-// (guides/testing.md gotcha 2).
+// (docs/odbc.md, "A lost reply is never re-run").
 //
-// The ODBC driver's connect ignores contexts (gotcha 3), so it runs in a
-// goroutine and ctx still bounds the caller's wait; the template's connect
-// timeout bounds the connect itself, and a connect that completes after the
-// caller gave up is closed at once.
+// The ODBC driver's connect ignores contexts (docs/odbc.md, "Connects ignore
+// contexts"), so it runs in a goroutine and ctx still bounds the caller's
+// wait; the template's connect timeout bounds the connect itself, and a
+// connect that completes after the caller gave up is closed at once.
 //
 // A server that already has a SYSDBA session gives an error wrapping
 // ErrSysdbaBusy with advice; a server that answers with another Altibase

@@ -7,7 +7,7 @@
 //
 // It knows nothing about pods, files or the environment.
 //
-// The session layer is shaped by the driver gotchas of guides/testing.md:
+// The session layer is shaped by the driver gotchas of docs/odbc.md:
 // one pinned connection per server (one SYSDBA session per server, and no
 // silent re-run of a statement after a lost reply); every statement through
 // QueryContext, the only cancellable call of alexbrainman/odbc, taking "Stmt

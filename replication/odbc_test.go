@@ -25,7 +25,7 @@ import (
 
 // These tests run Sessions through the production path — database/sql,
 // alexbrainman/odbc, unixODBC, psqlODBC — against an altisim engine served
-// over pgwire, to check the driver gotchas of guides/testing.md where they
+// over pgwire, to check the driver gotchas of docs/odbc.md where they
 // bite: ExecContext is not cancellable (Exec goes through QueryContext and
 // must take "Stmt did not create a result set" as success), codes arrive
 // as SQLSTATE, and a lost connection is driver.ErrBadConn.

@@ -30,10 +30,11 @@ type Session struct {
 
 // Exec runs one statement that returns no rows.
 //
-// Each try runs through QueryContext with its own AKU_QUERY_TIMEOUT
-// deadline, because only QueryContext cancels a running statement with
-// alexbrainman/odbc (guides/testing.md gotcha 1); the driver's answer "Stmt
-// did not create a result set" is the statement's success.
+// Each try runs through QueryContext with its own AKU_QUERY_TIMEOUT deadline,
+// because only QueryContext cancels a running statement with
+// alexbrainman/odbc (docs/odbc.md, "Statements run through QueryContext");
+// the driver's answer "Stmt did not create a result set" is the statement's
+// success.
 //
 // A try that fails with a code Retryable accepts is retried up to
 // Policy.RetryCount times, Policy.RetryDelay apart. Errors are

@@ -108,7 +108,8 @@ func TestConnectUnreachable(t *testing.T) {
 }
 
 // A connect that hangs past the caller's deadline returns at the deadline,
-// even with no connect timeout in the connection string (gotcha 3).
+// even with no connect timeout in the connection string (docs/odbc.md,
+// "Connects ignore contexts").
 func TestConnectHonoursContext(t *testing.T) {
 	c, d := newCluster(t, replication.Policy{})
 	d.Template = strings.Replace(d.Template, ";CONNECT_TIMEOUT=0.3", "", 1)

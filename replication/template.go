@@ -13,8 +13,8 @@ import (
 
 // DefaultConnectTimeout is the login timeout, in seconds, of the default
 // connection string: the longest a connect to an absent or silent peer may
-// take (guides/testing.md gotcha 3: connect ignores contexts, so only the
-// driver's own timeout bounds it).
+// take (docs/odbc.md, "Connects ignore contexts": only the driver's own
+// timeout bounds a connect).
 const DefaultConnectTimeout = 3
 
 // DefaultTemplate is the connection-string template aku uses when

@@ -16,12 +16,12 @@
 //	PORT             SQL port (alias PORT_NO); checked only if the cluster sets one
 //	UID              user (aliases USER, USERNAME, USERID)
 //	PWD              password (alias PASSWORD)
-//	PRIVILEGE        SYSDBA asks for the SYSDBA privilege (altibase.md §4)
+//	PRIVILEGE        SYSDBA asks for the SYSDBA privilege (Altibase CLI User's Manual)
 //	CONNECT_TIMEOUT  seconds a hanging connect waits (aliases TIMEOUT, CONNECTION_TIMEOUT)
 //
 // Other keys (DRIVER, NLS_USE ...) are accepted and ignored, as ODBC drivers
-// do. A client is remote (altibase.md §4, REMOTE_SYSDBA_ENABLE) unless HOST
-// is a loopback name.
+// do. A client is remote (REMOTE_SYSDBA_ENABLE, Altibase CLI User's Manual)
+// unless HOST is a loopback name.
 //
 // Each statement runs alone in autocommit; Begin returns a transaction whose
 // Commit and Rollback do nothing. Placeholders are not supported (aku does

@@ -35,8 +35,8 @@ func dsn(t *testing.T, host string, sysdba bool) string {
 	return d
 }
 
-// conn opens a pinned connection (as aku's sessions are, testing guide
-// gotcha 2).
+// conn opens a pinned connection (as aku's sessions are: docs/odbc.md, "A
+// lost reply is never re-run").
 func conn(t *testing.T, dsn string) (*sql.Conn, error) {
 	t.Helper()
 	db, err := sql.Open(altisimdriver.DriverName, dsn)
@@ -128,7 +128,7 @@ func TestDriverErrorsCarryAltibaseCodes(t *testing.T) {
 		t.Fatalf("error %v (%T) is not an *altisim.Error", err, err)
 	}
 	if ae.SQLState() != "6111B" {
-		t.Fatalf("SQLSTATE %s (%v), want 6111B (undefined replication name, altibase.md §3.4)", ae.SQLState(), err)
+		t.Fatalf("SQLSTATE %s (%v), want 6111B (undefined replication name)", ae.SQLState(), err)
 	}
 }
 

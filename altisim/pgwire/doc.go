@@ -1,7 +1,7 @@
 // Package pgwire serves an altisim.Server over the PostgreSQL wire
 // protocol, so that clients reach the simulator through the production
 // path: database/sql, alexbrainman/odbc, unixODBC and Debian's psqlODBC
-// driver (testing guide, "The wire").
+// driver (docs/odbc.md, "The path").
 //
 // It implements what psqlODBC uses with UseServerSidePrepare=0: SSLRequest
 // (refused with 'N'), the startup message, cleartext password
@@ -18,13 +18,13 @@
 // control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT ...) are answered here and
 // never reach the engine: every engine statement is autocommitted.
 //
-// SYSDBA privilege (altibase.md §4, PRIVILEGE=SYSDBA) is asked for with
-// the startup parameter "options" holding "-c privilege=sysdba", which
-// psqlODBC sends from pqopt={options='-c privilege=sysdba'}; see
+// SYSDBA privilege (PRIVILEGE=SYSDBA, Altibase CLI User's Manual) is asked
+// for with the startup parameter "options" holding "-c privilege=sysdba",
+// which psqlODBC sends from pqopt={options='-c privilege=sysdba'}; see
 // PsqlODBCTemplate. A SYSDBA connect waits up to 100 ms for a busy SYSDBA
 // slot before ERR-41041, because the protocol does not acknowledge a
 // client's Terminate: a client reconnecting at once could otherwise find
 // its own previous session still holding the slot. A client that
-// disconnects while its statement runs cancels it. A client is remote (REMOTE_SYSDBA_ENABLE) when its
-// address is not a loopback address.
+// disconnects while its statement runs cancels it. A client is remote
+// (REMOTE_SYSDBA_ENABLE) when its address is not a loopback address.
 package pgwire

@@ -103,7 +103,8 @@ func diag(t *testing.T, err error) odbc.DiagRecord {
 }
 
 // TestODBCConnectTimeQueries pins what psqlODBC sends on its own when it
-// connects (testing guide): the server answers all of it without the engine.
+// connects: the server answers all of it without the engine (docs/altisim.md,
+// "PostgreSQL wire server and psqlODBC").
 func TestODBCConnectTimeQueries(t *testing.T) {
 	pgwiretest.PinODBC(t)
 	w := startWire(t, newEngine(t, altisim.Options{}))
@@ -147,10 +148,10 @@ func count(t *testing.T, c *sql.Conn, table string) int64 {
 	return n
 }
 
-// TestODBCErrorCodeRoundTrip: an Altibase error reaches Go through
-// psqlODBC as the 5-hex-digit SQLSTATE with the Altibase message (testing
-// guide). START against a peer that does not listen fails the handshake
-// (altibase.md §3.1, §3.4 ERR-6100D).
+// TestODBCErrorCodeRoundTrip: an Altibase error reaches Go through psqlODBC
+// as the 5-hex-digit SQLSTATE with the Altibase message (docs/odbc.md, "Error
+// codes"). START against a peer that does not listen fails the handshake
+// (docs/altisim.md, "Replication objects": ERR-6100D).
 func TestODBCErrorCodeRoundTrip(t *testing.T) {
 	pgwiretest.PinODBC(t)
 	w := startWire(t, newEngine(t, altisim.Options{ReplicationPort: 1, Transport: altisim.TCPTransport{DialTimeout: time.Second}}))
@@ -183,7 +184,8 @@ func TestODBCErrorCodeRoundTrip(t *testing.T) {
 
 // TestODBCCancel: a deadline on QueryContext makes alexbrainman/odbc call
 // SQLCancel, psqlODBC sends a CancelRequest, and the hung statement ends
-// (testing guide); the connection stays usable.
+// (docs/odbc.md, "Statements run through QueryContext"); the connection stays
+// usable.
 func TestODBCCancel(t *testing.T) {
 	pgwiretest.PinODBC(t)
 	w := startWire(t, newEngine(t, altisim.Options{}))
@@ -228,8 +230,8 @@ func refusedWith(t *testing.T, what string, err error, code string) {
 }
 
 // TestODBCSysdba: PRIVILEGE=SYSDBA expressed through pqopt options reaches
-// the engine: a second SYSDBA session is refused with ERR-41041
-// (altibase.md §3.4), ADMIN_MODE = 1 admits SYSDBA only (§3.3).
+// the engine: a second SYSDBA session is refused with ERR-41041, ADMIN_MODE
+// = 1 admits SYSDBA only (docs/altisim.md, "Sessions and users").
 func TestODBCSysdba(t *testing.T) {
 	pgwiretest.PinODBC(t)
 	w := startWire(t, newEngine(t, altisim.Options{Properties: map[string]int64{"ADMIN_MODE": 1}}))
@@ -319,9 +321,9 @@ func tcpServer(t *testing.T, name string, lag time.Duration) (*wire, int) {
 }
 
 // TestODBCReplicationOverTCP: two servers replicating over real sockets.
-// SYNC copies all rows then starts (altibase.md §3.1); later changes arrive
-// after the lag, at once with FLUSH; RESET (after STOP) forgets unsent
-// changes and sets XSN = -1 (§3.1, §3.2).
+// SYNC copies all rows then starts; later changes arrive after the lag, at
+// once with FLUSH; RESET (after STOP) forgets unsent changes and sets XSN =
+// -1 (docs/altisim.md, "Replication objects").
 func TestODBCReplicationOverTCP(t *testing.T) {
 	pgwiretest.PinODBC(t)
 	const lag = time.Second
@@ -425,8 +427,8 @@ func connectOnce(b *testing.B, dsn string) (*sql.Conn, func()) {
 }
 
 // TestODBCDroppedConnection: a connection the server drops reaches Go as
-// driver.ErrBadConn (psqlODBC reports SQLSTATE 08S01; testing guide,
-// gotcha 2), on a pinned connection without a retry.
+// driver.ErrBadConn (psqlODBC reports SQLSTATE 08S01; docs/odbc.md, "A lost
+// reply is never re-run"), on a pinned connection without a retry.
 func TestODBCDroppedConnection(t *testing.T) {
 	pgwiretest.PinODBC(t)
 	w := startWire(t, newEngine(t, altisim.Options{}))

@@ -25,12 +25,13 @@ import (
 // pgwire server.
 const PsqlODBCDriver = "/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so"
 
-// PsqlODBCTemplate is aku's connection-string template (with {host},
-// {port}, {user}, {password}) that reaches a pgwire server through
-// Debian's psqlODBC as SYSDBA. UseServerSidePrepare=0 makes psqlODBC send
-// every statement as one plain Query message. pqopt hands libpq keywords
-// over: connect_timeout bounds a hanging connect (testing guide, gotcha
-// 3), options carries the SYSDBA privilege (altibase.md §4).
+// PsqlODBCTemplate is aku's connection-string template (with {host}, {port},
+// {user}, {password}) that reaches a pgwire server through Debian's psqlODBC
+// as SYSDBA. UseServerSidePrepare=0 makes psqlODBC send every statement as
+// one plain Query message. pqopt hands libpq keywords over: connect_timeout
+// bounds a hanging connect (docs/odbc.md, "Connects ignore contexts"),
+// options carries the SYSDBA privilege (PRIVILEGE=SYSDBA, Altibase CLI User's
+// Manual).
 const PsqlODBCTemplate = "DRIVER=" + PsqlODBCDriver + ";SERVER={host};PORT={port};DATABASE=aku;UID={user};PWD={password};UseServerSidePrepare=0;pqopt={connect_timeout=3 options='-c privilege=sysdba'}"
 
 // PsqlODBCTemplateNormal is PsqlODBCTemplate without SYSDBA privilege.
@@ -407,11 +408,11 @@ func errorFields(err error) (code, message string) {
 	return "XX000", err.Error()
 }
 
-// housekeeping answers the statements psqlODBC sends on its own (testing
-// guide: at connect "SET DateStyle = 'ISO';SET extra_float_digits =
-// 2;show transaction_isolation" and the pg_type query for 'lo'), and
-// transaction control, which is moot in an autocommit engine. ok is false
-// for statements the engine must run.
+// housekeeping answers the statements psqlODBC sends on its own
+// (docs/altisim.md, "PostgreSQL wire server and psqlODBC": at connect "SET
+// DateStyle = 'ISO';SET extra_float_digits = 2;show transaction_isolation"
+// and the pg_type query for 'lo'), and transaction control, which is moot in
+// an autocommit engine. ok is false for statements the engine must run.
 func (b *backend) housekeeping(st string) (res *result, ok bool) {
 	words := strings.Fields(strings.ToUpper(st))
 	if len(words) == 0 {

@@ -160,7 +160,8 @@ func TestServeUsageErrors(t *testing.T) {
 }
 
 // TestServeOptionsEnvOverridesFlags: ALTIBASE_<PROPERTY> beats the flags,
-// as it beats altibase.properties (altibase.md §3.3).
+// as it beats altibase.properties (Altibase General Reference, "Altibase
+// Properties").
 func TestServeOptionsEnvOverridesFlags(t *testing.T) {
 	f := &serveFlags{}
 	cmd := f.command(&bytes.Buffer{}, nil)

@@ -13,7 +13,7 @@
 // keep every acknowledged statement. Environment variables
 // ALTIBASE_<PROPERTY> (ALTIBASE_ADMIN_MODE, ALTIBASE_REMOTE_SYSDBA_ENABLE
 // ...) override the flags, as they override altibase.properties on a real
-// server (altibase.md §3.3).
+// server (Altibase General Reference, "Altibase Properties").
 //
 // The control path is HTTP with JSON bodies on --control (a TCP HOST:PORT,
 // or a unix socket path; default DIR/control.sock); `altisim fault` is its

@@ -20,8 +20,9 @@ import (
 
 // envProperties are the properties read from ALTIBASE_<NAME> environment
 // variables, which override the flags as they override altibase.properties
-// (altibase.md §3.3): every property the engine models but PORT_NO and
-// REPLICATION_PORT_NO, which come from the listen flags instead.
+// (Altibase General Reference, "Altibase Properties"): every property the
+// engine models but PORT_NO and REPLICATION_PORT_NO, which come from the
+// listen flags instead.
 func envProperties() []string {
 	var names []string
 	for _, n := range altisim.PropertyNames() {
@@ -138,7 +139,9 @@ func serve(ctx context.Context, stdout io.Writer, f serveFlags, o altisim.Option
 		defer replLn.Close()
 		o.ReplicationPort = replLn.Addr().(*net.TCPAddr).Port
 	}
-	timeout := 10 * time.Second // REPLICATION_CONNECT_TIMEOUT default (altibase.md §3.3)
+	// REPLICATION_CONNECT_TIMEOUT's default (Altibase General Reference,
+	// "REPLICATION_CONNECT_TIMEOUT").
+	timeout := 10 * time.Second
 	if v, ok := o.Properties["REPLICATION_CONNECT_TIMEOUT"]; ok && v > 0 {
 		timeout = time.Duration(v) * time.Second
 	}

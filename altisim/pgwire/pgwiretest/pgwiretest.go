@@ -14,7 +14,7 @@ import (
 
 // PinODBC points unixODBC at empty configuration files in a directory of
 // the test, so that no system odbcinst.ini (and its connection pooling,
-// which keeps connections past db.Close: guides/testing.md gotcha 4)
+// which keeps connections past db.Close: docs/odbc.md, "unixODBC pooling")
 // applies. It skips the test when psqlODBC is not installed. It sets
 // environment variables, so the test must not run in parallel.
 func PinODBC(t testing.TB) {
