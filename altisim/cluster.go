@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aku-project/aku/internal/retry"
 )
 
 // HostFault is a network-level fault on one host name of a Cluster, seen by
@@ -359,7 +361,7 @@ func (c *Cluster) Close() error {
 // waits the connect latency, applies the host's fault and returns the
 // running server. timeout bounds a blackholed connect (0 = only ctx).
 func (c *Cluster) resolve(ctx context.Context, host string, timeout time.Duration) (*clusterHost, *Server, error) {
-	if err := sleepCtx(ctx, c.opts.ConnectLatency); err != nil {
+	if err := retry.Sleep(ctx, c.opts.ConnectLatency); err != nil {
 		return nil, nil, err
 	}
 	c.mu.Lock()

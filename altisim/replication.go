@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aku-project/aku/internal/retry"
 )
 
 // Replication objects, senders and receivers (docs/altisim.md, "Replication
@@ -526,7 +528,7 @@ func syncPartitions(t *table, it replItemState) []string {
 // (Faults.SetSyncRowDelay). A failure ends the SYNC: ctx's error, or
 // ERR-6100D when the peer refused or the link broke.
 func (s *Server) sendSyncBatch(ctx context.Context, link Link, name string, recs []ReplRecord) error {
-	if err := sleepCtx(ctx, time.Duration(len(recs))*s.faults.SyncRowDelay()); err != nil {
+	if err := retry.Sleep(ctx, time.Duration(len(recs))*s.faults.SyncRowDelay()); err != nil {
 		return err
 	}
 	reply, err := link.Send(ctx, &ReplMessage{Kind: "sync", Replication: name, From: s.opts.Name, Records: recs})
@@ -705,7 +707,7 @@ func (s *Server) runSender(ctx context.Context, r *replObj, snd *sender, link Li
 				s.mu.Lock()
 				snd.status, snd.netErr = senderRetry, true
 				s.mu.Unlock()
-				sleepCtx(ctx, retryInterval)
+				retry.Sleep(ctx, retryInterval)
 				continue
 			}
 			link = l

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aku-project/aku/internal/retry"
 )
 
 // Session is one client connection to a Server. Statements of one session
@@ -106,7 +108,7 @@ func (s *Session) exec(ctx context.Context, sql string) (*Result, error) {
 
 func (s *Session) execFaulted(ctx context.Context, sql string, faults []Fault, latency time.Duration) (*Result, error) {
 	if latency > 0 {
-		if err := sleepCtx(ctx, latency); err != nil {
+		if err := retry.Sleep(ctx, latency); err != nil {
 			return nil, err
 		}
 	}
@@ -114,7 +116,7 @@ func (s *Session) execFaulted(ctx context.Context, sql string, faults []Fault, l
 	for _, f := range faults {
 		switch f.Action {
 		case FaultDelay:
-			if err := sleepCtx(ctx, f.Delay); err != nil {
+			if err := retry.Sleep(ctx, f.Delay); err != nil {
 				return nil, err
 			}
 		case FaultHang:
@@ -141,22 +143,6 @@ func (s *Session) execFaulted(ctx context.Context, sql string, faults []Fault, l
 		return nil, ErrConnectionDropped
 	}
 	return res, err
-}
-
-// sleepCtx waits d, or less if ctx ends first: then it returns ctx.Err().
-// A d of 0 or less does not wait.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Close ends the session and frees its SYSDBA slot at once, without
