@@ -164,7 +164,7 @@ func TestLateDNSRecord(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("pod 1 started %v after its creation", time.Since(start).Round(time.Millisecond))
-		checkExits(t, "start of pod 1", c.Pod(1).Logs(), "start=0")
+		checkExits(t, "start of pod 1", startedLog(t, ctx, c, 1), "start=0")
 		waitKeys(t, ctx, c, "T1", span(1, 10))
 		checkMesh(t, ctx, c)
 	})

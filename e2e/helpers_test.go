@@ -185,6 +185,22 @@ func akuExits(log string) []string {
 	return out
 }
 
+// startedLog is the log of a pod whose start the startup probe saw
+// complete, once its entry point has also logged how aku -p start exited:
+// aku writes the marker and only then prints its last banner and exits, so
+// the probe can pass before those lines are in the log.
+func startedLog(t *testing.T, ctx context.Context, c *Cluster, ordinal int) string {
+	t.Helper()
+	done := func() (bool, error) {
+		log := c.Pod(ordinal).Logs()
+		return strings.Count(log, "AKU started with START option.") <= strings.Count(log, "entrypoint: aku -p start exited with"), nil
+	}
+	if err := waitFor(ctx, 10*time.Second, done); err != nil {
+		t.Fatalf("pod %d: waiting for its entry point to log aku -p start's exit: %v; log:\n%s", ordinal, err, c.Pod(ordinal).Logs())
+	}
+	return c.Pod(ordinal).Logs()
+}
+
 // checkExits compares akuExits(log) with want.
 func checkExits(t *testing.T, what, log string, want ...string) {
 	t.Helper()

@@ -28,7 +28,7 @@ func TestBlackholedPeer(t *testing.T) {
 	start := time.Now()
 	mustScale(t, ctx, c, 3)
 	took := time.Since(start)
-	log := c.Pod(2).Logs()
+	log := startedLog(t, ctx, c, 2)
 	checkExits(t, "start of pod 2", log, "start=0")
 	checkHas(t, "start of pod 2", log, c.Host(3)+" did not answer in time")
 	// At least the connect timeout (the SYN really was dropped), at most
@@ -147,7 +147,7 @@ func TestEndPastGracePeriod(t *testing.T) {
 
 	insertRows(t, ctx, c, 0, "T1", 11, 20)
 	mustScale(t, ctx, c, 3)
-	log := c.Pod(2).Logs()
+	log := startedLog(t, ctx, c, 2)
 	checkExits(t, "restart of pod 2", log, "start=0")
 	waitKeys(t, ctx, c, "T1", span(1, 20))
 	checkMesh(t, ctx, c)

@@ -37,7 +37,7 @@ func TestKilledPodRejoins(t *testing.T) {
 	if err := c.WaitStarted(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
-	log := c.Pod(2).Logs()
+	log := startedLog(t, ctx, c, 2)
 	checkLog(t, "rejoin of pod 2", log, "AKU started with START option.", "Start as SLAVE Pod.", "AKU run successfully.")
 	checkHas(t, "rejoin of pod 2", log, "Flush replications.", "Replication flush has ended.")
 	checkNoLog(t, "rejoin of pod 2", log, "Truncate tables for replications.", "Sync tables from MASTER Server.", "creating the schema")
@@ -82,7 +82,7 @@ func TestResetAtEndOff(t *testing.T) {
 	insertRows(t, ctx, c, 1, "T1", 21, 30)
 	waitKeys(t, ctx, c, "T1", span(1, 30))
 	mustScale(t, ctx, c, 3)
-	log := c.Pod(2).Logs()
+	log := startedLog(t, ctx, c, 2)
 	checkHas(t, "restart of pod 2", log, "Start as SLAVE Pod.", "Flush replications.", "AKU run successfully.")
 	checkNoLog(t, "restart of pod 2", log, "Truncate tables for replications.", "Sync tables from MASTER Server.")
 	checkExits(t, "restart of pod 2", log, "start=0")
@@ -126,7 +126,7 @@ func TestKilledDuringStart(t *testing.T) {
 	if err := c.WaitStarted(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
-	log := c.Pod(2).Logs()
+	log := startedLog(t, ctx, c, 2)
 	checkExits(t, "restarted start of pod 2", log, "start=0")
 	// Its replication was never started: the fresh slave path again.
 	checkLog(t, "restarted start of pod 2", log, "Start as SLAVE Pod.", "AKU run successfully.")

@@ -135,7 +135,7 @@ func TestSampleItems(t *testing.T) {
 	for i := 1; i < 3; i++ {
 		what := fmt.Sprintf("start of pod %d", i)
 		checkHas(t, what, c.Pod(i).Logs(), "Start as SLAVE Pod.", "Truncate tables for replications.", "Sync tables from MASTER Server.", "AKU run successfully.")
-		checkExits(t, what, c.Pod(i).Logs(), "start=0")
+		checkExits(t, what, startedLog(t, ctx, c, i), "start=0")
 		if got := truncations(t, ctx, c, i); !reflect.DeepEqual(got, sampleTruncations) {
 			t.Errorf("%s truncated %q, want %q", what, got, sampleTruncations)
 		}

@@ -33,9 +33,9 @@ func TestScaleUpFromZero(t *testing.T) {
 				checkMesh(t, ctx, c)
 			}
 			checkLog(t, "pod 0", c.Pod(0).Logs(), "AKU started with START option.", "Start as MASTER Pod.", "AKU run successfully.")
-			checkExits(t, "pod 0", c.Pod(0).Logs(), "start=0")
+			checkExits(t, "pod 0", startedLog(t, ctx, c, 0), "start=0")
 			for i := 1; i < 4; i++ {
-				log := c.Pod(i).Logs()
+				log := startedLog(t, ctx, c, i)
 				what := fmt.Sprintf("pod %d", i)
 				checkLog(t, what, log, "AKU started with START option.", "Start as SLAVE Pod.", "AKU run successfully.")
 				checkHas(t, what, log, "Truncate tables for replications.", "Table truncation has ended.",
@@ -89,7 +89,7 @@ func TestScaleDownAndUp(t *testing.T) {
 		what := fmt.Sprintf("restart of pod %d", i)
 		checkLog(t, what, c.Pod(i).Logs(), "Start as SLAVE Pod.", "AKU run successfully.")
 		checkHas(t, what, c.Pod(i).Logs(), "Truncate tables for replications.", "Sync tables from MASTER Server.")
-		checkExits(t, what, c.Pod(i).Logs(), "start=0")
+		checkExits(t, what, startedLog(t, ctx, c, i), "start=0")
 	}
 	// And the restored mesh carries new writes from every side.
 	for i := 0; i < 4; i++ {
@@ -127,7 +127,7 @@ func TestServerCountRaised(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustScale(t, ctx, c, 3)
-	log := c.Pod(2).Logs()
+	log := startedLog(t, ctx, c, 2)
 	checkExits(t, "start of pod 2", log, "start=0")
 	checkHas(t, "start of pod 2", log, "CREATE REPLICATION AKU_REP_12")
 	checkReplications(t, ctx, c, 1, map[string]wantRepl{"AKU_REP_01": {started: true}, "AKU_REP_12": {started: true}})

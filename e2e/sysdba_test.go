@@ -44,7 +44,7 @@ func TestSysdbaSessionHeld(t *testing.T) {
 	if err := c.WaitStarted(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
-	checkExits(t, "start of pod 2 once the operator left", c.Pod(2).Logs(), "start=8", "start=0")
+	checkExits(t, "start of pod 2 once the operator left", startedLog(t, ctx, c, 2), "start=8", "start=0")
 	insertRows(t, ctx, c, 2, "T1", 20, 25)
 	waitKeys(t, ctx, c, "T1", union(span(1, 10), span(20, 25)))
 	checkMesh(t, ctx, c)
@@ -69,7 +69,7 @@ func TestTwoStartsAtOnce(t *testing.T) {
 		if err := c.WaitStarted(ctx, q); err != nil {
 			t.Fatal(err)
 		}
-		checkExits(t, fmt.Sprintf("start of pod %d", q), c.Pod(q).Logs(), "start=0")
+		checkExits(t, fmt.Sprintf("start of pod %d", q), startedLog(t, ctx, c, q), "start=0")
 	}
 	insertRows(t, ctx, c, 1, "T1", 20, 25)
 	insertRows(t, ctx, c, 2, "T1", 30, 35)
