@@ -46,6 +46,7 @@ var properties = map[string]property{
 	"AKU_OBSERVE_TIMEOUT":           {kindInt, 10, 1, maxUint32},
 	"AKU_SYSDBA_WAIT_TIME":          {kindInt, 300, 0, maxUint32},
 	"AKU_CONNECTION_STRING":         {kind: kindString},
+	"AKU_MONITOR_CONNECTION_STRING": {kind: kindString},
 	"REPLICATIONS":                  {kind: kindGroups},
 }
 
@@ -57,7 +58,7 @@ var propertyOrder = []string{
 	"AKU_ADDRESS_CHECK_COUNT", "AKU_FLUSH_AT_START", "AKU_FLUSH_TIMEOUT_AT_START",
 	"AKU_DELAY_START_COMPLETE_TIME", "AKU_FLUSH_AT_END",
 	"AKU_REPLICATION_RESET_AT_END", "AKU_OBSERVE_TIMEOUT", "AKU_SYSDBA_WAIT_TIME",
-	"AKU_CONNECTION_STRING", "REPLICATIONS",
+	"AKU_CONNECTION_STRING", "AKU_MONITOR_CONNECTION_STRING", "REPLICATIONS",
 }
 
 // Names known at each level, for "did you mean" suggestions.
