@@ -50,6 +50,8 @@ type executor struct {
 	log     *slog.Logger
 	podName func(server int) string
 
+	progress Progress // told when each step begins and ends
+
 	done    []chan struct{}
 	ok      []atomic.Bool
 	aborted atomic.Bool
@@ -126,7 +128,9 @@ func (x *executor) step(ctx context.Context, s *Step) {
 		}
 	}
 	x.beginPhase(s.Phase)
+	done := x.progress.Step(ctx, *s)
 	err := x.exec(ctx, s)
+	done()
 	switch {
 	case err != nil && s.KeepsOnFailure:
 		x.log.Warn("Flush failed; no replication will be reset, so the next aku -p start rejoins and flushes: "+err.Error(), x.attrs(s)...)
