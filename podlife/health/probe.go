@@ -102,22 +102,27 @@ func Ready(ctx context.Context, in Input, maxGap int64) Verdict {
 			suspects = append(suspects, suspect{o.Name, why, o.Peer})
 		}
 	}
-	// A peer is looked at once, however many groups it has pairs in.
+	// A peer is looked at once, however many groups it has pairs in, and
+	// all of them in parallel.
 	peers := map[int]State{}
+	var ordinals []int
 	for _, s := range suspects {
-		peers[s.peer] = ""
+		if _, ok := peers[s.peer]; !ok {
+			peers[s.peer] = ""
+			ordinals = append(ordinals, s.peer)
+		}
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for q := range peers {
+	for _, q := range ordinals {
 		wg.Add(1)
-		go func(q int) {
+		go func() {
 			defer wg.Done()
 			st := peerState(ctx, in, podlife.PeerHost(in.Config, q))
 			mu.Lock()
 			peers[q] = st
 			mu.Unlock()
-		}(q)
+		}()
 	}
 	wg.Wait()
 	for _, s := range suspects {
