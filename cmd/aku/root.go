@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aku-project/aku/conf"
+	"github.com/aku-project/aku/podlife/health"
 )
 
 // options are the parsed command line plus the process environment.
@@ -27,6 +28,13 @@ type options struct {
 	output       string // -i --output text|json
 	dryRun       bool   // -p ... --dry-run
 	logFormat    string // -p ... --log-format text|json
+
+	// sqlDriver is the database/sql driver aku connects with: the ODBC
+	// one ("" in a build without it); tests use the simulator's.
+	sqlDriver string
+	// resolver looks the pods' names up for status and the probes; nil
+	// is the system's.
+	resolver health.Resolver
 }
 
 // podActions are the values -p accepts (spec §5).
@@ -40,7 +48,13 @@ func run(args []string, stdout, stderr io.Writer, env environment) int {
 	// e.g. REPLICATION_DDL_ENABLE) before aku exits.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	cmd := newRootCommand(&options{stdout: stdout, stderr: stderr, env: env})
+	return runWith(ctx, &options{stdout: stdout, stderr: stderr, env: env, sqlDriver: odbcDriverName}, args)
+}
+
+// runWith runs aku with the options' outputs, environment and SQL driver.
+func runWith(ctx context.Context, o *options, args []string) int {
+	stderr := o.stderr
+	cmd := newRootCommand(o)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
@@ -85,6 +99,7 @@ func newRootCommand(o *options) *cobra.Command {
 	_ = cmd.RegisterFlagCompletionFunc("pod", cobra.FixedCompletions(podActions, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.AddCommand(newStatusCommand(o), newProbeCommand(o))
 
 	cmd.SetHelpFunc(func(c *cobra.Command, _ []string) { printHelp(c.OutOrStdout()) })
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -190,7 +205,25 @@ func printHelp(w io.Writer) {
             -i --output json       : the configuration as JSON
             -p ACTION --dry-run    : print the plan, change nothing
             -p ACTION --log-format json : log lines as JSON
+            status [--output json] [--sysdba] : every pod and pair, and what is wrong
+            probe startup|live|ready|role ROLE : Kubernetes probes (one line, exit 0 or 1)
             completion bash|zsh|fish|powershell : shell completion script
 %s
 `, helpRule, strings.Repeat(" ", pad), title, helpRule, helpRule)
+}
+
+// noArgs refuses positional arguments as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("%w: %s takes no argument, got %q", errUsage, cmd.CommandPath(), args[0])
+	}
+	return nil
+}
+
+// subcommandHelp gives a subcommand cobra's own help instead of the
+// original's help screen, which the root command prints.
+func subcommandHelp(cmd *cobra.Command) {
+	cmd.SetHelpFunc(func(c *cobra.Command, _ []string) {
+		fmt.Fprintf(c.OutOrStdout(), "%s\n\n%s", c.Long, c.UsageString())
+	})
 }
