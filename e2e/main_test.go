@@ -83,7 +83,7 @@ func skipUnlessPossible(t *testing.T) {
 }
 
 // testOptions are the test-tuned settings every scenario starts from: the
-// startup probe polled every 200 ms instead of 10 s, retries 100 ms apart
+// probes polled every 200 ms instead of 10 s, retries 100 ms apart
 // instead of 1 s, and a short replication lag. Everything else is the
 // manifests'.
 func testOptions(variant string) Options {
