@@ -117,59 +117,20 @@ var monitorQueries = struct {
 // privilege: an ordinary session of SYS reads them while another session
 // holds the server's one SYSDBA slot.
 func (s *Session) Monitor(ctx context.Context) (Monitor, error) {
-	m := Monitor{
-		Senders:   map[string]Sender{},
-		Receivers: map[string]Receiver{},
-		Gaps:      map[string]Gap{},
-		Syncs:     map[string][]SyncUnit{},
-		GiveUps:   map[string]GiveUp{},
-		LogFile:   -1,
+	m, err := s.MonitorSenders(ctx)
+	if err != nil {
+		return Monitor{}, err
 	}
 	q := monitorQueries
-	err := s.scan(ctx, "V$REPSENDER", q.senders, 5, func(r []any) error {
+	err = s.scan(ctx, "V$REPRECEIVER", q.receivers, 2, func(r []any) error {
 		var name string
-		var snd Sender
-		var netErr int64
-		if err := scanValues(r, &name, &snd.Status, &snd.StartFlag, &netErr, &snd.XSN); err != nil {
+		var rc Receiver
+		if err := scanValues(r, &name, &rc.ApplyXSN); err != nil {
 			return err
 		}
-		name = strings.TrimSpace(name)
-		// A replication with parallel senders has a row each: one that
-		// lost its peer speaks for the replication.
-		if prev, ok := m.Senders[name]; ok && (prev.NetError || prev.Status != SenderRun) {
-			return nil
-		}
-		snd.NetError = netErr == 1
-		m.Senders[name] = snd
+		m.Receivers[strings.TrimSpace(name)] = rc
 		return nil
 	})
-	if err == nil {
-		err = s.scan(ctx, "V$REPRECEIVER", q.receivers, 2, func(r []any) error {
-			var name string
-			var rc Receiver
-			if err := scanValues(r, &name, &rc.ApplyXSN); err != nil {
-				return err
-			}
-			m.Receivers[strings.TrimSpace(name)] = rc
-			return nil
-		})
-	}
-	if err == nil {
-		err = s.scan(ctx, "V$REPGAP", q.gaps, 3, func(r []any) error {
-			var name string
-			var g Gap
-			if err := scanValues(r, &name, &g.Bytes, &g.ReadFile); err != nil {
-				return err
-			}
-			name = strings.TrimSpace(name)
-			// The vendor's query takes the largest gap of a replication
-			// (MAX(REP_GAP) GROUP BY REP_NAME, altibase.md §7.2).
-			if prev, ok := m.Gaps[name]; !ok || g.Bytes > prev.Bytes {
-				m.Gaps[name] = g
-			}
-			return nil
-		})
-	}
 	if err == nil {
 		err = s.scan(ctx, "V$REPSYNC", q.syncs, 4, func(r []any) error {
 			var name string
@@ -209,6 +170,58 @@ func (s *Session) Monitor(ctx context.Context) (Monitor, error) {
 				return err
 			}
 			m.GiveUps[strings.TrimSpace(name)] = g
+			return nil
+		})
+	}
+	if err != nil {
+		return Monitor{}, err
+	}
+	return m, nil
+}
+
+// MonitorSenders reads V$REPSENDER and V$REPGAP alone, what tells whether
+// the server sends and how far behind: a Monitor whose other views are
+// left empty (LogFile -1), for a probe that must answer fast.
+func (s *Session) MonitorSenders(ctx context.Context) (Monitor, error) {
+	m := Monitor{
+		Senders:   map[string]Sender{},
+		Receivers: map[string]Receiver{},
+		Gaps:      map[string]Gap{},
+		Syncs:     map[string][]SyncUnit{},
+		GiveUps:   map[string]GiveUp{},
+		LogFile:   -1,
+	}
+	q := monitorQueries
+	err := s.scan(ctx, "V$REPSENDER", q.senders, 5, func(r []any) error {
+		var name string
+		var snd Sender
+		var netErr int64
+		if err := scanValues(r, &name, &snd.Status, &snd.StartFlag, &netErr, &snd.XSN); err != nil {
+			return err
+		}
+		name = strings.TrimSpace(name)
+		// A replication with parallel senders has a row each: one that
+		// lost its peer speaks for the replication.
+		if prev, ok := m.Senders[name]; ok && (prev.NetError || prev.Status != SenderRun) {
+			return nil
+		}
+		snd.NetError = netErr == 1
+		m.Senders[name] = snd
+		return nil
+	})
+	if err == nil {
+		err = s.scan(ctx, "V$REPGAP", q.gaps, 3, func(r []any) error {
+			var name string
+			var g Gap
+			if err := scanValues(r, &name, &g.Bytes, &g.ReadFile); err != nil {
+				return err
+			}
+			name = strings.TrimSpace(name)
+			// The vendor's query takes the largest gap of a replication
+			// (MAX(REP_GAP) GROUP BY REP_NAME, altibase.md §7.2).
+			if prev, ok := m.Gaps[name]; !ok || g.Bytes > prev.Bytes {
+				m.Gaps[name] = g
+			}
 			return nil
 		})
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // State is one replication object as the server's meta tables describe it
-// (SYSTEM_.SYS_REPLICATIONS_ and SYSTEM_.SYS_REPL_HOSTS_, altibase.md §3.2).
+// (Altibase General Reference, "SYS_REPLICATIONS_" and "SYS_REPL_HOSTS_").
 type State struct {
 	Name      string // REPLICATION_NAME
 	XSN       int64  // restart SN; -1 after RESET or before the first start
@@ -28,18 +28,48 @@ type State struct {
 }
 
 // Reset reports whether the object has no restart point (XSN = -1): it was
-// reset, or never started (altibase.md §3.2). Such an object on a slave
-// needs the first-start path, SYNC from the master (spec §6.2).
+// reset, or never started (docs/behaviour.md, "Restart points and XSN").
+// Such an object on a slave needs the first-start path, SYNC from the master
+// (docs/behaviour.md, "Fresh slave start").
 func (st State) Reset() bool { return st.XSN == -1 }
 
-// Replications reads every replication object of the server, sorted by
-// name. The two meta tables are read with one plain SELECT each and joined
-// here: the SQL stays within what every Altibase version and the simulator
-// answer, and contains no '?' or '{' (psqlODBC rewrites them).
-func (s *Session) Replications(ctx context.Context) ([]State, error) {
+// States reads every replication object of the server from
+// SYSTEM_.SYS_REPLICATIONS_ alone, sorted by name: name, XSN, started and
+// item count, without hosts or items (one query, for checks that need no
+// more).
+func (s *Session) States(ctx context.Context) ([]State, error) {
 	reps, err := s.Query(ctx, "SELECT REPLICATION_NAME, XSN, IS_STARTED, ITEM_COUNT FROM SYSTEM_.SYS_REPLICATIONS_")
 	if err != nil {
 		return nil, fmt.Errorf("reading replications: %w", err)
+	}
+	out := make([]State, 0, len(reps))
+	for _, r := range reps {
+		if len(r) != 4 {
+			return nil, fmt.Errorf("reading replications on %s: %d columns, want 4", s.host, len(r))
+		}
+		var st State
+		var started, items int64
+		if err := scanValues(r, &st.Name, &st.XSN, &started, &items); err != nil {
+			return nil, fmt.Errorf("reading replications on %s: %w", s.host, err)
+		}
+		st.Name = strings.TrimSpace(st.Name)
+		st.Started = started == 1
+		st.ItemCount = int(items)
+		out = append(out, st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Replications reads every replication object of the server, sorted by
+// name, with its first host and its items. The three meta tables are read
+// with one plain SELECT each and joined here: the SQL stays within what
+// every Altibase version and the simulator answer, and contains no '?' or
+// '{' (psqlODBC rewrites them).
+func (s *Session) Replications(ctx context.Context) ([]State, error) {
+	out, err := s.States(ctx)
+	if err != nil {
+		return nil, err
 	}
 	hosts, err := s.Query(ctx, "SELECT REPLICATION_NAME, HOST_NO, HOST_IP, PORT_NO FROM SYSTEM_.SYS_REPL_HOSTS_")
 	if err != nil {
@@ -83,26 +113,12 @@ func (s *Session) Replications(ctx context.Context) ([]State, error) {
 		it.User, it.Table, it.Partition = strings.TrimSpace(it.User), strings.TrimSpace(it.Table), strings.TrimSpace(it.Partition)
 		itemsOf[name] = append(itemsOf[name], it)
 	}
-	out := make([]State, 0, len(reps))
-	for _, r := range reps {
-		if len(r) != 4 {
-			return nil, fmt.Errorf("reading replications on %s: %d columns, want 4", s.host, len(r))
+	for i := range out {
+		if h, ok := first[out[i].Name]; ok {
+			out[i].PeerHost, out[i].PeerPort = strings.TrimSpace(h.ip), int(h.port)
 		}
-		var st State
-		var started, items int64
-		if err := scanValues(r, &st.Name, &st.XSN, &started, &items); err != nil {
-			return nil, fmt.Errorf("reading replications on %s: %w", s.host, err)
-		}
-		st.Name = strings.TrimSpace(st.Name)
-		st.Started = started == 1
-		st.ItemCount = int(items)
-		if h, ok := first[st.Name]; ok {
-			st.PeerHost, st.PeerPort = strings.TrimSpace(h.ip), int(h.port)
-		}
-		st.Items = itemsOf[st.Name]
-		out = append(out, st)
+		out[i].Items = itemsOf[out[i].Name]
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 

@@ -180,8 +180,10 @@ func Role(ctx context.Context, in Input, role string, maxGap int64) Verdict {
 }
 
 // openSelf checks the marker and opens an ordinary session to this pod's
-// server (which succeeds only when it is open to users); with read, it
-// also reads the server.
+// server, which succeeds only when it is open to users; with read, it also
+// reads what tells whether the server sends: its objects (from
+// SYS_REPLICATIONS_ alone), V$REPSENDER and V$REPGAP. A probe must answer
+// fast, so nothing else is read.
 func openSelf(ctx context.Context, in Input, read bool) (Verdict, ServerView) {
 	me := in.Identity.Ordinal
 	v := ServerView{Ordinal: me, Host: podlife.PeerHost(in.Config, me), AdminMode: -1}
@@ -191,19 +193,36 @@ func openSelf(ctx context.Context, in Input, read bool) (Verdict, ServerView) {
 		}
 		return fail("not ready: no marker %s: aku -p start has not completed", in.MarkerPath), v
 	}
-	if read {
-		in.Sysdba = nil
-		observeServer(ctx, in, &v)
-	} else if s, err := connect(ctx, in.Dialer, v.Host, in.readWait()); err != nil {
-		v.State, v.Err = connectState(err, in.Dialer), err
-	} else {
-		s.Close()
-		v.State = StateOpen
+	s, err := connect(ctx, in.Dialer, v.Host, in.readWait())
+	if err != nil {
+		return fail("not ready: this pod's server is %s: %v", connectState(err, in.Dialer), err), v
 	}
-	if v.State != StateOpen {
-		return fail("not ready: this pod's server is %s: %v", v.State, v.Err), v
+	defer s.Close()
+	v.State = StateOpen
+	if read {
+		if err := readSending(ctx, s, &v, in.readWait()); err != nil {
+			return fail("not ready: reading this pod's server: %v", err), v
+		}
 	}
 	return pass("open"), v
+}
+
+// readSending reads into v the server's objects and senders, within wait.
+func readSending(ctx context.Context, s *replication.Session, v *ServerView, wait time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	states, err := s.States(ctx)
+	if err != nil {
+		return err
+	}
+	if v.Monitor, err = s.MonitorSenders(ctx); err != nil {
+		return err
+	}
+	v.Objects = make(map[string]replication.State, len(states))
+	for _, st := range states {
+		v.Objects[st.Name] = st
+	}
+	return nil
 }
 
 // peerState is what a connect to a peer says of it: open (an ordinary
