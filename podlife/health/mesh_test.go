@@ -78,23 +78,20 @@ func (m *mesh) boot(t testing.TB, q int) *altisim.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.sql(q, "SELECT COUNT(*) FROM SYS.T1"); err != nil {
+	if err := m.sql(q, "SELECT COUNT(*) FROM SYS.T1"); err != nil {
 		m.mustSQL(t, q, "CREATE TABLE SYS.T1 (I1 INTEGER PRIMARY KEY, V VARCHAR(20))")
 	}
 	return srv
 }
 
-// sql runs one statement on pod q's server in a SYSDBA session of its own.
-func (m *mesh) sql(q int, stmt string) (*altisim.Result, error) {
-	srv := m.c.Server(m.host(q))
-	if srv == nil {
-		return nil, fmt.Errorf("no server on pod %d", q)
-	}
+// sql runs one statement on pod q's server in a SYSDBA session of its own,
+// as an operator would.
+func (m *mesh) sql(q int, stmt string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := srv.Connect(ctx, altisim.ConnectOptions{User: "SYS", Password: "manager", SysDBA: true})
+	s, err := m.dialer(true).Connect(ctx, m.host(q))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer s.Close()
 	return s.Exec(ctx, stmt)
@@ -103,10 +100,23 @@ func (m *mesh) sql(q int, stmt string) (*altisim.Result, error) {
 func (m *mesh) mustSQL(t testing.TB, q int, stmts ...string) {
 	t.Helper()
 	for _, stmt := range stmts {
-		if _, err := m.sql(q, stmt); err != nil {
-			t.Fatalf("pod %d: %s: %v", q, stmt, err)
+		if err := m.sql(q, stmt); err != nil {
+			t.Fatalf("pod %d: %v", q, err)
 		}
 	}
+}
+
+// slowSync boots pod 2 beside running pods 0 and 1 and makes the master's
+// next SYNC toward it take time: rows on the master, sent in batches of 5,
+// each row taking rowDelay; V$REPSYNC counts up batch by batch.
+func (m *mesh) slowSync(t testing.TB, rows int, rowDelay time.Duration) {
+	t.Helper()
+	for i := 0; i < rows; i++ {
+		m.mustSQL(t, 0, fmt.Sprintf("INSERT INTO SYS.T1 VALUES (%d, 'r')", i))
+	}
+	m.boot(t, 2)
+	m.mustSQL(t, 0, "ALTER SYSTEM SET REPLICATION_SYNC_TUPLE_COUNT = 5")
+	m.c.Server(m.host(0)).Faults().SetSyncRowDelay(rowDelay)
 }
 
 // dialer is a Dialer of the cluster, as SYSDBA or ordinary.

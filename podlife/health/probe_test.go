@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,12 +78,7 @@ func TestWatcherSync(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newMesh(t, 3)
 			m.startAll(t, 2)
-			for i := 0; i < 100; i++ {
-				m.mustSQL(t, 0, "INSERT INTO SYS.T1 VALUES ("+strconv.Itoa(i)+", 'r')")
-			}
-			m.boot(t, 2)
-			m.mustSQL(t, 0, "ALTER SYSTEM SET REPLICATION_SYNC_TUPLE_COUNT = 5")
-			m.c.Server(m.host(0)).Faults().SetSyncRowDelay(tt.rowDelay)
+			m.slowSync(t, 100, tt.rowDelay)
 			marker := m.markerPath(2)
 			path := health.ProgressPath(marker)
 			w := &health.Watcher{Path: path, Dialer: m.dialer(false), Stall: stall, Interval: 20 * time.Millisecond}

@@ -279,13 +279,7 @@ func TestStatusUnknown(t *testing.T) {
 func TestStatusSyncInProgress(t *testing.T) {
 	m := newMesh(t, 3)
 	m.startAll(t, 2)
-	for i := 0; i < 40; i++ {
-		m.mustSQL(t, 0, "INSERT INTO SYS.T1 VALUES ("+strconv.Itoa(i)+", 'r')")
-	}
-	m.boot(t, 2)
-	// Batches of 5 rows, each taking 75 ms: V$REPSYNC counts up.
-	m.mustSQL(t, 0, "ALTER SYSTEM SET REPLICATION_SYNC_TUPLE_COUNT = 5")
-	m.c.Server(m.host(0)).Faults().SetSyncRowDelay(15 * time.Millisecond)
+	m.slowSync(t, 40, 15*time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	w := &health.Watcher{Path: health.ProgressPath(m.markerPath(2)), Dialer: m.dialer(false), Interval: 20 * time.Millisecond}
