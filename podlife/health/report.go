@@ -28,7 +28,8 @@ type Health string
 
 // The verdicts; aku status exits 0, 19 and 20 for them.
 const (
-	// Healthy: this pod's server was read and there is no finding.
+	// Healthy: this pod's server answered (open, or starting) and there
+	// is no finding.
 	Healthy Health = "healthy"
 	// Degraded: there are findings.
 	Degraded Health = "degraded"
