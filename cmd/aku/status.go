@@ -61,6 +61,9 @@ func runStatus(ctx context.Context, o *options, output string, sysdba bool) erro
 	}
 	switch r.Health {
 	case health.Degraded:
+		if len(r.Findings) == 1 {
+			return fmt.Errorf("%w: 1 finding", errDegraded)
+		}
 		return fmt.Errorf("%w: %d findings", errDegraded, len(r.Findings))
 	case health.Unknown:
 		return fmt.Errorf("%w: this pod's own server %s is %s", errCannotTell, r.Servers[r.Ordinal].Host, r.Servers[r.Ordinal].State)

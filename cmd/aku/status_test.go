@@ -115,7 +115,7 @@ func TestStatusCommand(t *testing.T) {
 	m.sql(t, m.c.Server("altibase-sts-0.altibase-svc"), "ALTER REPLICATION AKU_REP_01 STOP")
 	code, out, errs = m.run(t, 1, "status")
 	if code != exitDegraded || !strings.Contains(out, ": DEGRADED, 1 finding\n") || !strings.Contains(out, "1. [half-built] AKU_REP_01 is stopped on altibase-sts-0") ||
-		errs != "aku: degraded: 1 findings\n" {
+		errs != "aku: degraded: 1 finding\n" {
 		t.Fatalf("degraded: exit %d\n%s%s", code, out, errs)
 	}
 
