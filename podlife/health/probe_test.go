@@ -60,12 +60,12 @@ func TestStartupAndLive(t *testing.T) {
 }
 
 // TestWatcherSync runs a new slave's start with its Watcher while the
-// master's SYNC copies rows: one that progresses slowly keeps the progress
-// file fresh (the startup and liveness probes pass all along, for longer
-// than the stall bound), and one that copies nothing lets it go stale
-// after the bound, so the liveness probe fails.
+// master's SYNC copies rows: one that progresses slowly (about 4.5 s) keeps
+// the progress file fresh for three times the stall bound (the startup and
+// liveness probes pass all along), and one that copies nothing lets it go
+// stale after the bound, so the liveness probe fails.
 func TestWatcherSync(t *testing.T) {
-	const stall = 300 * time.Millisecond
+	const stall = time.Second
 	tests := []struct {
 		name     string
 		rowDelay time.Duration
@@ -78,7 +78,7 @@ func TestWatcherSync(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newMesh(t, 3)
 			m.startAll(t, 2)
-			m.slowSync(t, 100, tt.rowDelay)
+			m.slowSync(t, 300, tt.rowDelay)
 			marker := m.markerPath(2)
 			path := health.ProgressPath(marker)
 			w := &health.Watcher{Path: path, Dialer: m.dialer(false), Stall: stall, Interval: 20 * time.Millisecond}
@@ -108,8 +108,8 @@ func TestWatcherSync(t *testing.T) {
 			// since would still count as fresh only if touched after that.
 			late := fi.ModTime().Add(health.ProgressFresh + time.Second)
 			if !tt.stuck {
-				if oldest > 100*time.Millisecond {
-					t.Fatalf("a progressing SYNC let the progress file get %v old", oldest)
+				if oldest >= stall {
+					t.Fatalf("a progressing SYNC let the progress file get %v old, as old as the stall bound %v", oldest, stall)
 				}
 				for _, v := range []health.Verdict{health.Startup(marker, time.Now()), health.Live(marker, time.Now())} {
 					if !v.OK || !strings.Contains(v.Line, "rows sent") {
