@@ -224,6 +224,10 @@ func noArgs(cmd *cobra.Command, args []string) error {
 // original's help screen, which the root command prints.
 func subcommandHelp(cmd *cobra.Command) {
 	cmd.SetHelpFunc(func(c *cobra.Command, _ []string) {
-		fmt.Fprintf(c.OutOrStdout(), "%s\n\n%s", c.Long, c.UsageString())
+		about := c.Long
+		if about == "" {
+			about = c.Short
+		}
+		fmt.Fprintf(c.OutOrStdout(), "%s\n\n%s", about, c.UsageString())
 	})
 }
