@@ -704,7 +704,7 @@ func (c *Cluster) translate(value, pod string) string {
 // podEnv is the container's environment: the manifest's variables (POD_NAME
 // from the Downward API, paths translated) on top of the image's: PATH with
 // aku, altisim and the shims; unixODBC's ini files; aku's connection
-// templates for psqlODBC (spec §12, AKU_CONNECTION_STRING; and
+// templates for psqlODBC (AKU_CONNECTION_STRING, and
 // AKU_MONITOR_CONNECTION_STRING, since psqlODBC's SYSDBA privilege lies
 // inside pqopt, where aku does not remove it: docs/configuration.md,
 // "Read-only sessions").

@@ -23,8 +23,9 @@ func (o *options) identity(cfg *conf.Config) (podlife.Identity, error) {
 func (o *options) sysdbaDialer(cfg *conf.Config) (*replication.Dialer, error) {
 	template := connectionTemplate(o.env, cfg)
 	if o.env.AltibaseHome == "" && template == replication.DefaultTemplate("") {
-		// spec §2: with --config aku.conf is found without ALTIBASE_HOME,
-		// but the default driver path would then be relative.
+		// With --config aku.conf is found without ALTIBASE_HOME, but the
+		// default driver path would then be relative (docs/behaviour.md,
+		// "Files and environment").
 		return nil, fmt.Errorf("%w: ALTIBASE_HOME is not set: the default connection string uses the Altibase ODBC driver in $ALTIBASE_HOME/lib (set ALTIBASE_HOME, or AKU_CONNECTION_STRING)", errEnvironment)
 	}
 	return o.dialer(cfg, template)
