@@ -51,7 +51,7 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
 	done
 
 .PHONY: bench
-bench: deps build ## run the benchmarks (lifecycle critical path, absent peers, parsing, aku -i)
+bench: deps build ## run the benchmarks (lifecycle critical path, absent peers, parsing, aku status, aku -i, aku probe startup)
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 	@# aku -i as a user runs it, on the 7.3 sample (target: median <= 10 ms) and
 	@# on 8,000 replication items, conf/testdata/items8000.conf (target: median <= 20 ms)
@@ -62,6 +62,12 @@ bench: deps build ## run the benchmarks (lifecycle critical path, absent peers, 
 		POD_NAME=altibase-sts-0 hyperfine -N --warmup 5 --runs 200 --style basic --export-json "$$tmp/hf.json" "$(BIN)/aku -i --config $$tmp/aku.conf" && \
 		python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("aku -i median on %s: %.2f ms (target <= %s ms)" % (sys.argv[2], r["median"]*1e3, sys.argv[3]))' "$$tmp/hf.json" "$$conf" "$$target" || exit 1; \
 	done
+	@# aku probe startup on a pod whose start completed, as the kubelet runs it: no aku.conf,
+	@# no connection (target: median <= 10 ms)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	touch "$$tmp/aku_start_completed" && \
+	AKU_MARKER_PATH="$$tmp/aku_start_completed" hyperfine -N --warmup 5 --runs 200 --style basic --export-json "$$tmp/hf.json" "$(BIN)/aku probe startup" && \
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("aku probe startup median: %.2f ms (target <= 10 ms)" % (r["median"]*1e3))' "$$tmp/hf.json"
 
 .PHONY: mutations
 mutations: ## break rules of the lifecycle one at a time in copies of the tree; the crash suite must catch each

@@ -159,6 +159,8 @@ a.conf:1:1: Property [REPLICATIONS] should be specified by configuration.`},
 			`a.conf:3:20: AKU_SYS_PASSWORD is empty`},
 		{"connection string without host", head + "AKU_CONNECTION_STRING = \"DSN={port}\"\n" + repl,
 			`a.conf:4:25: AKU_CONNECTION_STRING must contain {host}`},
+		{"monitor connection string without host", head + "AKU_MONITOR_CONNECTION_STRING = \"DSN={port}\"\n" + repl,
+			`a.conf:4:33: AKU_MONITOR_CONNECTION_STRING must contain {host}`},
 		{"scalar given groups", head + "AKU_PORT_NO = ( A = 1 ( X.Y ) )\n" + repl,
 			`a.conf:4:15: AKU_PORT_NO takes a single value, not a list in parentheses`},
 		{"REPLICATIONS given a value", head + "REPLICATIONS = none\n",
@@ -268,6 +270,7 @@ func TestOverrides(t *testing.T) {
 		wantPassword string
 		wantSource   string
 		wantConn     string
+		wantMonitor  string
 		wantWarnings []string
 		wantErr      string
 	}{
@@ -302,6 +305,14 @@ func TestOverrides(t *testing.T) {
 		{name: "connection string from the environment without host", src: base,
 			ov:      conf.Overrides{ConnectionString: "B={port}", ConnectionStringSet: true},
 			wantErr: "AKU_CONNECTION_STRING from the environment must contain {host}"},
+		{name: "monitor connection string from aku.conf", src: head + "AKU_MONITOR_CONNECTION_STRING = \"M={host}\"\n" + repl,
+			wantPassword: "pw", wantSource: "file", wantMonitor: "M={host}"},
+		{name: "monitor connection string from the environment", src: head + "AKU_MONITOR_CONNECTION_STRING = \"M={host}\"\n" + repl,
+			ov:           conf.Overrides{MonitorConnectionString: "E={host}", MonitorConnectionStringSet: true},
+			wantPassword: "pw", wantSource: "file", wantMonitor: "E={host}"},
+		{name: "monitor connection string from the environment without host", src: base,
+			ov:      conf.Overrides{MonitorConnectionString: "E={port}", MonitorConnectionStringSet: true},
+			wantErr: "AKU_MONITOR_CONNECTION_STRING from the environment must contain {host}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -315,9 +326,9 @@ func TestOverrides(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.SysPassword != tt.wantPassword || cfg.PasswordSource != tt.wantSource || cfg.ConnectionString != tt.wantConn {
-				t.Errorf("got password %q from %q, connection %q; want %q from %q, %q",
-					cfg.SysPassword, cfg.PasswordSource, cfg.ConnectionString, tt.wantPassword, tt.wantSource, tt.wantConn)
+			if cfg.SysPassword != tt.wantPassword || cfg.PasswordSource != tt.wantSource || cfg.ConnectionString != tt.wantConn || cfg.MonitorConnectionString != tt.wantMonitor {
+				t.Errorf("got password %q from %q, connection %q, monitor %q; want %q from %q, %q, %q",
+					cfg.SysPassword, cfg.PasswordSource, cfg.ConnectionString, cfg.MonitorConnectionString, tt.wantPassword, tt.wantSource, tt.wantConn, tt.wantMonitor)
 			}
 			if got := warningStrings(warnings); !reflect.DeepEqual(got, tt.wantWarnings) {
 				t.Errorf("warnings\n got: %q\nwant: %q", got, tt.wantWarnings)

@@ -57,6 +57,11 @@ type Config struct {
 	// (AKU_CONNECTION_STRING, an aku extension) with {host}, {port}, {user}
 	// and {password} placeholders; empty means the built-in Altibase default.
 	ConnectionString string
+	// MonitorConnectionString is AKU_MONITOR_CONNECTION_STRING (an aku
+	// extension): the template of the ordinary (non-SYSDBA) sessions of
+	// aku status and aku probe; empty means ConnectionString's (or the
+	// default's) ordinary form, without its PRIVILEGE=SYSDBA.
+	MonitorConnectionString string
 
 	// Groups are the REPLICATIONS groups in file order.
 	Groups []Group

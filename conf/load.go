@@ -28,6 +28,10 @@ type Overrides struct {
 	SysPasswordFile     string // AKU_SYS_PASSWORD_FILE: read the password from this file (trim one trailing newline)
 	ConnectionString    string // AKU_CONNECTION_STRING from the environment
 	ConnectionStringSet bool
+	// MonitorConnectionString is AKU_MONITOR_CONNECTION_STRING from the
+	// environment.
+	MonitorConnectionString    string
+	MonitorConnectionStringSet bool
 }
 
 // Password sources recorded in Config.PasswordSource.
@@ -156,7 +160,7 @@ func Parse(filename string, src []byte, ov Overrides) (*Config, []Warning, error
 const Masked = "********"
 
 // secretProperties hold a password, or may (a connection string with PWD=).
-var secretProperties = []string{"AKU_SYS_PASSWORD", legacyPasswordKey, "AKU_CONNECTION_STRING"}
+var secretProperties = []string{"AKU_SYS_PASSWORD", legacyPasswordKey, "AKU_CONNECTION_STRING", "AKU_MONITOR_CONNECTION_STRING"}
 
 // quotedInMessage is a quoted fragment of the source in a syntax error.
 var quotedInMessage = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
@@ -347,7 +351,8 @@ func (d *decoder) decode(f *parser.File, ov Overrides) (*Config, Position) {
 	}
 
 	pwPos := d.password(cfg, entries, ov, end)
-	d.connectionString(cfg, entries, ov)
+	cfg.ConnectionString = d.template(entries, "AKU_CONNECTION_STRING", ov.ConnectionString, ov.ConnectionStringSet)
+	cfg.MonitorConnectionString = d.template(entries, "AKU_MONITOR_CONNECTION_STRING", ov.MonitorConnectionString, ov.MonitorConnectionStringSet)
 
 	if e := entries["REPLICATIONS"]; e == nil {
 		d.errorf(end, "%s", missing("REPLICATIONS"))
@@ -410,26 +415,27 @@ func (d *decoder) password(cfg *Config, entries map[string]*parser.Entry, ov Ove
 	return filePos
 }
 
-// connectionString checks AKU_CONNECTION_STRING; the environment wins.
-func (d *decoder) connectionString(cfg *Config, entries map[string]*parser.Entry, ov Overrides) {
-	if ov.ConnectionStringSet && ov.ConnectionString != "" {
-		if !strings.Contains(ov.ConnectionString, "{host}") {
-			d.errorf(Position{}, "AKU_CONNECTION_STRING from the environment must contain {host}")
-			return
+// template returns the connection-string template property name (both
+// templates must contain {host}); the environment's value (env, when set
+// and not empty) wins over aku.conf's.
+func (d *decoder) template(entries map[string]*parser.Entry, name, env string, envSet bool) string {
+	if envSet && env != "" {
+		if !strings.Contains(env, "{host}") {
+			d.errorf(Position{}, "%s from the environment must contain {host}", name)
+			return ""
 		}
-		cfg.ConnectionString = ov.ConnectionString
-		return
+		return env
 	}
-	e := entries["AKU_CONNECTION_STRING"]
+	e := entries[name]
 	if e == nil || e.Value == nil {
-		return
+		return ""
 	}
 	v := e.Value.Text()
 	if !strings.Contains(v, "{host}") {
-		d.errorf(pos(e.Value.Pos), "AKU_CONNECTION_STRING must contain {host}")
-		return
+		d.errorf(pos(e.Value.Pos), "%s must contain {host}", name)
+		return ""
 	}
-	cfg.ConnectionString = v
+	return v
 }
 
 // integer parses a decimal integer value and checks its range. A number

@@ -39,7 +39,7 @@ type Options struct {
 	// e.g. schema.sql for other tables, or aku.conf (Conf still applies to
 	// it).
 	ConfigMap map[string]string
-	// ProbePeriod replaces the startup probe's periodSeconds when not zero
+	// ProbePeriod replaces the probes' periodSeconds when not zero
 	// (the manifests' 10 s would make every scale step take 10 s).
 	ProbePeriod time.Duration
 	// GracePeriod replaces terminationGracePeriodSeconds when not zero (to
@@ -144,6 +144,9 @@ func (c *Cluster) readSpec() error {
 	p := c.container.StartupProbe
 	if p == nil || p.Exec == nil {
 		return fmt.Errorf("StatefulSet %q: no exec startupProbe", c.sts.Name)
+	}
+	if r := c.container.ReadinessProbe; r == nil || r.Exec == nil {
+		return fmt.Errorf("StatefulSet %q: no exec readinessProbe", c.sts.Name)
 	}
 	c.probePeriod = time.Duration(p.PeriodSeconds) * time.Second
 	if c.probePeriod == 0 {
@@ -396,39 +399,49 @@ func (c *Cluster) CreatePod(ctx context.Context, ordinal int) (*Pod, error) {
 	return p, nil
 }
 
-// WaitStarted polls the pod's startup probe every period until it passes.
-// After failureThreshold failures, or when the container exits, it fails
-// (where Kubernetes would restart the container).
+// WaitStarted waits until the pod is ready, as the StatefulSet controller
+// does before it creates the next pod (OrderedReady): it polls the startup
+// probe every period until it passes, then the readiness probe until it
+// passes. After failureThreshold failures of the startup probe, or when the
+// container exits, it fails (where Kubernetes would restart the
+// container); the readiness probe is polled within the same time budget.
+// The liveness probe is not run.
 func (c *Cluster) WaitStarted(ctx context.Context, ordinal int) error {
 	p := c.pods[ordinal]
 	if p == nil {
 		return fmt.Errorf("waiting for pod %d: it does not exist", ordinal)
 	}
-	probe := c.container.StartupProbe
-	timeout := time.Duration(probe.TimeoutSeconds) * time.Second
-	if timeout == 0 {
-		timeout = time.Second
-	}
 	start := time.Now()
-	for failures := 0; ; {
-		if !p.running() {
-			return fmt.Errorf("%s: container exited (%v) before its startup probe passed; log:\n%s", p.Name, p.exitErr(), p.Logs())
+	deadline := start.Add(c.startTimeout)
+	for _, w := range []struct {
+		name  string
+		probe *corev1.Probe
+	}{{"startup", c.container.StartupProbe}, {"readiness", c.container.ReadinessProbe}} {
+		timeout := time.Duration(w.probe.TimeoutSeconds) * time.Second
+		if timeout == 0 {
+			timeout = time.Second
 		}
-		r := p.inContainer(ctx, timeout, probe.Exec.Command...)
-		if r.ExitCode == 0 {
-			c.logf("%s: startup probe passed after %v", p.Name, time.Since(start).Round(time.Millisecond))
-			return nil
-		}
-		failures++
-		if failures >= c.probeThreshold {
-			return fmt.Errorf("%s: startup probe failed %d times; log:\n%s", p.Name, failures, p.Logs())
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: waiting for the startup probe: %w; log:\n%s", p.Name, ctx.Err(), p.Logs())
-		case <-time.After(c.probePeriod):
+		for failures := 0; ; {
+			if !p.running() {
+				return fmt.Errorf("%s: container exited (%v) before its %s probe passed; log:\n%s", p.Name, p.exitErr(), w.name, p.Logs())
+			}
+			r := p.inContainer(ctx, timeout, w.probe.Exec.Command...)
+			if r.ExitCode == 0 {
+				c.logf("%s: %s probe passed after %v", p.Name, w.name, time.Since(start).Round(time.Millisecond))
+				break
+			}
+			failures++
+			if w.name == "startup" && failures >= c.probeThreshold || time.Now().After(deadline) {
+				return fmt.Errorf("%s: %s probe failed %d times (last: %s); log:\n%s", p.Name, w.name, failures, strings.TrimSpace(r.Output), p.Logs())
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%s: waiting for the %s probe: %w; log:\n%s", p.Name, w.name, ctx.Err(), p.Logs())
+			case <-time.After(c.probePeriod):
+			}
 		}
 	}
+	return nil
 }
 
 // Termination is how a pod's deletion went.
@@ -691,8 +704,10 @@ func (c *Cluster) translate(value, pod string) string {
 // podEnv is the container's environment: the manifest's variables (POD_NAME
 // from the Downward API, paths translated) on top of the image's: PATH with
 // aku, altisim and the shims; unixODBC's ini files; aku's connection
-// template for psqlODBC (AKU_CONNECTION_STRING: docs/behaviour.md,
-// "Extensions").
+// templates for psqlODBC (AKU_CONNECTION_STRING, and
+// AKU_MONITOR_CONNECTION_STRING, since psqlODBC's SYSDBA privilege lies
+// inside pqopt, where aku does not remove it: docs/configuration.md,
+// "Read-only sessions").
 func (c *Cluster) podEnv(p *Pod) ([]string, error) {
 	env := []string{
 		"PATH=" + c.binDir + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -702,6 +717,7 @@ func (c *Cluster) podEnv(p *Pod) ([]string, error) {
 		"ODBCSYSINI=" + filepath.Join(c.dir, "odbc"),
 		"ODBCINI=" + filepath.Join(c.dir, "odbc", "odbc.ini"),
 		"AKU_CONNECTION_STRING=" + sysdbaTemplate,
+		"AKU_MONITOR_CONNECTION_STRING=" + normalTemplate,
 	}
 	for _, e := range c.container.Env {
 		switch {

@@ -10,7 +10,7 @@
 // A Cluster behaves like the StatefulSet controller with podManagementPolicy
 // OrderedReady, and takes what it runs from the example manifests
 // (examples/kubernetes): the container's command, environment, volume
-// mounts, lifecycle hooks, startup probe and grace period. The manifests'
+// mounts, lifecycle hooks, startup and readiness probes and grace period. The manifests'
 // `server start|stop|create` and `is` (Altibase's server script and SQL
 // client) are shell shims that run altisim and unixODBC's isql.
 //

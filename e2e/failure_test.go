@@ -46,7 +46,7 @@ func testMasterFailure(t *testing.T, variant string) {
 	checkLog(t, "master start", log, "AKU started with START option.", "Start as MASTER Pod.", masterFailed, "AKU failed to run.")
 	checkExits(t, "master start", log, "start=11")
 	if markerExists(t, ctx, c, 0) {
-		t.Fatal("the failed master start wrote the marker: the startup probe would pass")
+		t.Fatal("the failed master start wrote the marker: the readiness probe would pass")
 	}
 	// The master started nothing; the slave keeps its data and its state.
 	checkReplicationsAs(t, ctx, c, 0, true, meshState(0, 4, map[int]bool{0: true}))

@@ -100,6 +100,7 @@ func TestPodEnvironment(t *testing.T) {
 		"ODBCSYSINI=/w/odbc",
 		"ODBCINI=/w/odbc/odbc.ini",
 		"AKU_CONNECTION_STRING=" + sysdbaTemplate,
+		"AKU_MONITOR_CONNECTION_STRING=" + normalTemplate,
 		"POD_NAME=altibase-sts-1",
 		"ALTIBASE_HOME=/w/pvc/data-altibase-sts-1/home",
 		"ALTIBASE_PORT_NO=20300",

@@ -245,10 +245,9 @@ func checkNoLog(t *testing.T, what, log string, unwanted ...string) {
 	}
 }
 
-// markerExists runs the startup probe's command in the pod: cat exits 0
-// when the marker exists and 1 when it does not; anything else (no
-// container to run it in, a timeout) fails the test rather than passing
-// for "no marker".
+// markerExists runs cat on the marker in the pod: cat exits 0 when the
+// marker exists and 1 when it does not; anything else (no container to run
+// it in, a timeout) fails the test rather than passing for "no marker".
 func markerExists(t *testing.T, ctx context.Context, c *Cluster, ordinal int) bool {
 	t.Helper()
 	r, err := c.Exec(ctx, ordinal, 5*time.Second, "cat", "/tmp/aku_start_completed")
@@ -261,7 +260,7 @@ func markerExists(t *testing.T, ctx context.Context, c *Cluster, ordinal int) bo
 	case 1:
 		return false
 	}
-	t.Fatalf("pod %d: the startup probe's command did not run: %s", ordinal, r)
+	t.Fatalf("pod %d: cat of the marker did not run: %s", ordinal, r)
 	return false
 }
 
@@ -293,7 +292,7 @@ func sysdbaExec(t *testing.T, ctx context.Context, c *Cluster, ordinal int, stmt
 
 // execStart runs aku -p start in the pod as an operator does by kubectl
 // exec after fixing what made the container's own start fail; it must
-// succeed and the startup probe must then pass. It returns aku's output.
+// succeed and the pod must then be ready. It returns aku's output.
 func execStart(t *testing.T, ctx context.Context, c *Cluster, ordinal int) string {
 	t.Helper()
 	r, err := c.Exec(ctx, ordinal, time.Minute, "aku", "-p", "start")

@@ -71,7 +71,7 @@ func prerequisites() string {
 // skipUnlessPossible skips the test when the harness cannot run here, and
 // fails it instead when AKU_E2E_REQUIRED=1 (.ci/run sets it): in CI a
 // skipped e2e tier must not pass quietly.
-func skipUnlessPossible(t *testing.T) {
+func skipUnlessPossible(t testing.TB) {
 	t.Helper()
 	if skipReason == "" {
 		return
@@ -83,7 +83,7 @@ func skipUnlessPossible(t *testing.T) {
 }
 
 // testOptions are the test-tuned settings every scenario starts from: the
-// startup probe polled every 200 ms instead of 10 s, retries 100 ms apart
+// probes polled every 200 ms instead of 10 s, retries 100 ms apart
 // instead of 1 s, and a short replication lag. Everything else is the
 // manifests'.
 func testOptions(variant string) Options {
@@ -99,7 +99,7 @@ func testOptions(variant string) Options {
 
 // newCluster starts a cluster for the test and registers its cleanup; on
 // failure the cleanup first prints every pod's log.
-func newCluster(t *testing.T, o Options) *Cluster {
+func newCluster(t testing.TB, o Options) *Cluster {
 	t.Helper()
 	skipUnlessPossible(t)
 	o.BinDir = binDir
@@ -125,7 +125,7 @@ func newCluster(t *testing.T, o Options) *Cluster {
 
 // dumpLogs prints every pod's log, dnsmasq's and the tail of every
 // server's, for a failed test.
-func dumpLogs(t *testing.T, c *Cluster) {
+func dumpLogs(t testing.TB, c *Cluster) {
 	t.Helper()
 	entries, _ := os.ReadDir(c.Dir() + "/logs")
 	for _, e := range entries {
@@ -143,7 +143,7 @@ func dumpLogs(t *testing.T, c *Cluster) {
 }
 
 // mustScale scales the cluster or fails the test.
-func mustScale(t *testing.T, ctx context.Context, c *Cluster, n int) {
+func mustScale(t testing.TB, ctx context.Context, c *Cluster, n int) {
 	t.Helper()
 	start := time.Now()
 	if err := c.Scale(ctx, n); err != nil {

@@ -51,6 +51,8 @@ type executor struct {
 	log     *slog.Logger
 	podName func(server int) string
 
+	progress Progress // told when each step begins and ends
+
 	done    []chan struct{}
 	ok      []atomic.Bool
 	aborted atomic.Bool
@@ -124,7 +126,9 @@ func (x *executor) step(ctx context.Context, s *Step) {
 		}
 	}
 	x.beginPhase(s.Phase)
+	done := x.progress.Step(ctx, *s)
 	err := x.exec(ctx, s)
+	done()
 	switch {
 	case err != nil && s.KeepsOnFailure:
 		x.mu.Lock()

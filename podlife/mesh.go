@@ -94,7 +94,7 @@ func (b *planner) drifted() []string {
 			if !ok {
 				continue
 			}
-			if why := driftOf(st, PeerHost(b.cfg, s.toward), b.cfg.ReplicationPortNo, pr.group.Items); why != "" {
+			if why := DriftOf(st, PeerHost(b.cfg, s.toward), b.cfg.ReplicationPortNo, pr.group.Items); why != "" {
 				out = append(out, fmt.Sprintf("%s on %s %s", pr.name, b.obs.Servers[s.server].Host, why))
 			}
 		}
@@ -102,9 +102,11 @@ func (b *planner) drifted() []string {
 	return out
 }
 
-// driftOf says how st differs from an object toward host:port replicating
-// items, or "" when it does not.
-func driftOf(st replication.State, host string, port int, items []conf.Item) string {
+// DriftOf says how st differs from an object toward host:port replicating
+// items, or "" when it does not (docs/behaviour.md, "Configuration
+// drift"). Only what the server reported is compared: an object without
+// host rows is not judged by its host, one without items not by its items.
+func DriftOf(st replication.State, host string, port int, items []conf.Item) string {
 	var diffs []string
 	if st.PeerHost != "" && (!strings.EqualFold(st.PeerHost, host) || st.PeerPort != port) {
 		diffs = append(diffs, fmt.Sprintf("points at %s:%d, aku.conf says %s:%d", st.PeerHost, st.PeerPort, host, port))
@@ -152,13 +154,20 @@ func (b *planner) refuseDrift(drift []string) error {
 				continue
 			}
 			seen[pr.name] = true
-			lo, hi := min(b.me, pr.peer), max(b.me, pr.peer)
-			steps = append(steps, fmt.Sprintf("for %s: on pod %s-%d run aku -p end, then aku -p clean; on pod %s-%d run ALTER REPLICATION %s STOP (if started) and DROP REPLICATION %s; then aku -p start on pod %s-%d, which rebuilds the pair and SYNCs that pod from the MASTER",
-				pr.name, b.cfg.StsName, hi, b.cfg.StsName, lo, pr.name, pr.name, b.cfg.StsName, hi))
+			steps = append(steps, RebuildProcedure(b.cfg, pr.name, b.me, pr.peer))
 		}
 	}
 	return fmt.Errorf("%w: configuration drift: %s; aku never alters a replication object in place: %s (docs/behaviour.md, \"Configuration drift\")",
 		ErrUnsafe, strings.Join(drift, "; "), strings.Join(steps, "; "))
+}
+
+// RebuildProcedure is how an operator rebuilds the pair name between the
+// pods with ordinals i and j from aku.conf without losing rows
+// (docs/behaviour.md, "Configuration drift").
+func RebuildProcedure(cfg *conf.Config, name string, i, j int) string {
+	lo, hi := min(i, j), max(i, j)
+	return fmt.Sprintf("for %s: on pod %s-%d run aku -p end, then aku -p clean; on pod %s-%d run ALTER REPLICATION %s STOP (if started) and DROP REPLICATION %s; then aku -p start on pod %s-%d, which rebuilds the pair and SYNCs that pod from the MASTER",
+		name, cfg.StsName, hi, cfg.StsName, lo, name, name, cfg.StsName, hi)
 }
 
 // checkBuilt is a start's closing check (docs/behaviour.md, "Half-built

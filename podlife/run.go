@@ -38,6 +38,8 @@ type Input struct {
 	// LockWait is how long end and clean wait for the run lock (0:
 	// DefaultLockWait). start never waits: a second start fails at once.
 	LockWait time.Duration
+	// Progress, when not nil, is told how a start goes (see Progress).
+	Progress Progress
 }
 
 // Run performs one lifecycle command as observe → plan → execute and
@@ -56,6 +58,8 @@ func Run(ctx context.Context, in Input) (*Plan, error) {
 		return nil, err
 	}
 	defer lock.release()
+	r.progress.Begin()
+	defer r.progress.End()
 	if err := r.checkMarker(); err != nil {
 		return nil, err
 	}
@@ -88,10 +92,12 @@ type run struct {
 	podLog *slog.Logger // ... with this pod as the target
 	clock  Clock
 	marker Marker
+	// progress is told how a start goes.
+	progress Progress
 }
 
 func newRun(in Input) *run {
-	r := &run{Input: in, cfg: in.Config, id: in.Identity, log: in.Logger, clock: in.Clock, marker: Marker{Path: in.MarkerPath}}
+	r := &run{Input: in, cfg: in.Config, id: in.Identity, log: in.Logger, clock: in.Clock, marker: Marker{Path: in.MarkerPath}, progress: progressOf(in)}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -183,6 +189,7 @@ func (r *run) execute(ctx context.Context, plan *Plan, obs Observation, open ses
 		content:  fmt.Sprintf("aku -p start completed on %s at %s\n", r.id.PodName, r.clock.Now().UTC().Format(time.RFC3339)),
 		clock:    r.clock,
 		log:      r.log,
+		progress: r.progress,
 		check: func(ctx context.Context) error {
 			return checkBuilt(ctx, plan, r.cfg, r.id.Ordinal, obs, open)
 		},

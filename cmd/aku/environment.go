@@ -19,6 +19,9 @@ type environment struct {
 	SysPasswordFile    string // AKU_SYS_PASSWORD_FILE
 	ConnectionString   string // AKU_CONNECTION_STRING
 	ConnectionStringOK bool
+	// MonitorConnectionString is AKU_MONITOR_CONNECTION_STRING.
+	MonitorConnectionString   string
+	MonitorConnectionStringOK bool
 
 	// MarkerPath is the completion marker (docs/behaviour.md, "The marker");
 	// AKU_MARKER_PATH moves it for tests and the demo.
@@ -40,6 +43,7 @@ func lookupEnvironment(lookup func(string) (string, bool), hostname func() (stri
 	env.SysPassword, env.SysPasswordSet = lookup("AKU_SYS_PASSWORD")
 	env.SysPasswordFile, _ = lookup("AKU_SYS_PASSWORD_FILE")
 	env.ConnectionString, env.ConnectionStringOK = lookup("AKU_CONNECTION_STRING")
+	env.MonitorConnectionString, env.MonitorConnectionStringOK = lookup("AKU_MONITOR_CONNECTION_STRING")
 	env.MarkerPath = defaultMarkerPath
 	if p, ok := lookup("AKU_MARKER_PATH"); ok && p != "" {
 		env.MarkerPath = p
@@ -62,5 +66,8 @@ func (e environment) overrides() conf.Overrides {
 		SysPasswordFile:     e.SysPasswordFile,
 		ConnectionString:    e.ConnectionString,
 		ConnectionStringSet: e.ConnectionStringOK,
+
+		MonitorConnectionString:    e.MonitorConnectionString,
+		MonitorConnectionStringSet: e.MonitorConnectionStringOK,
 	}
 }

@@ -31,28 +31,49 @@ const (
 	exitRestartKept    = 16 // end stopped the replications but could not flush them all, so it reset none
 	exitIncomplete     = 17 // start ran, but its closing check found a pair not built on both sides
 	exitUntrustedFile  = 18 // at the path of the marker, run lock or saved REPLICATION_DDL_ENABLE is something aku did not write
+	exitDegraded       = 19 // status: findings, each with its fix
+	exitCannotTell     = 20 // status: this pod's own server could not be read
+
+	// exitProbeFailed is every failure of aku probe: Kubernetes reads 0 as
+	// pass and anything else as fail, and the probe's line says why.
+	exitProbeFailed = 1
 )
 
 // errUsage marks command-line errors; errEnvironment marks a process
-// environment aku cannot run in.
+// environment aku cannot run in; errDegraded and errCannotTell are the
+// verdicts of aku status other than healthy.
 var (
 	errUsage       = errors.New("usage")
 	errEnvironment = errors.New("environment")
+	errDegraded    = errors.New("degraded")
+	errCannotTell  = errors.New("cannot tell")
 )
+
+// probeError is a probe that did not pass, with its one line.
+type probeError struct{ line string }
+
+func (e *probeError) Error() string { return e.line }
 
 // exitCode maps an error to its exit code. Classes are checked from the
 // most specific to the most general: a SYSDBA-busy connect is also
 // "unreachable" in spirit, but has its own code and advice.
 func exitCode(err error) int {
+	var probe *probeError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &probe):
+		return exitProbeFailed
+	case errors.Is(err, errDegraded):
+		return exitDegraded
+	case errors.Is(err, errCannotTell):
+		return exitCannotTell
 	case errors.Is(err, errUsage):
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		// Only a signal cancels the command's context (root.go).
 		return exitInterrupted
-	case errors.Is(err, conf.ErrInvalid):
+	case errors.Is(err, conf.ErrInvalid), errors.Is(err, replication.ErrTemplate):
 		return exitConfig
 	case errors.Is(err, errEnvironment), errors.Is(err, podlife.ErrIdentity), errors.Is(err, replication.ErrDriver), errors.Is(err, podlife.ErrMarkerDir):
 		return exitEnvironment

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/podlife"
+	"github.com/aku-project/aku/podlife/health"
 	"github.com/aku-project/aku/replication"
 )
 
@@ -50,40 +51,26 @@ func podRun(ctx context.Context, c *console, in podlife.Input, dryRun bool) erro
 }
 
 // podInput builds the run's input from the configuration and environment.
+// A start keeps its progress file for the probes (health.Watcher); where no
+// read-only sessions can be derived (an AKU_CONNECTION_STRING without
+// PRIVILEGE=SYSDBA and no AKU_MONITOR_CONNECTION_STRING), the watch of a
+// SYNC or FLUSH is left out and the start runs all the same.
 func (o *options) podInput(action podlife.Action) (podlife.Input, error) {
 	cfg, err := o.loadConfig()
 	if err != nil {
 		return podlife.Input{}, err
 	}
-	id, err := podlife.Identify(o.env.PodName, cfg)
+	id, err := o.identity(cfg)
 	if err != nil {
-		if o.env.HostnameErr != nil {
-			return podlife.Input{}, fmt.Errorf("reading the host name (POD_NAME is not set): %v: %w", o.env.HostnameErr, err)
-		}
 		return podlife.Input{}, err
 	}
-	template := connectionTemplate(o.env, cfg)
-	if o.env.AltibaseHome == "" && template == replication.DefaultTemplate("") {
-		// With --config aku.conf is found without ALTIBASE_HOME, but the
-		// default driver path would then be relative (docs/behaviour.md,
-		// "Files and environment").
-		return podlife.Input{}, fmt.Errorf("%w: ALTIBASE_HOME is not set: the default connection string uses the Altibase ODBC driver in $ALTIBASE_HOME/lib (set ALTIBASE_HOME, or AKU_CONNECTION_STRING)", errEnvironment)
+	dialer, err := o.sysdbaDialer(cfg)
+	if err != nil {
+		return podlife.Input{}, err
 	}
-	if o.sqlDriver == "" {
-		return podlife.Input{}, fmt.Errorf("%w: this aku binary was built without ODBC support (cgo off or -tags noodbc), so it cannot reach Altibase; use a build with cgo", errEnvironment)
-	}
-	dialer := &replication.Dialer{
-		Driver:   o.sqlDriver,
-		Template: template,
-		Port:     cfg.PortNo,
-		User:     cfg.SysUser,
-		Password: cfg.SysPassword,
-		Diagnose: odbcDiagnostics,
-		Policy: replication.Policy{
-			QueryTimeout: cfg.QueryTimeout,
-			RetryCount:   cfg.QueryRetryCount,
-			RetryDelay:   cfg.QueryRetryDelay,
-		},
+	watch := &health.Watcher{Path: health.ProgressPath(o.env.MarkerPath)}
+	if d, err := o.monitorDialer(cfg); err == nil {
+		watch.Dialer = d
 	}
 	return podlife.Input{
 		Action:     action,
@@ -93,6 +80,7 @@ func (o *options) podInput(action podlife.Action) (podlife.Input, error) {
 		MarkerPath: o.env.MarkerPath,
 		DryRun:     o.dryRun,
 		Logger:     o.console.log,
+		Progress:   watch,
 	}, nil
 }
 

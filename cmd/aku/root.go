@@ -11,6 +11,7 @@ import (
 
 	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/podlife"
+	"github.com/aku-project/aku/podlife/health"
 )
 
 // options are the parsed command line plus the process environment.
@@ -36,6 +37,9 @@ type options struct {
 	// reports false when a signal came first (see interruptible). nil
 	// commits at once.
 	commit func() bool
+	// resolver looks the pods' names up for status and the probes; nil
+	// is the system's.
+	resolver health.Resolver
 }
 
 // run executes aku with args and returns its exit code. Errors are printed
@@ -105,6 +109,7 @@ func newRootCommand(o *options) *cobra.Command {
 	_ = cmd.RegisterFlagCompletionFunc("pod", cobra.FixedCompletions(actions, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.AddCommand(newStatusCommand(o), newProbeCommand(o))
 
 	cmd.SetHelpFunc(func(c *cobra.Command, _ []string) { printHelp(c.OutOrStdout()) })
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -228,6 +233,10 @@ func printHelp(w io.Writer) {
     -p ACTION --output json   stdout as JSON records: banners, log lines, the
                               plan of --dry-run, the error (docs/json.md);
                               --log-format json does the same
+    status [--output json] [--sysdba]
+                              every pod and pair, and what is wrong (read-only)
+    probe startup|live|ready|role ROLE
+                              Kubernetes probes: one line, exit 0 or 1
     completion SHELL          completion script for bash, zsh, fish, powershell
 
   environment:
@@ -237,9 +246,31 @@ func printHelp(w io.Writer) {
     AKU_SYS_PASSWORD          the SYS password, instead of aku.conf's
     AKU_SYS_PASSWORD_FILE     a file holding it, e.g. a mounted Secret
     AKU_CONNECTION_STRING     the ODBC connection-string template
+    AKU_MONITOR_CONNECTION_STRING  the template of the read-only sessions
+                              of status and the probes
     AKU_MARKER_PATH           the completion marker (default `+defaultMarkerPath+`)
 
   exit codes: 0 success, 2 command line, 3 aku.conf, 4 environment, 5 and up
     a failed run: the table "Exit codes" of aku's README says each one
 `, helpRule, strings.Repeat(" ", pad), title, helpRule, helpRule)
+}
+
+// noArgs refuses positional arguments as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("%w: %s takes no argument, got %q", errUsage, cmd.CommandPath(), args[0])
+	}
+	return nil
+}
+
+// subcommandHelp gives a subcommand cobra's own help instead of the
+// original's help screen, which the root command prints.
+func subcommandHelp(cmd *cobra.Command) {
+	cmd.SetHelpFunc(func(c *cobra.Command, _ []string) {
+		about := c.Long
+		if about == "" {
+			about = c.Short
+		}
+		fmt.Fprintf(c.OutOrStdout(), "%s\n\n%s", about, c.UsageString())
+	})
 }

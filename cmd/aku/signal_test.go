@@ -56,7 +56,7 @@ func TestSignalWhileReadingTheConfiguration(t *testing.T) {
 	}
 	bin, config := buildAku(t), largeConfig(t)
 	const (
-		signalAfter = 500 * time.Millisecond // the handler is installed, parsing goes on
+		signalAfter = 100 * time.Millisecond // the handler is installed, parsing goes on
 		exitWithin  = 2 * time.Second
 	)
 	tests := []struct {

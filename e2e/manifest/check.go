@@ -37,6 +37,19 @@ func (s *Set) EndBudget() (int, error) {
 	return timeout + (3*retries*delay+999)/1000 + StopAllowanceSeconds, nil
 }
 
+// The probes' commands (docs/status.md, "aku probe"); the readiness probe
+// may add flags such as --max-gap.
+var (
+	StartupProbe   = []string{"aku", "probe", "startup"}
+	LivenessProbe  = []string{"aku", "probe", "live"}
+	ReadinessProbe = []string{"aku", "probe", "ready"}
+)
+
+// ReadinessTimeoutSeconds is the least timeoutSeconds of the readiness
+// probe: aku probe ready may wait one connect timeout of the default
+// connection string (3 s) for a peer whose pair does not replicate.
+const ReadinessTimeoutSeconds = 5
+
 // StopAllowanceSeconds is what EndBudget adds for connecting to the peers
 // (each connect is bounded by the driver's connect timeout, in parallel) and
 // for the server's own stop.
@@ -144,12 +157,24 @@ func (s *Set) checkStatefulSet(sts *appsv1.StatefulSet, serverCount, port, replP
 	if err != nil {
 		return append(errs, err)
 	}
-	probe := c.StartupProbe
-	if probe == nil || probe.Exec == nil || !reflect.DeepEqual(probe.Exec.Command, []string{"cat", MarkerPath}) {
-		fail("container %q: the startupProbe must run cat %s (docs/behaviour.md, \"Requirements\")", c.Name, MarkerPath)
+	// The probes of docs/status.md: the readiness probe needs the marker,
+	// so OrderedReady keeps starts from overlapping; the startup and
+	// liveness probes never kill a start that makes progress.
+	for _, p := range []struct {
+		name  string
+		probe *corev1.Probe
+		cmd   []string
+	}{
+		{"startupProbe", c.StartupProbe, StartupProbe},
+		{"livenessProbe", c.LivenessProbe, LivenessProbe},
+		{"readinessProbe", c.ReadinessProbe, ReadinessProbe},
+	} {
+		if p.probe == nil || p.probe.Exec == nil || len(p.probe.Exec.Command) < len(p.cmd) || !reflect.DeepEqual(p.probe.Exec.Command[:len(p.cmd)], p.cmd) {
+			fail("container %q: the %s must run %s (docs/status.md)", c.Name, p.name, strings.Join(p.cmd, " "))
+		}
 	}
-	if c.LivenessProbe != nil || c.ReadinessProbe != nil {
-		fail("container %q: only the startup probe is expected; others would need the marker's semantics", c.Name)
+	if p := c.ReadinessProbe; p != nil && p.TimeoutSeconds < ReadinessTimeoutSeconds {
+		fail("container %q: the readinessProbe's timeoutSeconds %d is below %d: aku probe ready may wait a connect timeout (3 s) for a peer", c.Name, p.TimeoutSeconds, ReadinessTimeoutSeconds)
 	}
 	for _, p := range []int{port, replPort} {
 		found := false

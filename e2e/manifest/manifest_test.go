@@ -97,8 +97,16 @@ func TestCheckFindsBrokenInvariants(t *testing.T) {
 		{"not-ready addresses unpublished", func(s *Set) { s.Service.Spec.PublishNotReadyAddresses = false },
 			`Service "altibase-svc": publishNotReadyAddresses must be true`},
 		{"not headless", func(s *Set) { s.Service.Spec.ClusterIP = "" }, `clusterIP is "", want None`},
-		{"probe on another file", func(s *Set) { container(hooks(s)).StartupProbe.Exec.Command = []string{"cat", "/tmp/ready"} },
-			`statefulset-hooks: container "altibase": the startupProbe must run cat /tmp/aku_start_completed`},
+		{"startup probe on the marker alone", func(s *Set) {
+			container(hooks(s)).StartupProbe.Exec.Command = []string{"cat", "/tmp/aku_start_completed"}
+		}, `statefulset-hooks: container "altibase": the startupProbe must run aku probe startup`},
+		{"no liveness probe", func(s *Set) { container(entry(s)).LivenessProbe = nil },
+			`statefulset-entrypoint: container "altibase": the livenessProbe must run aku probe live`},
+		{"readiness probe without the marker", func(s *Set) {
+			container(entry(s)).ReadinessProbe.Exec.Command = []string{"aku", "probe", "role", "writable"}
+		}, `statefulset-entrypoint: container "altibase": the readinessProbe must run aku probe ready`},
+		{"readiness probe too short", func(s *Set) { container(hooks(s)).ReadinessProbe.TimeoutSeconds = 1 },
+			`statefulset-hooks: container "altibase": the readinessProbe's timeoutSeconds 1 is below 5`},
 		{"service name mismatch", func(s *Set) { entry(s).Spec.ServiceName = "other" }, `serviceName "other" is not the Service "altibase-svc"`},
 		{"too many replicas", func(s *Set) { hooks(s).Spec.Replicas = i32(5) }, "statefulset-hooks: replicas must be 1..AKU_SERVER_COUNT (4)"},
 		{"sts name differs from aku.conf", func(s *Set) { s.Conf["AKU_STS_NAME"] = "db" }, `StatefulSet "altibase-sts": name differs from AKU_STS_NAME "db"`},

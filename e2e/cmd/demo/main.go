@@ -70,8 +70,8 @@ func (d *demo) run() error {
         each pod is a network namespace with its own IP and /tmp, runs the manifest's
         entry point (server start, aku -p start; on SIGTERM aku -p end, server stop)
         and has a DNS name <sts>-<n>.<svc> from a dnsmasq. aku reaches the servers
-        through unixODBC, as it would reach Altibase. (The startup probe is polled
-        every 0.2 s instead of 10 s, to keep the demo short.)`)
+        through unixODBC, as it would reach Altibase. (The probes are polled every
+        0.2 s instead of 10 s, to keep the demo short.)`)
 	d.c, err = e2e.Start(ctx, e2e.Options{
 		ManifestDir:    filepath.Join(root, "examples", "kubernetes"),
 		Variant:        "statefulset-entrypoint",
