@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -227,5 +228,39 @@ func TestRole(t *testing.T) {
 	m.mustSQL(t, 1, "ALTER SYSTEM SET ADMIN_MODE = 1")
 	if v := health.Role(context.Background(), m.input(t, 1, false), "slave", -1); v.OK || !strings.Contains(v.Line, "not-open") {
 		t.Errorf("role slave on a pod not open: %+v", v)
+	}
+}
+
+// Something other than aku's regular progress file at its path — a
+// symbolic link (even to a fresh file), a FIFO, a directory — is an error
+// the probes report, never a running start, and reading it never blocks.
+func TestReadProgressRefusesOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	fresh := filepath.Join(dir, "fresh")
+	if err := os.WriteFile(fresh, []byte("observing the servers\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]func(path string) error{
+		"symlink":   func(p string) error { return os.Symlink(fresh, p) },
+		"fifo":      func(p string) error { return syscall.Mkfifo(p, 0o644) },
+		"directory": func(p string) error { return os.Mkdir(p, 0o755) },
+	}
+	for name, create := range cases {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name+".progress")
+			if err := create(path); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan health.StartProgress, 1)
+			go func() { done <- health.ReadProgress(path, time.Now()) }()
+			select {
+			case p := <-done:
+				if p.Err == nil || p.Running() {
+					t.Errorf("ReadProgress of a %s: %+v, want an error", name, p)
+				}
+			case <-time.After(2 * time.Second):
+				t.Fatalf("ReadProgress of a %s blocked", name)
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aku-project/aku/podlife"
@@ -65,18 +66,26 @@ type StartProgress struct {
 func (p StartProgress) Running() bool { return p.Exists && !p.Stale && p.Err == nil }
 
 // ReadProgress reads the progress file at path, as of now.
+//
+// Like aku's other files next to the marker, it is opened without following
+// a symbolic link and without blocking on a FIFO, and only a regular file
+// is read: anything else at its path is an error (the probe fails), never
+// a start that runs.
 func ReadProgress(path string, now time.Time) StartProgress {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return StartProgress{}
 	}
 	if err != nil {
-		return StartProgress{Err: fmt.Errorf("reading the progress file: %w", err)}
+		return StartProgress{Err: fmt.Errorf("reading the progress file %s: %w", path, err)}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
 		return StartProgress{Err: fmt.Errorf("reading the progress file: %w", err)}
+	}
+	if !fi.Mode().IsRegular() {
+		return StartProgress{Err: fmt.Errorf("reading the progress file %s: not a regular file (%s)", path, fi.Mode().Type())}
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxProgressBytes))
 	if err != nil {
