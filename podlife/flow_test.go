@@ -379,18 +379,7 @@ func TestLogLines(t *testing.T) {
 	tc.boot(t, 1)
 	tc.logs.Reset()
 	tc.mustRun(t, 1, ActionStart)
-	var msgs []string
-	for _, line := range strings.Split(tc.logs.String(), "\n") {
-		if i := strings.Index(line, "msg="); i >= 0 {
-			m := line[i+4:]
-			if strings.HasPrefix(m, `"`) {
-				m = m[1 : strings.Index(m[1:], `"`)+1]
-			} else if j := strings.IndexByte(m, ' '); j >= 0 {
-				m = m[:j]
-			}
-			msgs = append(msgs, m)
-		}
-	}
+	msgs := loggedMessages(tc.logs.String())
 	want := []string{"Start as SLAVE Pod.", "Truncate tables for replications.", "Table truncation has ended.", "Sync tables from MASTER Server.", "Replication sync has ended."}
 	var got []string
 	for _, m := range msgs {

@@ -197,7 +197,7 @@ func checkBuilt(ctx context.Context, p *Plan, cfg *conf.Config, me int, obs Obse
 			servers[me], servers[o.Peer] = true, true
 		}
 	}
-	now, readErr := readAll(ctx, servers, open, cfg.ObserveTimeout)
+	now, readErr := readAll(ctx, servers, open, ObserveWait(cfg))
 	if err := ctx.Err(); err != nil {
 		// aku was stopped during the check: that is the outcome, not pairs
 		// it could not read.
@@ -242,11 +242,8 @@ func hadAny(v ServerView, cfg *conf.Config, q int, prefix string) bool {
 }
 
 // readAll reads the replication objects of the servers in parallel, each
-// within wait (DefaultObserveTimeout when 0).
+// within wait.
 func readAll(ctx context.Context, servers map[int]bool, open sessions, wait time.Duration) (map[int]map[string]replication.State, map[int]error) {
-	if wait <= 0 {
-		wait = DefaultObserveTimeout
-	}
 	now := map[int]map[string]replication.State{}
 	errs := map[int]error{}
 	var mu sync.Mutex

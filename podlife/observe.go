@@ -96,10 +96,7 @@ func observe(ctx context.Context, cfg *conf.Config, me int, conn Connector, trie
 		return obs, nil, err
 	}
 	obs.SavedDDLEnable, obs.HasSavedDDL = v, ok
-	readWait := cfg.ObserveTimeout
-	if readWait <= 0 {
-		readWait = DefaultObserveTimeout
-	}
+	readWait := ObserveWait(cfg)
 	open := sessions{}
 	self := &obs.Servers[me]
 	sess, err := connectSelf(ctx, conn, self.Host, tries, clock)
@@ -195,6 +192,17 @@ func observePeer(ctx context.Context, conn Connector, v *ServerView, readWait ti
 // DefaultObserveTimeout bounds the reads of one server during observe when
 // the configuration sets none (AKU_OBSERVE_TIMEOUT's default).
 const DefaultObserveTimeout = 10 * time.Second
+
+// ObserveWait is how long reading one server's state may take:
+// AKU_OBSERVE_TIMEOUT, or DefaultObserveTimeout for a configuration built
+// without it. Every read-only look at a server (a run's observe, its
+// closing check, aku status and the probes) is bounded by it.
+func ObserveWait(cfg *conf.Config) time.Duration {
+	if cfg.ObserveTimeout > 0 {
+		return cfg.ObserveTimeout
+	}
+	return DefaultObserveTimeout
+}
 
 // read fills v from a connected server, within wait: its replication
 // objects, ADMIN_MODE and REPLICATION_DDL_ENABLE.

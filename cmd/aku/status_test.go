@@ -265,7 +265,7 @@ func checkFields(t *testing.T, doc map[string]statusField, path string, v any, s
 				t.Errorf("field %s is not in docs/status.md", p)
 				continue
 			}
-			if typ := jsonType(child); !slices.Contains(f.types, typ) {
+			if typ := jsonTypeOf(child); !slices.Contains(f.types, typ) {
 				t.Errorf("field %s is %s, docs/status.md says %s", p, typ, strings.Join(f.types, " or "))
 			}
 			seen[p] = true
@@ -289,29 +289,13 @@ func checkFields(t *testing.T, doc map[string]statusField, path string, v any, s
 			return
 		}
 		for _, item := range x {
-			if typ := jsonType(item); !slices.Contains(doc[p].types, typ) {
+			if typ := jsonTypeOf(item); !slices.Contains(doc[p].types, typ) {
 				t.Errorf("item of %s is %s, docs/status.md says %v", p, typ, doc[p].types)
 			}
 			seen[p] = true
 			checkFields(t, doc, p, item, seen)
 		}
 	}
-}
-
-func jsonType(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "string"
-	case float64:
-		return "number"
-	case bool:
-		return "boolean"
-	case []any:
-		return "array"
-	}
-	return "object"
 }
 
 // handBuiltReport is the JSON of a report with what the simulator cannot

@@ -50,12 +50,7 @@ func (in Input) now() time.Time {
 
 // readWait bounds the connect and, again, the reads of one server:
 // AKU_OBSERVE_TIMEOUT, as for a lifecycle run's observe.
-func (in Input) readWait() time.Duration {
-	if in.Config.ObserveTimeout > 0 {
-		return in.Config.ObserveTimeout
-	}
-	return podlife.DefaultObserveTimeout
-}
+func (in Input) readWait() time.Duration { return podlife.ObserveWait(in.Config) }
 
 // State is what the observation made of a server.
 type State string
