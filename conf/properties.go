@@ -35,6 +35,9 @@ type property struct {
 	// (the server's, the password, REPLICATIONS).
 	setting string
 	value   func(*Config) any
+	// template marks a connection-string template, which may hold a
+	// password: Settings passes its value through the caller's mask.
+	template bool
 }
 
 // legacyPasswordKey is the misspelling of the vendor's 7.1 samples,
@@ -72,7 +75,7 @@ var propertyTable = []property{
 		setting: "observeTimeoutSeconds", value: func(c *Config) any { return int64(c.ObserveTimeout / time.Second) }},
 	{name: "AKU_SYSDBA_WAIT_TIME", kind: kindInt, def: 300, min: 0, max: maxUint32, set: func(c *Config, n int64) { c.SysdbaWait = seconds(n) },
 		setting: "sysdbaWaitSeconds", value: func(c *Config) any { return int64(c.SysdbaWait / time.Second) }},
-	{name: "AKU_CONNECTION_STRING", kind: kindString, setting: "connectionString", value: func(c *Config) any { return c.ConnectionString }},
+	{name: "AKU_CONNECTION_STRING", kind: kindString, setting: "connectionString", value: func(c *Config) any { return c.ConnectionString }, template: true},
 	{name: "AKU_MONITOR_CONNECTION_STRING", kind: kindString},
 	{name: "REPLICATIONS", kind: kindGroups},
 }
@@ -96,13 +99,20 @@ type Setting struct {
 }
 
 // Settings returns the settings of c that aku -i shows in its "settings"
-// object, in the table's order (docs/json.md).
-func (c *Config) Settings() []Setting {
+// object, in the table's order (docs/json.md). Connection-string templates
+// are passed through mask (which hides the passwords written into them);
+// nil shows them as they are.
+func (c *Config) Settings(mask func(template string) string) []Setting {
 	var out []Setting
 	for _, p := range propertyTable {
-		if p.setting != "" {
-			out = append(out, Setting{Key: p.setting, Value: p.value(c)})
+		if p.setting == "" {
+			continue
 		}
+		v := p.value(c)
+		if p.template && mask != nil {
+			v = mask(v.(string))
+		}
+		out = append(out, Setting{Key: p.setting, Value: v})
 	}
 	return out
 }

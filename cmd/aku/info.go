@@ -133,9 +133,9 @@ type infoItem struct {
 // masked: the SYS password, and any password written into the
 // connection-string template (replication.RedactTemplate).
 func newInfo(cfg *conf.Config, id podlife.Identity, showPassword bool) infoJSON {
-	pw, template := conf.Masked, replication.RedactTemplate(cfg.ConnectionString)
+	pw, mask := conf.Masked, replication.RedactTemplate
 	if showPassword {
-		pw, template = cfg.SysPassword, cfg.ConnectionString
+		pw, mask = cfg.SysPassword, nil
 	}
 	info := infoJSON{
 		Config: cfg.File,
@@ -144,14 +144,9 @@ func newInfo(cfg *conf.Config, id podlife.Identity, showPassword bool) infoJSON 
 			Password: pw, PasswordSource: cfg.PasswordSource,
 			Port: cfg.PortNo, ReplicationPort: cfg.ReplicationPortNo, MaxServerCount: cfg.ServerCount,
 		},
-		Settings:     infoSettings(cfg.Settings()),
+		Settings:     infoSettings(cfg.Settings(mask)),
 		Replications: []infoReplication{},
 		Groups:       []infoGroup{},
-	}
-	for i := range info.Settings {
-		if info.Settings[i].Key == "connectionString" {
-			info.Settings[i].Value = template // masked unless --show-password
-		}
 	}
 	if id.Ordinal >= 0 {
 		n := id.Ordinal
