@@ -163,6 +163,11 @@ func controlHandler(engine *altisim.Server, shutdown func()) http.Handler {
 	})
 	mux.HandleFunc("POST /shutdown", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusOK, map[string]bool{"stopping": true})
+		// The answer leaves before the server stops: the process may end
+		// before the handler returns, and the client would read EOF.
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
 		shutdown()
 	})
 	return mux
