@@ -40,6 +40,10 @@ type Input struct {
 	LockWait time.Duration
 	// Progress, when not nil, is told how a start goes (see Progress).
 	Progress Progress
+	// Leaving is whether this pod leaves for good, as cmd/aku learned it
+	// from Kubernetes before the run; it counts only at the end of a slave
+	// with AKU_REPLICATION_RESET_AT_END = 2 (docs/behaviour.md, "end").
+	Leaving Leaving
 }
 
 // Run performs one lifecycle command as observe → plan → execute and
@@ -68,6 +72,7 @@ func Run(ctx context.Context, in Input) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	obs.Leaving = in.Leaving
 	plan, err := BuildPlan(in.Action, r.cfg, r.id, obs)
 	if err != nil {
 		r.reportFailure(err, true)
