@@ -139,6 +139,7 @@ func TestJSONRecords(t *testing.T) {
 		t.Run(flag, func(t *testing.T) {
 			cc := newCLICluster(t, 2)
 			delayed := cc.writeConf(t, "delayed.conf", strings.Replace(cliConf, "AKU_SERVER_COUNT", "AKU_DELAY_START_COMPLETE_TIME = 2\nAKU_SERVER_COUNT", 1))
+			leaving := cc.writeConf(t, "leaving.conf", strings.Replace(cliConf, "AKU_SERVER_COUNT", "AKU_REPLICATION_RESET_AT_END = 2\nAKU_SERVER_COUNT", 1))
 			bad := cc.writeConf(t, "bad.conf", "AKU_STS_NAME = altibase-sts\nAKU_PORT = 1\n")
 			steps := []struct {
 				name     string
@@ -162,6 +163,7 @@ func TestJSONRecords(t *testing.T) {
 					},
 					want: []string{"log*", "plan"}},
 				{name: "slave end dry run", pod: 1, args: []string{"-p", "end", "--dry-run"}, want: []string{"log*", "plan"}},
+				{name: "slave end dry run, reset when leaving, no credentials", pod: 1, args: []string{"--config", leaving, "-p", "end", "--dry-run"}, want: []string{"log*", "plan"}},
 				{name: "slave end", pod: 1, args: []string{"-p", "end"}, want: []string{"log*", "banner", "log*", "banner"}},
 				{name: "slave start again", pod: 1, args: []string{"-p", "start"}, want: []string{"log*", "banner", "log*", "banner"}},
 				{name: "master failure dry run", pod: 0, args: []string{"-p", "start", "--dry-run"},

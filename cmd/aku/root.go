@@ -248,6 +248,10 @@ func printHelp(w io.Writer) {
     AKU_CONNECTION_STRING     the ODBC connection-string template
     AKU_MONITOR_CONNECTION_STRING  the template of the read-only sessions
                               of status and the probes
+    KUBERNETES_SERVICE_HOST   set by Kubernetes; with KUBERNETES_SERVICE_PORT
+    KUBERNETES_SERVICE_PORT   and the pod's service account, aku may ask the
+                              API (AKU_REPLICATION_RESET_AT_END = 2,
+                              AKU_KUBERNETES_PUBLISH = 1)
     AKU_MARKER_PATH           the completion marker (default `+defaultMarkerPath+`)
 
   exit codes: 0 success, 2 command line, 3 aku.conf, 4 environment, 5 and up
