@@ -160,7 +160,7 @@ func (c *Client) call(ctx context.Context, what string, do func(context.Context)
 	if err == nil {
 		return nil
 	}
-	err = fmt.Errorf("%s: %s", what, describe(err, c.timeout))
+	err = fmt.Errorf("%s: %w", what, describe(err, c.timeout))
 	if unusable(err) {
 		c.mu.Lock()
 		if c.down == nil {
