@@ -119,4 +119,3 @@ func secretDir(t *testing.T, namespace string) string {
 	}
 	return dir
 }
-
