@@ -18,6 +18,7 @@ import (
 
 	"github.com/aku-project/aku/altisim/pgwire"
 	"github.com/aku-project/aku/e2e/manifest"
+	"github.com/aku-project/aku/e2e/owner"
 )
 
 // Options configure a Cluster. Everything not here comes from the
@@ -188,7 +189,7 @@ func (c *Cluster) setUp(ctx context.Context) error {
 	// The owner first: whatever follows, a later run can remove it if this
 	// process is killed.
 	suffix := randomSuffix()
-	if err := writeOwner(c.dir, suffix); err != nil {
+	if err := owner.Write(c.dir, suffix); err != nil {
 		return fmt.Errorf("creating the work directory: %w", err)
 	}
 	if err := os.Chmod(c.dir, 0o755); err != nil {
