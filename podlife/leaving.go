@@ -46,7 +46,8 @@ type Leaving struct {
 // resets with AKU_REPLICATION_RESET_AT_END = 1; with 2, unless Kubernetes
 // said it comes back: a verdict that is unknown resets as 1 does (the
 // original's safe choice: no peer keeps logs for a pod that may never come
-// back) and is the run's one warning about it.
+// back) and is the run's one warning about it. A verdict that is known is
+// a note, so the run's log says it too.
 func (b *planner) endDecision() (reset bool, why string) {
 	const ref = " (docs/behaviour.md, \"end\")"
 	cfg, l := b.cfg, b.obs.Leaving
@@ -61,8 +62,10 @@ func (b *planner) endDecision() (reset bool, why string) {
 	b.plan.Leaving = l.Verdict.String()
 	switch l.Verdict {
 	case VerdictLeaving:
+		b.note("this pod leaves for good (%s): its replications are reset (AKU_REPLICATION_RESET_AT_END = 2)", l.Why)
 		return true, fmt.Sprintf("SLAVE end, leaving for good (%s): flush, stop both sides, reset both sides so no pod keeps logs for this one%s", l.Why, ref)
 	case VerdictReturning:
+		b.note("this pod comes back (%s): its restart points are kept, so its next start rejoins by FLUSH (AKU_REPLICATION_RESET_AT_END = 2)", l.Why)
 		return false, fmt.Sprintf("SLAVE end, coming back (%s): flush, stop both sides, keep the restart points so the next start rejoins by FLUSH%s", l.Why, ref)
 	}
 	b.warn("AKU_REPLICATION_RESET_AT_END = 2, but Kubernetes did not say whether this pod leaves for good: %s; resetting as with AKU_REPLICATION_RESET_AT_END = 1, so the next start SYNCs afresh (docs/behaviour.md, \"end\")", l.Why)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aku-project/aku/altisim"
 	_ "github.com/aku-project/aku/altisim/driver"
+	"github.com/aku-project/aku/podlife/kube"
 )
 
 // cliCluster is a StatefulSet of in-process simulated servers that the
@@ -26,6 +27,8 @@ type cliCluster struct {
 	c       *altisim.Cluster
 	home    string   // ALTIBASE_HOME, with conf/aku.conf
 	markers []string // each pod's marker (its /tmp)
+	// kube are the in-cluster credentials of the pods that have them.
+	kube map[int]kube.Config
 }
 
 // cliConf is the aku.conf of a cliCluster: three pods, the third never
@@ -119,6 +122,9 @@ func (cc *cliCluster) aku(t *testing.T, q int, args ...string) (code int, stdout
 			ConnectionStringOK: true,
 		},
 		sqlDriver: "altisim",
+	}
+	if k, ok := cc.kube[q]; ok {
+		o.env.KubernetesHost, o.env.KubernetesPort, o.env.ServiceAccountDir = k.Host, k.Port, k.SecretDir
 	}
 	code = runWith(o, args)
 	return code, out.String(), errb.String()

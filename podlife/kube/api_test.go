@@ -30,12 +30,12 @@ func TestAgainstAPIServer(t *testing.T) {
 		c := client(t, kubetest.Credentials(t, cp, ns, "altibase-sts-2", ""))
 		ctx := context.Background()
 		l := c.Leaving(ctx, 2)
-		if l.Verdict != podlife.VerdictReturning || !strings.Contains(l.Why, "within StatefulSet altibase-sts's 3 replicas") {
+		if l.Verdict != podlife.VerdictReturning || !strings.Contains(l.Why, "is below StatefulSet altibase-sts's spec.replicas 3") {
 			t.Errorf("with 3 replicas: %v %q, want returning", l.Verdict, l.Why)
 		}
 		kubetest.Scale(t, cp, ns, 2)
 		l = c.Leaving(ctx, 2)
-		if l.Verdict != podlife.VerdictLeaving || !strings.Contains(l.Why, "beyond StatefulSet altibase-sts's 2 replicas: a scale-down") {
+		if l.Verdict != podlife.VerdictLeaving || !strings.Contains(l.Why, "is not below StatefulSet altibase-sts's spec.replicas 2: a scale-down") {
 			t.Errorf("scaled to 2: %v %q, want leaving", l.Verdict, l.Why)
 		}
 		// The master keeps its place whatever the count.

@@ -27,13 +27,13 @@ func TestDecide(t *testing.T) {
 		want    podlife.Verdict
 		why     string
 	}{
-		{"restart within the replicas", 2, sts(4), nil, podlife.VerdictReturning, "ordinal 2 is within StatefulSet altibase-sts's 4 replicas"},
-		{"highest ordinal kept", 3, sts(4), nil, podlife.VerdictReturning, "within"},
-		{"scale-down by one", 3, sts(3), nil, podlife.VerdictLeaving, "ordinal 3 is beyond StatefulSet altibase-sts's 3 replicas: a scale-down"},
-		{"scale-down to one", 5, sts(1), nil, podlife.VerdictLeaving, "beyond"},
-		{"scale to zero", 1, sts(0), nil, podlife.VerdictLeaving, "beyond"},
-		{"ordinals starting above this one", 1, Set{Name: "altibase-sts", Replicas: 3, Start: 2}, nil, podlife.VerdictLeaving, "beyond"},
-		{"ordinals starting at 2, kept", 4, Set{Name: "altibase-sts", Replicas: 3, Start: 2}, nil, podlife.VerdictReturning, "within"},
+		{"restart within the replicas", 2, sts(4), nil, podlife.VerdictReturning, "ordinal 2 is below StatefulSet altibase-sts's spec.replicas 4"},
+		{"highest ordinal kept", 3, sts(4), nil, podlife.VerdictReturning, "is below"},
+		{"scale-down by one", 3, sts(3), nil, podlife.VerdictLeaving, "ordinal 3 is not below StatefulSet altibase-sts's spec.replicas 3: a scale-down"},
+		{"scale-down to one", 5, sts(1), nil, podlife.VerdictLeaving, "is not below"},
+		{"scale to zero", 1, sts(0), nil, podlife.VerdictLeaving, "is not below"},
+		{"ordinals starting above this one", 1, Set{Name: "altibase-sts", Replicas: 3, Start: 2}, nil, podlife.VerdictLeaving, "is not below"},
+		{"ordinals starting at 2, kept", 4, Set{Name: "altibase-sts", Replicas: 3, Start: 2}, nil, podlife.VerdictReturning, "is below"},
 		{"set being deleted", 1, Set{Name: "altibase-sts", Replicas: 4, Deleting: true}, nil, podlife.VerdictLeaving, "StatefulSet altibase-sts is being deleted"},
 		{"no credentials", 1, Set{}, fmt.Errorf("%w: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not both set", ErrNoCredentials), podlife.VerdictUnknown, "no in-cluster credentials"},
 		{"forbidden", 1, Set{}, fmt.Errorf("reading pod altibase-sts-1: %w", describe(apierrors.NewForbidden(pods, "altibase-sts-1", errors.New("no RBAC")), time.Second)), podlife.VerdictUnknown, "403 Forbidden"},

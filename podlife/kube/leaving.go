@@ -35,9 +35,9 @@ func Decide(ordinal int, set Set, err error) podlife.Leaving {
 	case set.Deleting:
 		return podlife.Leaving{Verdict: podlife.VerdictLeaving, Why: fmt.Sprintf("its StatefulSet %s is being deleted", set.Name)}
 	case int64(ordinal) > last || int64(ordinal) < int64(set.Start):
-		return podlife.Leaving{Verdict: podlife.VerdictLeaving, Why: fmt.Sprintf("ordinal %d is beyond StatefulSet %s's %d replicas: a scale-down", ordinal, set.Name, set.Replicas)}
+		return podlife.Leaving{Verdict: podlife.VerdictLeaving, Why: fmt.Sprintf("ordinal %d is not below StatefulSet %s's spec.replicas %d: a scale-down", ordinal, set.Name, set.Replicas)}
 	}
-	return podlife.Leaving{Verdict: podlife.VerdictReturning, Why: fmt.Sprintf("ordinal %d is within StatefulSet %s's %d replicas: a restart, the set creates the pod again", ordinal, set.Name, set.Replicas)}
+	return podlife.Leaving{Verdict: podlife.VerdictReturning, Why: fmt.Sprintf("ordinal %d is below StatefulSet %s's spec.replicas %d: a restart, the set creates the pod again", ordinal, set.Name, set.Replicas)}
 }
 
 // Leaving asks the API server whether this pod, of this ordinal, leaves
