@@ -110,11 +110,8 @@ func (k *kubeRun) afterRun(ctx context.Context, plan *podlife.Plan, runErr error
 		code := exitCode(runErr)
 		ev.Warning, ev.Reason = true, action+"Failed"
 		ev.Note = fmt.Sprintf("aku -p %s failed with exit code %d (%s): %s", k.in.Action, code, exitName(code), firstLine(runErr.Error()))
-	case k.in.Action == podlife.ActionStart:
-		ev.Reason = "Started"
-		ev.Note = fmt.Sprintf("aku -p %s completed (%s)", k.in.Action, pathOf(plan))
 	default:
-		ev.Reason = "Ended"
+		ev.Reason = map[podlife.Action]string{podlife.ActionStart: "Started", podlife.ActionEnd: "Ended"}[k.in.Action]
 		ev.Note = fmt.Sprintf("aku -p %s completed (%s)", k.in.Action, pathOf(plan))
 		if plan != nil && plan.Leaving != "" {
 			ev.Note += ": " + plan.Why
@@ -122,7 +119,9 @@ func (k *kubeRun) afterRun(ctx context.Context, plan *podlife.Plan, runErr error
 	}
 	if k.in.Action == podlife.ActionStart {
 		synced := false
-		if runErr == nil {
+		// A duplicate start found the marker of one that completed: the
+		// pod is as synced as it is now.
+		if runErr == nil || errors.Is(runErr, podlife.ErrDuplicateStart) {
 			v := k.ready(ctx)
 			synced = v.OK
 			ev.Note += "; " + v.Line
@@ -143,11 +142,7 @@ func (k *kubeRun) label(ctx context.Context, synced bool) {
 		k.failed(k.noClient)
 		return
 	}
-	role := kube.RoleSlave
-	if k.in.Identity.IsMaster() {
-		role = kube.RoleMaster
-	}
-	if err := k.client.Label(ctx, role, synced); err != nil {
+	if err := k.client.Label(ctx, kube.RoleOf(k.in.Identity), synced); err != nil {
 		k.failed(err)
 	}
 }

@@ -70,7 +70,8 @@ type Client struct {
 // scheme knows the three groups aku uses, and no other: client-go's typed
 // clients would link its scheme of every group, whose registration costs
 // every run of aku (aku -i, the probes) milliseconds at process start.
-var scheme = func() *runtime.Scheme {
+// It is built on first use, by the runs that ask the API.
+var scheme = sync.OnceValue(func() *runtime.Scheme {
 	s := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, eventsv1.AddToScheme} {
 		if err := add(s); err != nil {
@@ -78,7 +79,7 @@ var scheme = func() *runtime.Scheme {
 		}
 	}
 	return s
-}()
+})
 
 // New builds a client from in-cluster credentials. It sends nothing; it
 // fails, wrapping ErrNoCredentials, when the address is not set or the
@@ -119,7 +120,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: building the API client: %w", ErrNoCredentials, err)
 	}
-	codecs := serializer.NewCodecFactory(scheme).WithoutConversion()
+	codecs := serializer.NewCodecFactory(scheme()).WithoutConversion()
 	for _, g := range []struct {
 		client  **rest.RESTClient
 		gv      schema.GroupVersion
@@ -138,7 +139,7 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// Pod is this pod's name and Namespace its namespace.
+// Pod is the name of the pod the client acts for.
 func (c *Client) Pod() string { return c.pod }
 
 // Namespace is the namespace of this pod's service account.

@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/aku-project/aku/podlife"
 )
 
 // The labels aku keeps on its pod (docs/behaviour.md, "Kubernetes"): the
@@ -25,6 +27,16 @@ const (
 	RoleMaster = "master"
 	RoleSlave  = "slave"
 )
+
+// RoleOf is the LabelRole of a pod: RoleMaster for the master pod
+// (ordinal 0), RoleSlave for the others (docs/behaviour.md, "Pods and
+// roles").
+func RoleOf(id podlife.Identity) string {
+	if id.IsMaster() {
+		return RoleMaster
+	}
+	return RoleSlave
+}
 
 // Label sets this pod's LabelRole to role (RoleMaster or RoleSlave) and
 // its LabelSynced to synced, with one merge patch of metadata.labels that
