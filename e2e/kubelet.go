@@ -569,13 +569,34 @@ func (kc *KubeCluster) apply(ctx context.Context) error {
 	if _, err := api.CoreV1().Services(ns).Create(ctx, c.manifests.Service.DeepCopy(), metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("applying Service %s: %w", c.manifests.Service.Name, err)
 	}
+	for _, svc := range c.manifests.RoleServices {
+		if _, err := api.CoreV1().Services(ns).Create(ctx, svc.DeepCopy(), metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("applying Service %s: %w", svc.Name, err)
+		}
+	}
+	// rbac.yaml: the ServiceAccount the pods run as, and what aku may do.
+	if sa := c.manifests.ServiceAccount; sa != nil {
+		if _, err := api.CoreV1().ServiceAccounts(ns).Create(ctx, sa.DeepCopy(), metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("applying ServiceAccount %s: %w", sa.Name, err)
+		}
+	}
+	if r := c.manifests.Role; r != nil {
+		if _, err := api.RbacV1().Roles(ns).Create(ctx, r.DeepCopy(), metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("applying Role %s: %w", r.Name, err)
+		}
+	}
+	if rb := c.manifests.RoleBinding; rb != nil {
+		if _, err := api.RbacV1().RoleBindings(ns).Create(ctx, rb.DeepCopy(), metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("applying RoleBinding %s: %w", rb.Name, err)
+		}
+	}
 	sts := c.sts.DeepCopy()
 	zero := int32(0)
 	sts.Spec.Replicas = &zero
 	if _, err := api.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("applying StatefulSet %s: %w", sts.Name, err)
 	}
-	c.logf("applied ConfigMap %s, Secret %s, Service %s and StatefulSet %s (%s) to namespace %s",
+	c.logf("applied ConfigMap %s, Secret %s, Service %s, rbac.yaml, service-roles.yaml and StatefulSet %s (%s) to namespace %s",
 		cm.Name, c.manifests.Secret.Name, c.manifests.Service.Name, sts.Name, c.opts.Variant, ns)
 	return nil
 }
