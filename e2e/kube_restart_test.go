@@ -42,7 +42,7 @@ func TestKubeRestartVsScaleDown(t *testing.T) {
 		t.Fatalf("deleting pod 2 by hand, the kubelet saw %v, want %v: %v", kc.history()[before:], want, err)
 	}
 	end := lastTermination(t, kc, 2)
-	checkLog(t, "end of pod 2 deleted by hand", end, "AKU started with END option.", "this pod comes back (ordinal 2 is below StatefulSet altibase-sts's spec.replicas 3", "AKU run successfully.")
+	checkLog(t, "end of pod 2 deleted by hand", end, "AKU started with END option.", "this pod comes back (the pod is being deleted and ordinal 2 is below StatefulSet altibase-sts's spec.replicas 3", "AKU run successfully.")
 	checkNoLog(t, "end of pod 2 deleted by hand", end, "Reset replications.", "WARNING")
 	checkExits(t, "end of pod 2 deleted by hand", end, "start=0", "end=0")
 	insertRows(t, ctx, c, 0, "T1", 21, 30)

@@ -17,9 +17,14 @@ const (
 	// spec.replicas, or the StatefulSet is being deleted: the pod does not
 	// come back.
 	VerdictLeaving
-	// VerdictReturning: the StatefulSet still counts this pod: it is
-	// restarted, and its next start rejoins.
+	// VerdictReturning: the pod is being deleted and the StatefulSet still
+	// counts it: it is restarted, and its next start rejoins.
 	VerdictReturning
+	// VerdictNotDeleted: the pod is not being deleted: aku -p end was run
+	// by hand (as a procedure of docs/behaviour.md does before aku -p
+	// clean), or the kubelet restarts the container; such an end resets,
+	// as the original's does.
+	VerdictNotDeleted
 )
 
 // String is the verdict as the JSON plan shows it (docs/json.md).
@@ -29,6 +34,8 @@ func (v Verdict) String() string {
 		return "leaving"
 	case VerdictReturning:
 		return "returning"
+	case VerdictNotDeleted:
+		return "not-deleted"
 	}
 	return "unknown"
 }
@@ -64,6 +71,9 @@ func (b *planner) endDecision() (reset bool, why string) {
 	case VerdictLeaving:
 		b.note("this pod leaves for good (%s): its replications are reset (AKU_REPLICATION_RESET_AT_END = 2)", l.Why)
 		return true, fmt.Sprintf("SLAVE end, leaving for good (%s): flush, stop both sides, reset both sides so no pod keeps logs for this one%s", l.Why, ref)
+	case VerdictNotDeleted:
+		b.note("this pod is not being deleted (%s): its replications are reset, as with AKU_REPLICATION_RESET_AT_END = 1", l.Why)
+		return true, fmt.Sprintf("SLAVE end of a pod that is not being deleted (%s): flush, stop both sides, reset both sides so no pod keeps logs for this one%s", l.Why, ref)
 	case VerdictReturning:
 		b.note("this pod comes back (%s): its restart points are kept, so its next start rejoins by FLUSH (AKU_REPLICATION_RESET_AT_END = 2)", l.Why)
 		return false, fmt.Sprintf("SLAVE end, coming back (%s): flush, stop both sides, keep the restart points so the next start rejoins by FLUSH%s", l.Why, ref)

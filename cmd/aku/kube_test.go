@@ -91,10 +91,11 @@ func testConf(t *testing.T, text string) *conf.Config {
 
 // Against a real kube-apiserver, with the example's RBAC and aku.conf's
 // AKU_REPLICATION_RESET_AT_END = 2 and AKU_KUBERNETES_PUBLISH = 1: a slave
-// whose StatefulSet still counts it keeps its restart points at its end and
-// rejoins by FLUSH at its next start (no TRUNCATE); after a scale-down its
-// end resets; without the RoleBinding (403) it resets as with 1, with one
-// WARNING. Each start and end labels the pod and leaves an Event on it.
+// deleted while its StatefulSet still counts it keeps its restart points at
+// its end and rejoins by FLUSH at its next start (no TRUNCATE); an end run
+// by hand resets, as does one after a scale-down; without the RoleBinding
+// (403) it resets as with 1, with one WARNING. Each start and end labels
+// the pod and leaves an Event on it.
 func TestKubernetesRestartAndScaleDown(t *testing.T) {
 	cp := kubetest.Start(t)
 	ns := "aku-cli"
@@ -143,33 +144,52 @@ func TestKubernetesRestartAndScaleDown(t *testing.T) {
 	resets := count(cc, 1, "ALTER REPLICATION AKU_REP_01 RESET")
 	truncates := count(cc, 1, "TRUNCATE TABLE SYS.T1")
 
-	// A restart: the set still counts pod 1.
+	// kubectl delete pod altibase-sts-1: the set still counts it, so it
+	// comes back.
+	kubetest.Delete(t, cp, ns, "altibase-sts-1", false)
 	out := aku(1, "end", 0)
-	if !strings.Contains(out, "this pod comes back (ordinal 1 is below StatefulSet altibase-sts's spec.replicas 2") || count(cc, 1, "ALTER REPLICATION AKU_REP_01 RESET") != resets {
-		t.Errorf("end of pod 1 with 2 replicas reset its replication, want the restart points kept\n%s", out)
+	if !strings.Contains(out, "this pod comes back (the pod is being deleted and ordinal 1 is below StatefulSet altibase-sts's spec.replicas 2") || count(cc, 1, "ALTER REPLICATION AKU_REP_01 RESET") != resets {
+		t.Errorf("end of pod 1 deleted with 2 replicas reset its replication, want the restart points kept\n%s", out)
 	}
 	if got := labels(1); got != "slave/false" {
 		t.Errorf("labels after the end: %s, want slave/false", got)
 	}
+	// The set creates it again (no kubelet confirms the deletion here).
+	kubetest.Delete(t, cp, ns, "altibase-sts-1", true)
+	cc.kube[1] = kubetest.Credentials(t, cp, ns, "altibase-sts-1", "")
 	out = aku(1, "start", 0)
 	if !strings.Contains(out, "path=\"rejoining slave start\"") || count(cc, 1, "TRUNCATE TABLE SYS.T1") != truncates {
 		t.Errorf("the start after a restart did not rejoin without TRUNCATE\n%s", out)
 	}
+	if got := labels(1); got != "slave/true" {
+		t.Errorf("labels after the rejoin: %s, want slave/true", got)
+	}
+	want := []string{"Normal Started"}
+	if got := reasons(1); !slices.Equal(got, want) {
+		t.Errorf("events of the new pod 1: %v, want %v", got, want)
+	}
+
+	// aku -p end by hand (kubectl exec), nothing deletes the pod: reset,
+	// as the procedures of docs/behaviour.md expect.
+	out = aku(1, "end", 0)
+	if !strings.Contains(out, "this pod is not being deleted") || count(cc, 1, "ALTER REPLICATION AKU_REP_01 RESET") != resets+1 {
+		t.Errorf("an end by hand did not reset\n%s", out)
+	}
+	aku(1, "start", 0)
 
 	// A scale-down: pod 1 leaves for good.
 	kubetest.Scale(t, cp, ns, 1)
+	kubetest.Deleting(t, cp, ns, "altibase-sts-1")
 	out = aku(1, "end", 0)
-	if !strings.Contains(out, "this pod leaves for good (ordinal 1 is not below StatefulSet altibase-sts's spec.replicas 1") || count(cc, 1, "ALTER REPLICATION AKU_REP_01 RESET") != resets+1 || count(cc, 0, "ALTER REPLICATION AKU_REP_01 RESET") == 0 {
+	if !strings.Contains(out, "this pod leaves for good (ordinal 1 is not below StatefulSet altibase-sts's spec.replicas 1") || count(cc, 1, "ALTER REPLICATION AKU_REP_01 RESET") != resets+2 || count(cc, 0, "ALTER REPLICATION AKU_REP_01 RESET") < 2 {
 		t.Errorf("end of pod 1 after a scale-down to 1 did not reset both sides\n%s", out)
 	}
-	want := []string{"Normal Ended", "Normal Ended", "Normal Started", "Normal Started"}
+	want = []string{"Normal Ended", "Normal Ended", "Normal Started", "Normal Started"}
 	if got := reasons(1); !slices.Equal(got, want) {
-		t.Errorf("events of pod 1: %v, want %v", got, want)
+		t.Errorf("events of the new pod 1: %v, want %v", got, want)
 	}
 
-	// Without the RoleBinding: 403, one WARNING, reset as with 1 although
-	// the set counts the pod again.
-	kubetest.Scale(t, cp, ns, 2)
+	// Without the RoleBinding: 403, one WARNING, reset as with 1.
 	cc.kube[1] = kubetest.Credentials(t, cp, ns, "altibase-sts-1", "no-rbac")
 	aku(1, "start", 0)
 	out = aku(1, "end", 0)
@@ -182,7 +202,7 @@ func TestKubernetesRestartAndScaleDown(t *testing.T) {
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "403 Forbidden") {
 		t.Errorf("warnings of an end without the RoleBinding: %q, want one naming the 403", warnings)
 	}
-	if count(cc, 1, "ALTER REPLICATION AKU_REP_01 RESET") != resets+2 {
+	if count(cc, 1, "ALTER REPLICATION AKU_REP_01 RESET") != resets+3 {
 		t.Errorf("an end without an answer from Kubernetes did not reset, as with 1\n%s", out)
 	}
 }

@@ -21,26 +21,33 @@ import (
 func TestAgainstAPIServer(t *testing.T) {
 	cp := kubetest.Start(t)
 
-	// A pod of the set, deleted by hand, evicted or rolled, comes back:
-	// its end keeps the restart points. After a scale-down it does not:
-	// its end resets. The set's pod stays, terminating, meanwhile.
+	// An end that nothing deletes the pod for (run by hand) resets. A pod
+	// of the set deleted by hand (or evicted, or rolled) comes back: its
+	// end keeps the restart points. After a scale-down it does not: its
+	// end resets. The pod stays, terminating, meanwhile.
 	t.Run("leaving", func(t *testing.T) {
 		ns := "aku-leaving"
 		kubetest.Namespace(t, cp, ns, 3)
 		c := client(t, kubetest.Credentials(t, cp, ns, "altibase-sts-2", ""))
 		ctx := context.Background()
+		if l := c.Leaving(ctx, 2); l.Verdict != podlife.VerdictNotDeleted {
+			t.Errorf("not deleted: %v %q, want not deleted", l.Verdict, l.Why)
+		}
+		kubetest.Delete(t, cp, ns, "altibase-sts-2", false)
 		l := c.Leaving(ctx, 2)
 		if l.Verdict != podlife.VerdictReturning || !strings.Contains(l.Why, "is below StatefulSet altibase-sts's spec.replicas 3") {
-			t.Errorf("with 3 replicas: %v %q, want returning", l.Verdict, l.Why)
+			t.Errorf("deleted, with 3 replicas: %v %q, want returning", l.Verdict, l.Why)
 		}
 		kubetest.Scale(t, cp, ns, 2)
 		l = c.Leaving(ctx, 2)
 		if l.Verdict != podlife.VerdictLeaving || !strings.Contains(l.Why, "is not below StatefulSet altibase-sts's spec.replicas 2: a scale-down") {
 			t.Errorf("scaled to 2: %v %q, want leaving", l.Verdict, l.Why)
 		}
-		// The master keeps its place whatever the count.
-		if l := client(t, kubetest.Credentials(t, cp, ns, "altibase-sts-1", "")).Leaving(ctx, 1); l.Verdict != podlife.VerdictReturning {
-			t.Errorf("pod 1 with 2 replicas: %v %q, want returning", l.Verdict, l.Why)
+		// Pod 1 is still counted: deleted, it comes back.
+		c1 := client(t, kubetest.Credentials(t, cp, ns, "altibase-sts-1", ""))
+		kubetest.Delete(t, cp, ns, "altibase-sts-1", false)
+		if l := c1.Leaving(ctx, 1); l.Verdict != podlife.VerdictReturning {
+			t.Errorf("pod 1 deleted, with 2 replicas: %v %q, want returning", l.Verdict, l.Why)
 		}
 	})
 

@@ -17,7 +17,7 @@ import (
 // Decide, from (ordinal, the StatefulSet's replicas, the API's error) to
 // the verdict end decides its reset on (docs/behaviour.md, "end").
 func TestDecide(t *testing.T) {
-	sts := func(replicas int32) Set { return Set{Name: "altibase-sts", Replicas: replicas} }
+	sts := func(replicas int32) Set { return Set{Name: "altibase-sts", Replicas: replicas, PodDeleting: true} }
 	pods := schema.GroupResource{Resource: "pods"}
 	tests := []struct {
 		name    string
@@ -32,9 +32,11 @@ func TestDecide(t *testing.T) {
 		{"scale-down by one", 3, sts(3), nil, podlife.VerdictLeaving, "ordinal 3 is not below StatefulSet altibase-sts's spec.replicas 3: a scale-down"},
 		{"scale-down to one", 5, sts(1), nil, podlife.VerdictLeaving, "is not below"},
 		{"scale to zero", 1, sts(0), nil, podlife.VerdictLeaving, "is not below"},
-		{"ordinals starting above this one", 1, Set{Name: "altibase-sts", Replicas: 3, Start: 2}, nil, podlife.VerdictLeaving, "is not below"},
-		{"ordinals starting at 2, kept", 4, Set{Name: "altibase-sts", Replicas: 3, Start: 2}, nil, podlife.VerdictReturning, "is below"},
+		{"ordinals starting above this one", 1, Set{Name: "altibase-sts", Replicas: 3, Start: 2, PodDeleting: true}, nil, podlife.VerdictLeaving, "is not below"},
+		{"ordinals starting at 2, kept", 4, Set{Name: "altibase-sts", Replicas: 3, Start: 2, PodDeleting: true}, nil, podlife.VerdictReturning, "is below"},
 		{"set being deleted", 1, Set{Name: "altibase-sts", Replicas: 4, Deleting: true}, nil, podlife.VerdictLeaving, "StatefulSet altibase-sts is being deleted"},
+		{"end by hand", 2, Set{Name: "altibase-sts", Replicas: 4}, nil, podlife.VerdictNotDeleted, "no deletionTimestamp"},
+		{"end by hand beyond the replicas", 3, Set{Name: "altibase-sts", Replicas: 3}, nil, podlife.VerdictLeaving, "a scale-down"},
 		{"no credentials", 1, Set{}, fmt.Errorf("%w: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not both set", ErrNoCredentials), podlife.VerdictUnknown, "no in-cluster credentials"},
 		{"forbidden", 1, Set{}, fmt.Errorf("reading pod altibase-sts-1: %w", describe(apierrors.NewForbidden(pods, "altibase-sts-1", errors.New("no RBAC")), time.Second)), podlife.VerdictUnknown, "403 Forbidden"},
 		{"no answer", 1, Set{}, describe(context.DeadlineExceeded, 3*time.Second), podlife.VerdictUnknown, "did not answer within 3s"},

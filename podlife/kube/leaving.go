@@ -19,13 +19,19 @@ type Set struct {
 	Replicas, Start int32
 	// Deleting: the StatefulSet itself is being deleted.
 	Deleting bool
+	// PodDeleting: this pod is being deleted (its deletionTimestamp is
+	// set), as when a scale-down, a rolling update, kubectl delete pod,
+	// an eviction or a drain ends it.
+	PodDeleting bool
 }
 
 // Decide is the verdict for the pod of this ordinal: leaving for good when
 // its StatefulSet no longer counts it (a scale-down lowered spec.replicas
-// before deleting it) or is being deleted; returning when it still counts
-// it (the pod is deleted by hand, evicted, drained or rolled: the set
-// creates it again); unknown when err says the API could not tell.
+// before deleting it) or is being deleted; returning when the pod is being
+// deleted and the set still counts it (deleted by hand, evicted, drained
+// or rolled: the set creates it again); not deleted when nothing deletes
+// the pod (aku -p end by hand, a container restart); unknown when err says
+// the API could not tell.
 func Decide(ordinal int, set Set, err error) podlife.Leaving {
 	if err != nil {
 		return podlife.Leaving{Verdict: podlife.VerdictUnknown, Why: err.Error()}
@@ -36,8 +42,10 @@ func Decide(ordinal int, set Set, err error) podlife.Leaving {
 		return podlife.Leaving{Verdict: podlife.VerdictLeaving, Why: fmt.Sprintf("its StatefulSet %s is being deleted", set.Name)}
 	case int64(ordinal) > last || int64(ordinal) < int64(set.Start):
 		return podlife.Leaving{Verdict: podlife.VerdictLeaving, Why: fmt.Sprintf("ordinal %d is not below StatefulSet %s's spec.replicas %d: a scale-down", ordinal, set.Name, set.Replicas)}
+	case !set.PodDeleting:
+		return podlife.Leaving{Verdict: podlife.VerdictNotDeleted, Why: "no deletionTimestamp: aku -p end run by hand, or a container restart"}
 	}
-	return podlife.Leaving{Verdict: podlife.VerdictReturning, Why: fmt.Sprintf("ordinal %d is below StatefulSet %s's spec.replicas %d: a restart, the set creates the pod again", ordinal, set.Name, set.Replicas)}
+	return podlife.Leaving{Verdict: podlife.VerdictReturning, Why: fmt.Sprintf("the pod is being deleted and ordinal %d is below StatefulSet %s's spec.replicas %d: a restart, the set creates the pod again", ordinal, set.Name, set.Replicas)}
 }
 
 // Leaving asks the API server whether this pod, of this ordinal, leaves
@@ -73,7 +81,7 @@ func (c *Client) statefulSet(ctx context.Context) (Set, error) {
 	if err != nil {
 		return Set{}, err
 	}
-	set := Set{Name: sts.Name, Replicas: 1, Deleting: sts.DeletionTimestamp != nil}
+	set := Set{Name: sts.Name, Replicas: 1, Deleting: sts.DeletionTimestamp != nil, PodDeleting: pod.DeletionTimestamp != nil}
 	if sts.Spec.Replicas != nil {
 		set.Replicas = *sts.Spec.Replicas
 	}

@@ -196,3 +196,43 @@ func Credentials(t *testing.T, cp *controlplane.ControlPlane, ns, pod, serviceAc
 	}
 	return cfg
 }
+
+// Delete deletes pod name as kubectl delete pod does, and waits until the
+// API server has marked it deleting: bound to Node, where no kubelet
+// confirms, it then stays, terminating, as while its preStop hook runs.
+// With force, it is removed at once (grace period 0), so that the
+// StatefulSet creates it again.
+func Delete(t *testing.T, cp *controlplane.ControlPlane, ns, name string, force bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	opts := metav1.DeleteOptions{}
+	if force {
+		zero := int64(0)
+		opts.GracePeriodSeconds = &zero
+	}
+	if err := cp.Client.CoreV1().Pods(ns).Delete(ctx, name, opts); err != nil {
+		t.Fatalf("deleting pod %s/%s: %v", ns, name, err)
+	}
+	if !force {
+		Deleting(t, cp, ns, name)
+	}
+}
+
+// Deleting waits until pod name has a deletionTimestamp.
+func Deleting(t *testing.T, cp *controlplane.ControlPlane, ns, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for {
+		pod, err := cp.Client.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+		if err == nil && pod.DeletionTimestamp != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for pod %s/%s to be deleting: %v", ns, name, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
