@@ -21,35 +21,6 @@ import (
 	"github.com/aku-project/aku/e2e/owner"
 )
 
-// binDir finds the control plane's binaries, or skips the test (fails it
-// when AKU_E2E_REQUIRED=1, as in CI: a skipped tier must not pass quietly).
-func binDir(t *testing.T) string {
-	t.Helper()
-	dir, err := BinDir(filepath.Join("..", ".."))
-	if err != nil {
-		if os.Getenv("AKU_E2E_REQUIRED") == "1" {
-			t.Fatalf("kube tier required (AKU_E2E_REQUIRED=1) but cannot run: %v", err)
-		}
-		t.Skip(err)
-	}
-	return dir
-}
-
-func startControlPlane(t *testing.T, ctx context.Context) *ControlPlane {
-	t.Helper()
-	cp, err := Start(ctx, Options{BinDir: binDir(t), Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("control plane logs:\n%s", cp.Logs())
-		}
-		cp.Close()
-	})
-	return cp
-}
-
 // TestControlPlane starts the control plane and uses what it offers: the
 // real StatefulSet controller creates a StatefulSet's pods, a pod's
 // ServiceAccount token authenticates and RBAC denies it what no Role
@@ -57,7 +28,7 @@ func startControlPlane(t *testing.T, ctx context.Context) *ControlPlane {
 func TestControlPlane(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cp := startControlPlane(t, ctx)
+	cp := StartForTest(t, filepath.Join("..", ".."))
 	c := cp.Client
 
 	ns := "cp-test"

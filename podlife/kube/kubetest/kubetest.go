@@ -3,7 +3,6 @@ package kubetest
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -36,29 +35,10 @@ func root() string {
 }
 
 // Start starts a control plane for the test and stops it when the test
-// ends, or skips the test without the binaries.
+// ends, or skips the test without the binaries (controlplane.StartForTest).
 func Start(t *testing.T) *controlplane.ControlPlane {
 	t.Helper()
-	dir, err := controlplane.BinDir(root())
-	if err != nil {
-		if os.Getenv("AKU_E2E_REQUIRED") == "1" {
-			t.Fatalf("kube tier required (AKU_E2E_REQUIRED=1) but cannot run: %v", err)
-		}
-		t.Skip(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cp, err := controlplane.Start(ctx, controlplane.Options{BinDir: dir, Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("control plane logs:\n%s", cp.Logs())
-		}
-		cp.Close()
-	})
-	return cp
+	return controlplane.StartForTest(t, root())
 }
 
 // Namespace creates namespace ns with its default ServiceAccount, the
