@@ -145,6 +145,16 @@ func (c *Client) Pod() string { return c.pod }
 // Namespace is the namespace of this pod's service account.
 func (c *Client) Namespace() string { return c.namespace }
 
+// Reset forgets that the API server proved unusable, so that the next
+// call asks it again. One aku -p run never calls it (an end must not wait
+// for a silent server twice); a long-running caller such as aku run calls
+// it before each round of its checks.
+func (c *Client) Reset() {
+	c.mu.Lock()
+	c.down = nil
+	c.mu.Unlock()
+}
+
 // call runs one request within the client's timeout, unless the API server
 // already proved unusable. An answer that proves it (no answer in time,
 // no connection, a refused token) is kept for the calls that follow.

@@ -70,6 +70,12 @@ func TestSilentAPIServer(t *testing.T) {
 			t.Errorf("after a silent API server: %v, want its error again", err)
 		}
 	}
+	// A long-running caller asks again after Reset.
+	c.Reset()
+	began = time.Now()
+	if err := c.Label(ctx, RoleSlave, false); err == nil || time.Since(began) < timeout {
+		t.Errorf("Label after Reset: %v after %v, want the server asked again (and silent for %v)", err, time.Since(began), timeout)
+	}
 }
 
 // Without an address or without the mounted files, New says which is
