@@ -149,6 +149,9 @@ func (x *executor) step(ctx context.Context, s *Step) {
 	if s.Kind == StepSQL {
 		x.log.Info(stepMessage(s), append(x.attrs(s), "sql", s.Statement)...)
 	}
+	if s.Warning != "" {
+		x.log.Warn(s.Warning, x.attrs(s)...)
+	}
 	x.endPhase(s.Phase)
 }
 

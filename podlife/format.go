@@ -41,6 +41,9 @@ func (p *Plan) Format(w io.Writer) error {
 		case s.Optional:
 			fmt.Fprintf(&b, "       optional: a failure is logged and the run goes on\n")
 		}
+		if s.Warning != "" {
+			fmt.Fprintf(&b, "       then warns: %s\n", s.Warning)
+		}
 		if len(s.IfOK) > 0 {
 			fmt.Fprintf(&b, "       only if these succeeded: %s\n", joinIDs(s.IfOK))
 		}

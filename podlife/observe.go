@@ -185,7 +185,7 @@ func observePeer(ctx context.Context, conn Connector, v *ServerView, readWait ti
 	if ctx.Err() != nil || !(errors.Is(err, replication.ErrUnreachable) || errors.Is(err, replication.ErrTimeout)) {
 		return nil, err
 	}
-	*v = ServerView{Ordinal: v.Ordinal, Host: v.Host, Err: err, Class: classOf(err), AdminMode: -1, DDLEnable: -1}
+	*v = ServerView{Ordinal: v.Ordinal, Host: v.Host, Err: err, Class: classOf(err), Dropped: true, AdminMode: -1, DDLEnable: -1}
 	return nil, nil
 }
 

@@ -68,6 +68,10 @@ type Step struct {
 	// KeepsOnFailure marks an optional FLUSH whose failure keeps every
 	// restart point: the steps that list it in IfOK are then skipped.
 	KeepsOnFailure bool
+	// Warning, when set, is logged at WARNING once the step succeeded,
+	// after its own line: something the operator should know it did (a
+	// released pair: docs/behaviour.md, "Stale peers").
+	Warning string
 	// IfOK lists steps that must have succeeded for this one to run; when
 	// one of them failed (optionally), this step is skipped and the run
 	// ends with ErrRestartPointsKept. It orders nothing: After does.

@@ -40,6 +40,10 @@ type Input struct {
 	LockWait time.Duration
 	// Progress, when not nil, is told how a start goes (see Progress).
 	Progress Progress
+	// Release are the ordinals of the gone peers whose pairs an
+	// ActionRelease run releases on this pod (see the package
+	// documentation); other actions ignore it.
+	Release []int
 }
 
 // Run performs one lifecycle command as observe → plan → execute and
@@ -52,6 +56,12 @@ type Input struct {
 // comes while the postStart start still runs goes next instead of
 // interleaving statements with it.
 func Run(ctx context.Context, in Input) (*Plan, error) {
+	if in.Action == ActionRelease {
+		// A bad request fails before the lock and the servers.
+		if _, err := releaseTargets(in.Config, in.Identity, in.Release); err != nil {
+			return nil, err
+		}
+	}
 	r := newRun(in)
 	lock, err := acquireLock(ctx, r.marker.lockPath(), r.lockWait(), r.clock)
 	if err != nil {
@@ -68,7 +78,7 @@ func Run(ctx context.Context, in Input) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan, err := BuildPlan(in.Action, r.cfg, r.id, obs)
+	plan, err := buildPlan(in, obs)
 	if err != nil {
 		r.reportFailure(err, true)
 		return plan, err
@@ -106,6 +116,14 @@ func newRun(in Input) *run {
 	}
 	r.podLog = r.log.With(LogKeyPod, r.id.PodName)
 	return r
+}
+
+// buildPlan is BuildPlan, or BuildReleasePlan for a release.
+func buildPlan(in Input, obs Observation) (*Plan, error) {
+	if in.Action == ActionRelease {
+		return BuildReleasePlan(in.Config, in.Identity, obs, in.Release)
+	}
+	return BuildPlan(in.Action, in.Config, in.Identity, obs)
 }
 
 // lockWait is how long the run waits for the run lock: never for a start.

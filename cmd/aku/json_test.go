@@ -164,6 +164,12 @@ func TestJSONRecords(t *testing.T) {
 				{name: "slave end dry run", pod: 1, args: []string{"-p", "end", "--dry-run"}, want: []string{"log*", "plan"}},
 				{name: "slave end", pod: 1, args: []string{"-p", "end"}, want: []string{"log*", "banner", "log*", "banner"}},
 				{name: "slave start again", pod: 1, args: []string{"-p", "start"}, want: []string{"log*", "banner", "log*", "banner"}},
+				{name: "release dry run with the slave gone", pod: 0, args: []string{"-p", "release", "--peer", "1", "--dry-run"},
+					before: func(t *testing.T) func() {
+						cc.c.SetHostFault(cc.host(1), altisim.HostAbsent)
+						return func() { cc.c.SetHostFault(cc.host(1), altisim.HostOK) }
+					},
+					want: []string{"log*", "plan"}},
 				{name: "master failure dry run", pod: 0, args: []string{"-p", "start", "--dry-run"},
 					before: func(t *testing.T) func() {
 						// The master loses its restart point toward the

@@ -41,6 +41,7 @@ type stepJSON struct {
 	// (the steps listing it in ifOk are skipped).
 	KeepsOnFailure bool   `json:"keepsOnFailure"`
 	IfOK           []int  `json:"ifOk"`
+	Warning        string `json:"warning,omitempty"`
 	WaitMsec       *int64 `json:"waitMsec,omitempty"` // kind "wait"
 	Value          *int64 `json:"value,omitempty"`    // kind "save REPLICATION_DDL_ENABLE"
 }
@@ -102,6 +103,7 @@ func newStepsJSON(steps []podlife.Step) []stepJSON {
 
 			KeepsOnFailure: s.KeepsOnFailure,
 			IfOK:           append([]int{}, s.IfOK...),
+			Warning:        s.Warning,
 		}
 		if s.Server != podlife.Local {
 			server := s.Server

@@ -11,7 +11,7 @@ import (
 	"github.com/aku-project/aku/replication"
 )
 
-// runPod runs aku -p start|end|clean: the original's banners
+// runPod runs aku -p start|end|clean|release: the original's banners
 // around the run, log lines in between, all on stdout as the original
 // prints them (or as JSON records). With --dry-run it prints the plan
 // instead and changes nothing.
@@ -81,6 +81,7 @@ func (o *options) podInput(action podlife.Action) (podlife.Input, error) {
 		DryRun:     o.dryRun,
 		Logger:     o.console.log,
 		Progress:   watch,
+		Release:    o.release,
 	}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -27,6 +28,8 @@ type options struct {
 	output       string // -i --output text|json
 	dryRun       bool   // -p ... --dry-run
 	logFormat    string // -p ... --log-format text|json
+	peers        string // -p release --peer N[,M]
+	release      []int  // peers, parsed
 
 	// sqlDriver is the database/sql driver -p connects with: the ODBC
 	// driver (odbcDriverName), or in tests the simulator's in-process one.
@@ -96,12 +99,13 @@ func newRootCommand(o *options) *cobra.Command {
 	f := cmd.Flags()
 	f.BoolVarP(&o.version, "version", "v", false, "print version information")
 	f.BoolVarP(&o.info, "info", "i", false, "print the parsed configuration")
-	f.StringVarP(&o.pod, "pod", "p", "", "pod action: start, end or clean")
+	f.StringVarP(&o.pod, "pod", "p", "", "pod action: start, end, clean or release")
 	f.StringVar(&o.configPath, "config", "", "configuration file (default $ALTIBASE_HOME/conf/aku.conf)")
 	f.BoolVar(&o.showPassword, "show-password", false, "with -i: show the SYS password instead of masking it")
 	f.StringVar(&o.output, "output", "text", "output format, text or json: -i's configuration, -p's records and --dry-run plan")
 	f.BoolVar(&o.dryRun, "dry-run", false, "with -p: print the plan and change nothing")
 	f.StringVar(&o.logFormat, "log-format", "text", "with -p: text (the original's layout) or json (as --output json)")
+	f.StringVar(&o.peers, "peer", "", "with -p release: the ordinals of the gone pods whose pairs this pod releases, N[,M]")
 	actions := make([]string, len(podlife.Actions))
 	for i, a := range podlife.Actions {
 		actions[i] = string(a)
@@ -131,6 +135,8 @@ func (o *options) dispatch(cmd *cobra.Command) error {
 		return nil
 	case o.info && f.Changed("pod"):
 		return fmt.Errorf("%w: -i and -p cannot be used together", errUsage)
+	case f.Changed("peer") && !f.Changed("pod"):
+		return fmt.Errorf("%w: --peer goes with -p release", errUsage)
 	case o.info:
 		if err := checkFormat("--output", o.output); err != nil {
 			return err
@@ -151,6 +157,9 @@ func (o *options) dispatch(cmd *cobra.Command) error {
 		if err != nil {
 			return fmt.Errorf("%w: -p: %v", errUsage, err)
 		}
+		if o.release, err = releasePeers(action, f.Changed("peer"), o.peers); err != nil {
+			return err
+		}
 		return runPod(ctx, o, action)
 	default:
 		// No option prints only the help screen (docs/behaviour.md,
@@ -158,6 +167,30 @@ func (o *options) dispatch(cmd *cobra.Command) error {
 		printHelp(o.stderr)
 		return fmt.Errorf("%w: no option given", errUsage)
 	}
+}
+
+// releasePeers parses --peer, which -p release needs and no other action
+// takes: comma-separated pod ordinals. Whether each is below
+// AKU_SERVER_COUNT and not this pod's is podlife's check, once the
+// configuration is read.
+func releasePeers(action podlife.Action, given bool, value string) ([]int, error) {
+	switch {
+	case action == podlife.ActionRelease && !given:
+		return nil, fmt.Errorf("%w: -p release needs --peer N[,M]: the ordinals of the gone pods whose pairs this pod releases", errUsage)
+	case action != podlife.ActionRelease && given:
+		return nil, fmt.Errorf("%w: --peer goes with -p release, not -p %s", errUsage, action)
+	case !given:
+		return nil, nil
+	}
+	var out []int
+	for _, field := range strings.Split(value, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(field))
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%w: --peer %q: %q is not a pod ordinal (a number such as 3)", errUsage, value, field)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // checkFormat accepts the output formats, text and json.
@@ -226,6 +259,8 @@ func printHelp(w io.Writer) {
             -p, --pod     : [start | end | clean] specify pod_action
 %s
   aku additions:
+    -p release --peer N[,M]   stop and reset this pod's pairs with the gone
+                              pods N, M (docs/behaviour.md, "Stale peers")
     --config FILE             configuration (default $ALTIBASE_HOME/conf/aku.conf)
     -i --show-password        show the SYS password instead of ********
     -i --output json          the configuration as JSON
