@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -192,7 +191,7 @@ func (x *executor) checkGaps(ctx context.Context, s *Step) error {
 			x.log.Warn("Flush cut at the deadline: V$REPGAP shows no sender, so what is left is unknown; no replication will be reset, and the next aku -p start on this pod rejoins and flushes the rest.", attrs...)
 		case gap.Bytes > 0:
 			cut.add(f.Replication, fmt.Sprintf("%s to %s (cut at the deadline: %d bytes not sent)", f.Replication, peer, gap.Bytes))
-			x.log.Warn("Flush cut at the deadline: not everything was handed over; no replication will be reset, and the next aku -p start on this pod rejoins and flushes the rest.", append(attrs, "bytesLeft", strconv.FormatInt(gap.Bytes, 10))...)
+			x.log.Warn("Flush cut at the deadline: not everything was handed over; no replication will be reset, and the next aku -p start on this pod rejoins and flushes the rest.", append(attrs, "bytesLeft", gap.Bytes)...)
 		default:
 			x.log.Info("Replication handed over: nothing left to send.", attrs...)
 		}

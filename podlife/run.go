@@ -184,7 +184,8 @@ func (r *run) checkMarker() error {
 //
 // With a deadline, the wait for a busy session and the reads of each
 // server (AKU_OBSERVE_TIMEOUT) are shortened to leave the time waitKeep
-// says, the reads to no less than StatementReserve.
+// says, the reads to no less than StatementReserve (or
+// AKU_OBSERVE_TIMEOUT, when shorter).
 func (r *run) observe(ctx context.Context) (Observation, sessions, error) {
 	tries, busyWait := 1, time.Duration(r.cfg.QueryRetryCount)*r.cfg.QueryRetryDelay
 	if r.Action == ActionStart {
@@ -194,7 +195,8 @@ func (r *run) observe(ctx context.Context) (Observation, sessions, error) {
 	if r.budget.set() {
 		busyWait = r.budget.bound(busyWait, r.waitKeep())
 		bounded := *r.cfg
-		bounded.ObserveTimeout = max(statementReserve, r.budget.bound(ObserveWait(r.cfg), r.waitKeep()-statementReserve))
+		read := ObserveWait(r.cfg)
+		bounded.ObserveTimeout = min(read, max(statementReserve, r.budget.bound(read, r.waitKeep()-statementReserve)))
 		cfg = &bounded
 	}
 	return observeWhenFree(ctx, cfg, r.id.Ordinal, r.Connector, tries, r.clock, r.marker, busyWait, r.podLog)
