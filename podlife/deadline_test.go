@@ -198,7 +198,7 @@ const logRowEstimate = 32 + 6 + 8 + 8 + 2 + 2
 
 // gapOf is pod q's V$REPGAP REP_GAP_SIZE of replication name, -1 without a
 // row.
-func (tc *testCluster) gapOf(t *testing.T, q int, name string) int64 {
+func (tc *testCluster) gapOf(t testing.TB, q int, name string) int64 {
 	t.Helper()
 	r := tc.mustSQL(t, q, "SELECT REP_GAP_SIZE FROM V$REPGAP WHERE REP_NAME = '"+name+"'")
 	if len(r.Rows) != 1 {

@@ -1,17 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aku-project/aku/altisim"
-	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/podlife"
-	"github.com/aku-project/aku/replication"
 )
 
 func TestParseDeadline(t *testing.T) {
@@ -80,72 +75,46 @@ func TestDeadlineUsage(t *testing.T) {
 	}
 }
 
-// TestDeadlineDryRun: the deadline reaches the plan of an end, which
-// says how it shares the time: here a slave of two pods, whose closing
-// chain is the gap check, its STOP, its RESET and the master's RESET.
+// TestEndDeadline: the deadline is counted from now, from --deadline or
+// else AKU_END_DEADLINE; without either an end has none.
+func TestEndDeadline(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	tests := []struct {
+		name string
+		o    options
+		want time.Time
+	}{
+		{"none", options{}, time.Time{}},
+		{"empty variable", options{env: environment{EndDeadlineSet: true}}, time.Time{}},
+		{"variable", options{env: environment{EndDeadline: "25", EndDeadlineSet: true}}, now.Add(25 * time.Second)},
+		{"flag wins", options{deadline: "1m", deadlineSet: true, env: environment{EndDeadline: "25", EndDeadlineSet: true}}, now.Add(time.Minute)},
+	}
+	for _, tt := range tests {
+		got, err := tt.o.endDeadline(podlife.ActionEnd, now)
+		if err != nil || !got.Equal(tt.want) {
+			t.Errorf("%s: %v, %v; want %v", tt.name, got, err, tt.want)
+		}
+	}
+}
+
+// TestDeadlineDryRun: aku -p end --deadline reaches the plan, which says
+// how the time is shared: here a slave of two pods, whose closing chain is
+// the gap check, its STOP, its RESET and the master's RESET.
 func TestDeadlineDryRun(t *testing.T) {
-	cfg, _, err := conf.Parse("aku.conf", []byte(podTestConf), conf.Overrides{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := altisim.NewCluster("cmd-aku-"+t.Name(), altisim.ClusterOptions{})
-	t.Cleanup(func() { c.Close() })
-	var cons *console
-	var out bytes.Buffer
-	cons = newConsole(&out, false)
-	input := func(q int, action podlife.Action) podlife.Input {
-		id, err := podlife.Identify("altibase-sts-"+string(rune('0'+q)), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return podlife.Input{
-			Action: action, Config: cfg, Identity: id,
-			Connector: podlife.DialerConnector{Dialer: &replication.Dialer{
-				Driver:   "altisim",
-				Template: "CLUSTER=" + c.Name() + ";HOST={host};PORT={port};UID={user};PWD={password};PRIVILEGE=SYSDBA;CONNECT_TIMEOUT=1",
-				Port:     cfg.PortNo, User: cfg.SysUser, Password: cfg.SysPassword,
-				Policy: replication.Policy{QueryTimeout: 5 * time.Second},
-			}},
-			MarkerPath: filepath.Join(t.TempDir(), "aku_start_completed"),
-			Logger:     cons.log,
-		}
-	}
-	ctx := context.Background()
-	for q := 0; q < 2; q++ {
-		srv, err := c.AddServer(podlife.PeerHost(cfg, q), altisim.Options{ReplicationPort: cfg.ReplicationPortNo, Properties: map[string]int64{"ADMIN_MODE": 1}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := srv.Connect(ctx, altisim.ConnectOptions{User: "SYS", Password: "manager", SysDBA: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Exec(ctx, "CREATE TABLE SYS.T1 (I1 INTEGER PRIMARY KEY)"); err != nil {
-			t.Fatal(err)
-		}
-		s.Close()
-		if err := podRun(ctx, cons, input(q, podlife.ActionStart), false); err != nil {
-			t.Fatalf("start of pod %d: %v\n%s", q, err, out.String())
-		}
-	}
-	o := &options{env: environment{EndDeadline: "30", EndDeadlineSet: true}}
-	deadline, err := o.endDeadline(podlife.ActionEnd, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := input(1, podlife.ActionEnd)
-	in.Deadline, in.DryRun = deadline, true
-	out.Reset()
-	if err := podRun(ctx, cons, in, true); err != nil {
-		t.Fatalf("dry run: %v\n%s", err, out.String())
+	m := newCLIMesh(t)
+	m.start(t, 0)
+	m.start(t, 1)
+	code, out, errs := m.run(t, 1, "-p", "end", "--deadline", "30s", "--dry-run")
+	if code != exitOK {
+		t.Fatalf("dry run: exit %d\n%s%s", code, out, errs)
 	}
 	for _, want := range []string{
 		"8s reserved for 4 closing statements (the gap check, STOP, RESET)",
-		"ALTER REPLICATION AKU_REP_01 FLUSH WAIT 2", // 21 or 22 s: 30 s less 8 less what the start took
-		"[" + podlife.PeerHost(cfg, 1) + "] check the gaps",
+		"ALTER REPLICATION AKU_REP_01 FLUSH WAIT 2", // 21 or 22 s: 30 s less 8 less the observation
+		"[altibase-sts-1.altibase-svc] check the gaps",
 	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("the dry run's plan does not contain %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("the dry run's plan does not contain %q:\n%s", want, out)
 		}
 	}
 }
