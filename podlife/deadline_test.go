@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aku-project/aku/altisim"
 )
 
 // planSQL is the statements of a plan on each host, and its other steps,
@@ -304,4 +307,65 @@ func sortedRows(rows ...string) []string {
 	out := append([]string{}, rows...)
 	sort.Strings(out)
 	return out
+}
+
+// TestEndFlushWindowShared: the FLUSHes of one pod run one after another
+// on its session and share the FLUSH window. Here the first gets it all
+// (its gap does not drain), the second comes with less than a second left:
+// it is not run, and its pair is cut as well. Nothing is reset.
+func TestEndFlushWindowShared(t *testing.T) {
+	withReserve(t, 250*time.Millisecond)
+	tc := newTestCluster(t, flowConfig(3))
+	tc.startAll(t, 3)
+	tc.bigGap(t, 2, 1000, 200<<10, 20<<10) // toward both peers: 10 s each
+	in := tc.input(t, 2, ActionEnd)
+	in.Clock = nil
+	// The chain: the check, 2 STOPs and 2 RESETs on pod 2, the last peer's
+	// RESET: 1.5 s; the window is 2.1 s less the observation: FLUSH WAIT 2
+	// or 1, after which less than a second is left.
+	in.Deadline = time.Now().Add(3600 * time.Millisecond)
+	tc.logs.Reset()
+	_, err := Run(context.Background(), in)
+	if !errors.Is(err, ErrRestartPointsKept) {
+		t.Fatalf("end: %v, want ErrRestartPointsKept\nlogs:\n%s", err, tc.logs.String())
+	}
+	logs := tc.logs.String()
+	if !regexp.MustCompile(`sql="ALTER REPLICATION AKU_REP_02 FLUSH WAIT [12]"`).MatchString(logs) {
+		t.Errorf("no FLUSH WAIT of AKU_REP_02 for the window:\n%s", logs)
+	}
+	for _, want := range []string{
+		`msg="Flush cut at the deadline; no replication will be reset, so the next aku -p start rejoins and flushes: less than a second of the FLUSH window was left: FLUSH skipped" pod=altibase-sts-2 replication=AKU_REP_12`,
+	} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log lacks %q:\n%s", want, logs)
+		}
+	}
+	for _, want := range []string{"AKU_REP_02 to " + tc.host(0) + " (cut at the deadline: ", "AKU_REP_12 to " + tc.host(1) + " (cut at the deadline: no time left to flush)"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q: %v", want, err)
+		}
+	}
+	if strings.Contains(logs, "Replication reset.") {
+		t.Errorf("a replication was reset:\n%s", logs)
+	}
+}
+
+// TestEndGapsUnread: when the check of the gaps cannot read V$REPGAP, what
+// the FLUSH WAIT left is unknown: nothing is reset, and the run says so.
+func TestEndGapsUnread(t *testing.T) {
+	withReserve(t, 250*time.Millisecond)
+	tc := newTestCluster(t, flowConfig(2))
+	tc.startAll(t, 2)
+	mustFault(t, tc, 1, altisim.Fault{Pattern: `FROM V\$REPSENDER`, Action: altisim.FaultFail})
+	in := tc.input(t, 1, ActionEnd)
+	in.Clock = nil
+	in.Deadline = time.Now().Add(3 * time.Second)
+	tc.logs.Reset()
+	_, err := Run(context.Background(), in)
+	if !errors.Is(err, ErrRestartPointsKept) || !strings.Contains(err.Error(), "the gaps on "+tc.host(1)+" (unread: what the FLUSH WAIT left is unknown)") {
+		t.Fatalf("end: %v, want ErrRestartPointsKept naming the unread gaps\nlogs:\n%s", err, tc.logs.String())
+	}
+	if logs := tc.logs.String(); !strings.Contains(logs, `msg="Could not check the gaps after the FLUSH; no replication will be reset`) || strings.Contains(logs, "Replication reset.") {
+		t.Errorf("logs:\n%s", logs)
+	}
 }

@@ -151,18 +151,13 @@ func (x *executor) step(ctx context.Context, s *Step) {
 	case err != nil && errors.As(err, &cut):
 		// checkGaps logged each pair.
 		for i, name := range cut.names {
-			x.keep(name, cut.entries[i])
+			x.keep(name, cut.entries[i], true)
 		}
 		x.endPhase(s.Phase)
 		return
 	case err != nil && s.KeepsOnFailure:
-		entry := s.Replication + " on " + s.Host + " (its FLUSH failed)"
-		msg := "Flush failed; no replication will be reset, so the next aku -p start rejoins and flushes: "
-		if errors.Is(err, errNoTimeToFlush) {
-			entry = s.Replication + " to " + x.peerHost(s.Replication) + " (cut at the deadline: no time left to flush)"
-			msg = "Flush cut at the deadline; no replication will be reset, so the next aku -p start rejoins and flushes: "
-		}
-		x.keep(s.Replication, entry)
+		entry, msg := x.keptBy(s, err)
+		x.keep(s.Replication, entry, false)
 		x.log.Warn(msg+err.Error(), x.attrs(s)...)
 		x.endPhase(s.Phase)
 		return
@@ -200,15 +195,29 @@ func (x *executor) timed(s *Step) (*Step, error) {
 	return &t, nil
 }
 
-// keep records that the replication name keeps its restart points, once,
-// with the entry the run's error lists.
-func (x *executor) keep(name, entry string) {
+// keptBy is the entry of the run's error and the start of the log line
+// for step s of end, whose failure err keeps every restart point.
+func (x *executor) keptBy(s *Step, err error) (entry, msg string) {
+	const next = "no replication will be reset, so the next aku -p start rejoins and flushes: "
+	switch {
+	case s.Kind == StepCheckGaps:
+		return "the gaps on " + s.Host + " (unread: what the FLUSH WAIT left is unknown)", "Could not check the gaps after the FLUSH; " + next
+	case errors.Is(err, errNoTimeToFlush):
+		return s.Replication + " to " + x.peerHost(s.Replication) + " (cut at the deadline: no time left to flush)", "Flush cut at the deadline; " + next
+	}
+	return s.Replication + " on " + s.Host + " (its FLUSH failed)", "Flush failed; " + next
+}
+
+// keep records that the replication name keeps its restart points, with
+// the entry the run's error lists; once only when the check of the gaps
+// finds a pair whose FLUSH already failed.
+func (x *executor) keep(name, entry string, once bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.keptRepl == nil {
 		x.keptRepl = map[string]bool{}
 	}
-	if x.keptRepl[name] {
+	if once && x.keptRepl[name] {
 		return
 	}
 	x.keptRepl[name] = true
