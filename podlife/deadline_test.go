@@ -44,7 +44,7 @@ func TestEndBudgetPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	none, err := buildPlan(ActionEnd, cfg, id, obs, nil)
+	none, err := planWithin(ActionEnd, cfg, id, obs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestEndBudgetPlan(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := buildPlan(ActionEnd, cfg, id, obs, &flushBudget{left: tt.left, reserve: 2 * time.Second})
+			p, err := planWithin(ActionEnd, cfg, id, obs, &flushBudget{left: tt.left, reserve: 2 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -55,6 +55,7 @@ func TestDeadlineUsage(t *testing.T) {
 	}{
 		{"start", "", []string{"-p", "start", "--deadline", "25s"}, exitUsage, "aku: usage: --deadline goes with -p end only, not -p start\n"},
 		{"clean", "", []string{"-p", "clean", "--deadline", "25s"}, exitUsage, "aku: usage: --deadline goes with -p end only, not -p clean\n"},
+		{"release", "", []string{"-p", "release", "--peer", "3", "--deadline", "25s"}, exitUsage, "aku: usage: --deadline goes with -p end only, not -p release\n"},
 		{"info", "", []string{"-i", "--deadline", "25s"}, exitUsage, "aku: usage: --deadline goes with -p end only\n"},
 		{"bad flag", "", []string{"-p", "end", "--deadline", "soon"}, exitUsage, `aku: usage: --deadline "soon": want a duration`},
 		{"bad variable", "later", []string{"-p", "end"}, exitUsage, `aku: usage: AKU_END_DEADLINE "later": want a duration`},
