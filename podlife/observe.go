@@ -20,6 +20,9 @@ type Session interface {
 	Replications(ctx context.Context) ([]replication.State, error)
 	States(ctx context.Context) ([]replication.State, error)
 	Properties(ctx context.Context, names ...string) ([]int64, error)
+	// MonitorSenders reads V$REPSENDER and V$REPGAP (the check of the
+	// gaps after an end's FLUSH WAIT).
+	MonitorSenders(ctx context.Context) (replication.Monitor, error)
 	Close() error
 }
 

@@ -40,10 +40,17 @@ const (
 // ErrSlaveFailure (and the plan's Path saying which) on the failures of
 // docs/behaviour.md, "Master failure" and "Slave failure".
 func BuildPlan(action Action, cfg *conf.Config, id Identity, obs Observation) (*Plan, error) {
+	return planWithin(action, cfg, id, obs, nil)
+}
+
+// planWithin is BuildPlan for an end whose FLUSHes and closing steps share
+// budget (nil: no deadline).
+func planWithin(action Action, cfg *conf.Config, id Identity, obs Observation, budget *flushBudget) (*Plan, error) {
 	b, err := newPlanner(action, cfg, id, obs)
 	if err != nil {
 		return b.result(), err
 	}
+	b.budget = budget
 	if err := b.skipUnreachable(action); err != nil {
 		return b.plan, err
 	}

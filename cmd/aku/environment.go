@@ -26,6 +26,11 @@ type environment struct {
 	// MarkerPath is the completion marker (docs/behaviour.md, "The marker");
 	// AKU_MARKER_PATH moves it for tests and the demo.
 	MarkerPath string
+
+	// EndDeadline is AKU_END_DEADLINE, the time aku -p end has
+	// (docs/behaviour.md, "The deadline"), as given; --deadline wins.
+	EndDeadline    string
+	EndDeadlineSet bool
 }
 
 // defaultMarkerPath is the file the startupProbe watches (docs/behaviour.md,
@@ -44,6 +49,7 @@ func lookupEnvironment(lookup func(string) (string, bool), hostname func() (stri
 	env.SysPasswordFile, _ = lookup("AKU_SYS_PASSWORD_FILE")
 	env.ConnectionString, env.ConnectionStringOK = lookup("AKU_CONNECTION_STRING")
 	env.MonitorConnectionString, env.MonitorConnectionStringOK = lookup("AKU_MONITOR_CONNECTION_STRING")
+	env.EndDeadline, env.EndDeadlineSet = lookup("AKU_END_DEADLINE")
 	env.MarkerPath = defaultMarkerPath
 	if p, ok := lookup("AKU_MARKER_PATH"); ok && p != "" {
 		env.MarkerPath = p

@@ -162,6 +162,7 @@ func TestJSONRecords(t *testing.T) {
 					},
 					want: []string{"log*", "plan"}},
 				{name: "slave end dry run", pod: 1, args: []string{"-p", "end", "--dry-run"}, want: []string{"log*", "plan"}},
+				{name: "slave end dry run with a deadline", pod: 1, args: []string{"-p", "end", "--deadline", "30s", "--dry-run"}, want: []string{"log*", "plan"}},
 				{name: "slave end", pod: 1, args: []string{"-p", "end"}, want: []string{"log*", "banner", "log*", "banner"}},
 				{name: "slave start again", pod: 1, args: []string{"-p", "start"}, want: []string{"log*", "banner", "log*", "banner"}},
 				{name: "release dry run with the slave gone", pod: 0, args: []string{"-p", "release", "--peer", "1", "--dry-run"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/podlife"
@@ -56,6 +57,12 @@ func podRun(ctx context.Context, c *console, in podlife.Input, dryRun bool) erro
 // PRIVILEGE=SYSDBA and no AKU_MONITOR_CONNECTION_STRING), the watch of a
 // SYNC or FLUSH is left out and the start runs all the same.
 func (o *options) podInput(action podlife.Action) (podlife.Input, error) {
+	// The time starts when aku does: the preStop hook runs when the grace
+	// period begins.
+	deadline, err := o.endDeadline(action, time.Now())
+	if err != nil {
+		return podlife.Input{}, err
+	}
 	cfg, err := o.loadConfig()
 	if err != nil {
 		return podlife.Input{}, err
@@ -82,6 +89,7 @@ func (o *options) podInput(action podlife.Action) (podlife.Input, error) {
 		Logger:     o.console.log,
 		Progress:   watch,
 		Release:    o.release,
+		Deadline:   deadline,
 	}, nil
 }
 

@@ -30,6 +30,8 @@ type options struct {
 	logFormat    string // -p ... --log-format text|json
 	peers        string // -p release --peer N[,M]
 	release      []int  // peers, parsed
+	deadline     string // -p end --deadline DURATION
+	deadlineSet  bool
 
 	// sqlDriver is the database/sql driver -p connects with: the ODBC
 	// driver (odbcDriverName), or in tests the simulator's in-process one.
@@ -106,6 +108,7 @@ func newRootCommand(o *options) *cobra.Command {
 	f.BoolVar(&o.dryRun, "dry-run", false, "with -p: print the plan and change nothing")
 	f.StringVar(&o.logFormat, "log-format", "text", "with -p: text (the original's layout) or json (as --output json)")
 	f.StringVar(&o.peers, "peer", "", "with -p release: the ordinals of the gone pods whose pairs this pod releases, N[,M]")
+	f.StringVar(&o.deadline, "deadline", "", "with -p end: the time the end has, e.g. the grace period less the server's stop (25s, or 25)")
 	actions := make([]string, len(podlife.Actions))
 	for i, a := range podlife.Actions {
 		actions[i] = string(a)
@@ -129,6 +132,7 @@ func newRootCommand(o *options) *cobra.Command {
 func (o *options) dispatch(cmd *cobra.Command) error {
 	ctx := cmd.Context()
 	f := cmd.Flags()
+	o.deadlineSet = f.Changed("deadline")
 	switch {
 	case o.version:
 		printVersion(o.stdout)
@@ -137,6 +141,8 @@ func (o *options) dispatch(cmd *cobra.Command) error {
 		return fmt.Errorf("%w: -i and -p cannot be used together", errUsage)
 	case f.Changed("peer") && !f.Changed("pod"):
 		return fmt.Errorf("%w: --peer goes with -p release", errUsage)
+	case o.deadlineSet && !f.Changed("pod"):
+		return fmt.Errorf("%w: --deadline goes with -p end only", errUsage)
 	case o.info:
 		if err := checkFormat("--output", o.output); err != nil {
 			return err
@@ -265,6 +271,9 @@ func printHelp(w io.Writer) {
     -i --show-password        show the SYS password instead of ********
     -i --output json          the configuration as JSON
     -p ACTION --dry-run       print the plan, change nothing
+    -p end --deadline DURATION
+                              end within DURATION (25s, or 25 seconds): what
+                              cannot be flushed in time keeps its restart points
     -p ACTION --output json   stdout as JSON records: banners, log lines, the
                               plan of --dry-run, the error (docs/json.md);
                               --log-format json does the same
@@ -284,6 +293,7 @@ func printHelp(w io.Writer) {
     AKU_MONITOR_CONNECTION_STRING  the template of the read-only sessions
                               of status and the probes
     AKU_MARKER_PATH           the completion marker (default `+defaultMarkerPath+`)
+    AKU_END_DEADLINE          -p end's --deadline, when the option is not given
 
   exit codes: 0 success, 2 command line, 3 aku.conf, 4 environment, 5 and up
     a failed run: the table "Exit codes" of aku's README says each one
