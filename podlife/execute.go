@@ -171,7 +171,13 @@ func (x *executor) step(ctx context.Context, s *Step) {
 	}
 	x.ok[s.ID].Store(true)
 	if s.Kind == StepSQL {
-		x.log.Info(stepMessage(s), append(x.attrs(s), "sql", s.Statement)...)
+		msg := stepMessage(s)
+		if s.Verb == replication.VerbFlush && !x.flushEnd.IsZero() {
+			// A FLUSH WAIT of the deadline's window may have given up:
+			// the gap check that follows says what was handed over.
+			msg = "Replication flush window ended."
+		}
+		x.log.Info(msg, append(x.attrs(s), "sql", s.Statement)...)
 	}
 	if s.Warning != "" {
 		x.log.Warn(s.Warning, x.attrs(s)...)
