@@ -64,6 +64,13 @@ type Config struct {
 	// pod's aku, an operator's isql -sysdba) before it fails.
 	SysdbaWait time.Duration
 
+	// StalePeerTTL is AKU_STALE_PEER_TTL (an aku extension): how long a
+	// peer's name may fail to resolve before the in-pod manager releases
+	// this pod's pairs with it (docs/behaviour.md, "Stale peers"); 0, the
+	// default, never releases, and a returning pod's start then behaves as
+	// the original's.
+	StalePeerTTL time.Duration
+
 	// ConnectionString is the ODBC connection-string template
 	// (AKU_CONNECTION_STRING, an aku extension) with {host}, {port}, {user}
 	// and {password} placeholders; empty means the built-in Altibase default.

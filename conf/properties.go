@@ -86,6 +86,8 @@ var propertyTable = []property{
 		setting: "observeTimeoutSeconds", value: func(c *Config) any { return int64(c.ObserveTimeout / time.Second) }},
 	{name: "AKU_SYSDBA_WAIT_TIME", kind: kindInt, def: 300, min: 0, max: maxUint32, set: func(c *Config, n int64) { c.SysdbaWait = seconds(n) },
 		setting: "sysdbaWaitSeconds", value: func(c *Config) any { return int64(c.SysdbaWait / time.Second) }},
+	{name: "AKU_STALE_PEER_TTL", kind: kindInt, def: 0, min: 0, max: maxUint32, set: func(c *Config, n int64) { c.StalePeerTTL = seconds(n) },
+		setting: "stalePeerTtlSeconds", value: func(c *Config) any { return int64(c.StalePeerTTL / time.Second) }},
 	{name: "AKU_KUBERNETES_PUBLISH", kind: kindInt, def: 0, min: 0, max: 1, set: func(c *Config, n int64) { c.KubernetesPublish = n == 1 },
 		setting: "kubernetesPublish", value: func(c *Config) any { return c.KubernetesPublish }},
 	{name: "AKU_CONNECTION_STRING", kind: kindString, setting: "connectionString", value: func(c *Config) any { return c.ConnectionString }, template: true},

@@ -28,6 +28,10 @@ type ServerView struct {
 	Reachable bool
 	Err       error
 	Class     Class
+	// Dropped: the server accepted the connection, then lost it (or did
+	// not answer) while it was read. Such a server is not reachable, but
+	// it answers: a release refuses it (docs/behaviour.md, "Stale peers").
+	Dropped bool
 	// Objects are the server's replication objects by name.
 	Objects map[string]replication.State
 	// AdminMode and DDLEnable are ADMIN_MODE and REPLICATION_DDL_ENABLE;

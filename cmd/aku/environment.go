@@ -28,6 +28,11 @@ type environment struct {
 	// AKU_MARKER_PATH moves it for tests and the demo.
 	MarkerPath string
 
+	// EndDeadline is AKU_END_DEADLINE, the time aku -p end has
+	// (docs/behaviour.md, "The deadline"), as given; --deadline wins.
+	EndDeadline    string
+	EndDeadlineSet bool
+
 	// KubernetesHost and KubernetesPort are KUBERNETES_SERVICE_HOST and
 	// KUBERNETES_SERVICE_PORT, which Kubernetes sets in every container:
 	// with the service account mounted at ServiceAccountDir, they are the
@@ -52,6 +57,7 @@ func lookupEnvironment(lookup func(string) (string, bool), hostname func() (stri
 	env.SysPasswordFile, _ = lookup("AKU_SYS_PASSWORD_FILE")
 	env.ConnectionString, env.ConnectionStringOK = lookup("AKU_CONNECTION_STRING")
 	env.MonitorConnectionString, env.MonitorConnectionStringOK = lookup("AKU_MONITOR_CONNECTION_STRING")
+	env.EndDeadline, env.EndDeadlineSet = lookup("AKU_END_DEADLINE")
 	env.MarkerPath = defaultMarkerPath
 	if p, ok := lookup("AKU_MARKER_PATH"); ok && p != "" {
 		env.MarkerPath = p

@@ -14,7 +14,7 @@ import (
 const (
 	exitOK             = 0  // success
 	exitInternal       = 1  // an error aku does not classify (a bug: please report it)
-	exitUsage          = 2  // bad command line: unknown option, missing or wrong -p action
+	exitUsage          = 2  // bad command line: unknown option, missing or wrong -p action, a wrong --peer
 	exitConfig         = 3  // aku.conf (or the password file) is invalid, or not a regular file within the size limit
 	exitEnvironment    = 4  // ALTIBASE_HOME unset, pod name without a valid ordinal, no ODBC support, marker directory missing or not writable
 	exitLocked         = 5  // another aku run on this pod holds the run lock
@@ -83,7 +83,7 @@ func exitCode(err error) int {
 		return exitDegraded
 	case errors.Is(err, errCannotTell):
 		return exitCannotTell
-	case errors.Is(err, errUsage):
+	case errors.Is(err, errUsage), errors.Is(err, podlife.ErrBadRelease):
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		// Only a signal cancels the command's context (root.go).

@@ -170,8 +170,15 @@ func TestJSONRecords(t *testing.T) {
 					want: []string{"log*", "plan"}},
 				{name: "slave end dry run", pod: 1, args: []string{"-p", "end", "--dry-run"}, want: []string{"log*", "plan"}},
 				{name: "slave end dry run, reset when leaving, no credentials", pod: 1, args: []string{"--config", leaving, "-p", "end", "--dry-run"}, want: []string{"log*", "plan"}},
+				{name: "slave end dry run with a deadline", pod: 1, args: []string{"-p", "end", "--deadline", "30s", "--dry-run"}, want: []string{"log*", "plan"}},
 				{name: "slave end", pod: 1, args: []string{"-p", "end"}, want: []string{"log*", "banner", "log*", "banner"}},
 				{name: "slave start again", pod: 1, args: []string{"-p", "start"}, want: []string{"log*", "banner", "log*", "banner"}},
+				{name: "release dry run with the slave gone", pod: 0, args: []string{"-p", "release", "--peer", "1", "--dry-run"},
+					before: func(t *testing.T) func() {
+						cc.c.SetHostFault(cc.host(1), altisim.HostAbsent)
+						return func() { cc.c.SetHostFault(cc.host(1), altisim.HostOK) }
+					},
+					want: []string{"log*", "plan"}},
 				{name: "master failure dry run", pod: 0, args: []string{"-p", "start", "--dry-run"},
 					before: func(t *testing.T) func() {
 						// The master loses its restart point toward the

@@ -26,6 +26,16 @@ type planJSON struct {
 	// Failure is set when the run, after its steps, fails with a master
 	// or slave failure.
 	Failure *failureJSON `json:"failure,omitempty"`
+	// Deadline is set for an end with a deadline.
+	Deadline *deadlineJSON `json:"deadline,omitempty"`
+}
+
+// deadlineJSON is podlife.DeadlineShare in milliseconds.
+type deadlineJSON struct {
+	LeftMsec           int64 `json:"leftMsec"`
+	ReservedMsec       int64 `json:"reservedMsec"`
+	ReservedStatements int   `json:"reservedStatements"`
+	FlushWindowMsec    int64 `json:"flushWindowMsec"`
 }
 
 type stepJSON struct {
@@ -44,6 +54,7 @@ type stepJSON struct {
 	// (the steps listing it in ifOk are skipped).
 	KeepsOnFailure bool   `json:"keepsOnFailure"`
 	IfOK           []int  `json:"ifOk"`
+	Warning        string `json:"warning,omitempty"`
 	WaitMsec       *int64 `json:"waitMsec,omitempty"` // kind "wait"
 	Value          *int64 `json:"value,omitempty"`    // kind "save REPLICATION_DDL_ENABLE"
 }
@@ -83,6 +94,10 @@ func newPlanJSON(p *podlife.Plan) planJSON {
 	for _, g := range p.Guards {
 		out.Guards = append(out.Guards, guardJSON{From: g.From, To: g.To, Steps: newStepsJSON(g.Steps)})
 	}
+	if d := p.Deadline; d != nil {
+		out.Deadline = &deadlineJSON{LeftMsec: d.Left.Milliseconds(), ReservedMsec: d.Reserved.Milliseconds(),
+			ReservedStatements: d.ReservedStatements, FlushWindowMsec: d.FlushWindow.Milliseconds()}
+	}
 	if f := p.Failure; f != nil {
 		out.Failure = &failureJSON{ExitCode: exitCode(f), Message: f.Message, Objects: nonNil(f.Objects)}
 	}
@@ -106,6 +121,7 @@ func newStepsJSON(steps []podlife.Step) []stepJSON {
 
 			KeepsOnFailure: s.KeepsOnFailure,
 			IfOK:           append([]int{}, s.IfOK...),
+			Warning:        s.Warning,
 		}
 		if s.Server != podlife.Local {
 			server := s.Server

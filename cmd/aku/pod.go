@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/podlife"
@@ -11,7 +12,7 @@ import (
 	"github.com/aku-project/aku/replication"
 )
 
-// runPod runs aku -p start|end|clean: the original's banners
+// runPod runs aku -p start|end|clean|release: the original's banners
 // around the run, log lines in between, all on stdout as the original
 // prints them (or as JSON records). With --dry-run it prints the plan
 // instead and changes nothing.
@@ -61,6 +62,12 @@ func podRun(ctx context.Context, c *console, in podlife.Input, dryRun bool, k *k
 // PRIVILEGE=SYSDBA and no AKU_MONITOR_CONNECTION_STRING), the watch of a
 // SYNC or FLUSH is left out and the start runs all the same.
 func (o *options) podInput(action podlife.Action) (podlife.Input, error) {
+	// The time starts when aku does: the preStop hook runs when the grace
+	// period begins.
+	deadline, err := o.endDeadline(action, time.Now())
+	if err != nil {
+		return podlife.Input{}, err
+	}
 	cfg, err := o.loadConfig()
 	if err != nil {
 		return podlife.Input{}, err
@@ -86,6 +93,8 @@ func (o *options) podInput(action podlife.Action) (podlife.Input, error) {
 		DryRun:     o.dryRun,
 		Logger:     o.console.log,
 		Progress:   watch,
+		Release:    o.release,
+		Deadline:   deadline,
 	}, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	controlplane "github.com/aku-project/aku/e2e/kube"
 	"github.com/aku-project/aku/e2e/manifest"
@@ -115,17 +116,15 @@ func Pod(t *testing.T, cp *controlplane.ControlPlane, ns, name string) *corev1.P
 	}
 }
 
-// Scale sets the test StatefulSet's spec.replicas.
+// Scale sets the test StatefulSet's spec.replicas, with a merge patch (the
+// controller updates the set's status meanwhile: an update of what was
+// read could conflict).
 func Scale(t *testing.T, cp *controlplane.ControlPlane, ns string, replicas int32) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	sts, err := cp.Client.AppsV1().StatefulSets(ns).Get(ctx, StatefulSet, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sts.Spec.Replicas = &replicas
-	if _, err := cp.Client.AppsV1().StatefulSets(ns).Update(ctx, sts, metav1.UpdateOptions{}); err != nil {
+	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas)
+	if _, err := cp.Client.AppsV1().StatefulSets(ns).Patch(ctx, StatefulSet, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		t.Fatalf("scaling %s to %d: %v", StatefulSet, replicas, err)
 	}
 }
