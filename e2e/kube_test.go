@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,23 +20,11 @@ import (
 
 // newKubeCluster starts a KubeCluster for the test and registers its
 // cleanup; on failure the cleanup first prints every log, the control
-// plane's too. Without the control plane's binaries (make kube-deps) the
-// test is skipped, or fails when AKU_E2E_REQUIRED=1.
+// plane's too.
 func newKubeCluster(t *testing.T, o Options) *KubeCluster {
 	t.Helper()
 	skipUnlessPossible(t)
-	root, err := ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.KubeBinDir, err = kube.BinDir(root); err != nil {
-		if os.Getenv("AKU_E2E_REQUIRED") == "1" {
-			t.Fatalf("kube tier required (AKU_E2E_REQUIRED=1) but cannot run: %v", err)
-		}
-		t.Skip(err)
-	}
-	o.BinDir = binDir
-	o.Logf = harnessLogf(t)
+	o = kubeOptions(t, o)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	kc, err := StartKube(ctx, o)
@@ -49,6 +38,26 @@ func newKubeCluster(t *testing.T, o Options) *KubeCluster {
 	})
 	cleanUp(t, kc.Cluster)
 	return kc
+}
+
+// kubeOptions completes o for StartKube: the binaries, aku's and the
+// control plane's, and the narration. Without the control plane's binaries
+// (make kube-deps) the test is skipped, or fails when AKU_E2E_REQUIRED=1.
+func kubeOptions(t *testing.T, o Options) Options {
+	t.Helper()
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.KubeBinDir, err = kube.BinDir(root); err != nil {
+		if os.Getenv("AKU_E2E_REQUIRED") == "1" {
+			t.Fatalf("kube tier required (AKU_E2E_REQUIRED=1) but cannot run: %v", err)
+		}
+		t.Skip(err)
+	}
+	o.BinDir = binDir
+	o.Logf = harnessLogf(t)
+	return o
 }
 
 // mustScaleKube scales the StatefulSet through the API or fails the test.
@@ -221,5 +230,56 @@ func checkInCluster(t *testing.T, ctx context.Context, kc *KubeCluster, ordinal 
 	}
 	if want := "system:serviceaccount:" + kc.Namespace + ":" + pod.Spec.ServiceAccountName; who.Status.UserInfo.Username != want {
 		t.Errorf("pod %d's token authenticates as %q, want %q", ordinal, who.Status.UserInfo.Username, want)
+	}
+}
+
+// TestKubeServerValidation shows that the API server validates the
+// manifests itself: a StatefulSet whose selector does not match its pod
+// template decodes (the harness's strict decoding checks fields and types,
+// not such rules) but the API server refuses it, and StartKube fails saying
+// which file and why.
+func TestKubeServerValidation(t *testing.T) {
+	skipUnlessPossible(t)
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src := filepath.Join(root, "examples", "kubernetes")
+	files, err := filepath.Glob(filepath.Join(src, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("manifests in %s: %v", src, err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(f) == "statefulset-entrypoint.yaml" {
+			broken := strings.Replace(string(data), "    matchLabels:\n      app: altibase\n", "    matchLabels:\n      app: another\n", 1)
+			if broken == string(data) {
+				t.Fatalf("%s: no selector app: altibase to break", f)
+			}
+			data = []byte(broken)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := testOptions("statefulset-entrypoint")
+	o.ManifestDir = dir
+	o = kubeOptions(t, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	kc, err := StartKube(ctx, o)
+	if err == nil {
+		kc.Close()
+		t.Fatal("StartKube accepted a StatefulSet whose selector does not match its template")
+	}
+	t.Logf("StartKube: %v", err)
+	for _, want := range []string{"statefulset-entrypoint.yaml", "StatefulSet altibase-sts", "selector", "does not match"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("StartKube's error lacks %q:\n%v", want, err)
+		}
 	}
 }
