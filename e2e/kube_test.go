@@ -233,6 +233,64 @@ func checkInCluster(t *testing.T, ctx context.Context, kc *KubeCluster, ordinal 
 	}
 }
 
+// TestKubeContainerRestart kills a slave's whole container (SIGKILL, no
+// end) under the real control plane: the kubelet reports the pod not ready
+// and restarts the container (restartPolicy Always) in the same pod, which
+// takes the rejoin path (docs/behaviour.md, "Rejoining slave start"); the
+// API then shows the pod ready again with restart count 1, the controller
+// neither deleted nor replaced it (same UID), and the rows written while it
+// was down arrive.
+func TestKubeContainerRestart(t *testing.T) {
+	kc := newKubeCluster(t, testOptions("statefulset-entrypoint"))
+	c := kc.Cluster
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	mustScaleKube(t, ctx, kc, 3)
+	insertRows(t, ctx, c, 0, "T1", 1, 10)
+	waitKeys(t, ctx, c, "T1", span(1, 10))
+	pods := kc.ControlPlane.Client.CoreV1().Pods(kc.Namespace)
+	before, err := pods.Get(ctx, kc.PodName(2), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if err := kc.KillContainer(2); err != nil {
+		t.Fatal(err)
+	}
+	insertRows(t, ctx, c, 0, "T1", 11, 20)
+	var after *corev1.Pod
+	sawNotReady := false
+	for {
+		after, err = pods.Get(ctx, kc.PodName(2), metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs := after.Status.ContainerStatuses
+		if len(cs) == 1 && !cs[0].Ready {
+			sawNotReady = true
+		}
+		if len(cs) == 1 && cs[0].RestartCount == 1 && cs[0].Ready {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for pod 2 to be restarted and ready: %v; status %+v", ctx.Err(), after.Status)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if !sawNotReady {
+		t.Error("pod 2 was never reported not ready while its container was down")
+	}
+	if after.UID != before.UID {
+		t.Errorf("pod 2 was replaced (UID %s, then %s), want the same pod restarted", before.UID, after.UID)
+	}
+	log := startedLog(t, ctx, c, 2)
+	checkLog(t, "rejoin of pod 2", log, "AKU started with START option.", "Start as SLAVE Pod.", "AKU run successfully.")
+	checkNoLog(t, "rejoin of pod 2", log, "Truncate tables for replications.", "Sync tables from MASTER Server.")
+	waitKeys(t, ctx, c, "T1", span(1, 20))
+	checkMesh(t, ctx, c)
+}
+
 // TestKubeServerValidation shows that the API server validates the
 // manifests itself: a StatefulSet whose selector does not match its pod
 // template decodes (the harness's strict decoding checks fields and types,
