@@ -384,7 +384,8 @@ func (c *Cluster) Scale(ctx context.Context, replicas int) error {
 }
 
 // CreatePod creates the pod with this ordinal and starts its container (and
-// its postStart hook); it does not wait for the startup probe.
+// its postStart hook); it does not wait for the startup probe. On an error
+// after the pod came to exist it returns the pod too: DeletePod removes it.
 func (c *Cluster) CreatePod(ctx context.Context, ordinal int) (*Pod, error) {
 	return c.createPod(ctx, ordinal, podExtras{})
 }
@@ -412,24 +413,30 @@ func (c *Cluster) createPod(ctx context.Context, ordinal int, x podExtras) (*Pod
 	held := c.held[ordinal]
 	c.pods[ordinal] = p
 	c.mu.Unlock()
-	if err := c.net.addPod(ctx, ordinal, phantoms); err != nil {
+	forget := func() {
 		c.mu.Lock()
 		delete(c.pods, ordinal)
 		c.mu.Unlock()
-		return nil, err
 	}
 	lf, err := os.OpenFile(filepath.Join(c.dir, "logs", name+".log"), os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
 	if err != nil {
+		forget()
 		return nil, fmt.Errorf("creating pod %d: %w", ordinal, err)
 	}
 	p.logFile = lf
-	if p.env, err = c.podEnv(p); err != nil {
+	if err := c.net.addPod(ctx, ordinal, phantoms); err != nil {
+		lf.Close()
+		forget()
 		return nil, err
+	}
+	// From here on the pod exists (DeletePod removes it), also on error.
+	if p.env, err = c.podEnv(p); err != nil {
+		return p, err
 	}
 	p.env = append(p.env, x.env...)
 	if !held {
 		if err := c.dns.set(ctx, c.Host(ordinal), p.IP); err != nil {
-			return nil, err
+			return p, err
 		}
 	}
 	c.logf("%s: created at %s", name, p.IP)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,23 +20,11 @@ import (
 
 // newKubeCluster starts a KubeCluster for the test and registers its
 // cleanup; on failure the cleanup first prints every log, the control
-// plane's too. Without the control plane's binaries (make kube-deps) the
-// test is skipped, or fails when AKU_E2E_REQUIRED=1.
+// plane's too.
 func newKubeCluster(t *testing.T, o Options) *KubeCluster {
 	t.Helper()
 	skipUnlessPossible(t)
-	root, err := ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.KubeBinDir, err = kube.BinDir(root); err != nil {
-		if os.Getenv("AKU_E2E_REQUIRED") == "1" {
-			t.Fatalf("kube tier required (AKU_E2E_REQUIRED=1) but cannot run: %v", err)
-		}
-		t.Skip(err)
-	}
-	o.BinDir = binDir
-	o.Logf = harnessLogf(t)
+	o = kubeOptions(t, o)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	kc, err := StartKube(ctx, o)
@@ -49,6 +38,26 @@ func newKubeCluster(t *testing.T, o Options) *KubeCluster {
 	})
 	cleanUp(t, kc.Cluster)
 	return kc
+}
+
+// kubeOptions completes o for StartKube: the binaries, aku's and the
+// control plane's, and the narration. Without the control plane's binaries
+// (make kube-deps) the test is skipped, or fails when AKU_E2E_REQUIRED=1.
+func kubeOptions(t *testing.T, o Options) Options {
+	t.Helper()
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.KubeBinDir, err = kube.BinDir(root); err != nil {
+		if os.Getenv("AKU_E2E_REQUIRED") == "1" {
+			t.Fatalf("kube tier required (AKU_E2E_REQUIRED=1) but cannot run: %v", err)
+		}
+		t.Skip(err)
+	}
+	o.BinDir = binDir
+	o.Logf = harnessLogf(t)
+	return o
 }
 
 // mustScaleKube scales the StatefulSet through the API or fails the test.
@@ -221,5 +230,114 @@ func checkInCluster(t *testing.T, ctx context.Context, kc *KubeCluster, ordinal 
 	}
 	if want := "system:serviceaccount:" + kc.Namespace + ":" + pod.Spec.ServiceAccountName; who.Status.UserInfo.Username != want {
 		t.Errorf("pod %d's token authenticates as %q, want %q", ordinal, who.Status.UserInfo.Username, want)
+	}
+}
+
+// TestKubeContainerRestart kills a slave's whole container (SIGKILL, no
+// end) under the real control plane: the kubelet reports the pod not ready
+// and restarts the container (restartPolicy Always) in the same pod, which
+// takes the rejoin path (docs/behaviour.md, "Rejoining slave start"); the
+// API then shows the pod ready again with restart count 1, the controller
+// neither deleted nor replaced it (same UID), and the rows written while it
+// was down arrive.
+func TestKubeContainerRestart(t *testing.T) {
+	kc := newKubeCluster(t, testOptions("statefulset-entrypoint"))
+	c := kc.Cluster
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	mustScaleKube(t, ctx, kc, 3)
+	insertRows(t, ctx, c, 0, "T1", 1, 10)
+	waitKeys(t, ctx, c, "T1", span(1, 10))
+	pods := kc.ControlPlane.Client.CoreV1().Pods(kc.Namespace)
+	before, err := pods.Get(ctx, kc.PodName(2), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if err := kc.KillContainer(2); err != nil {
+		t.Fatal(err)
+	}
+	insertRows(t, ctx, c, 0, "T1", 11, 20)
+	var after *corev1.Pod
+	sawNotReady := false
+	for {
+		after, err = pods.Get(ctx, kc.PodName(2), metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs := after.Status.ContainerStatuses
+		if len(cs) == 1 && !cs[0].Ready {
+			sawNotReady = true
+		}
+		if len(cs) == 1 && cs[0].RestartCount == 1 && cs[0].Ready {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for pod 2 to be restarted and ready: %v; status %+v", ctx.Err(), after.Status)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if !sawNotReady {
+		t.Error("pod 2 was never reported not ready while its container was down")
+	}
+	if after.UID != before.UID {
+		t.Errorf("pod 2 was replaced (UID %s, then %s), want the same pod restarted", before.UID, after.UID)
+	}
+	log := startedLog(t, ctx, c, 2)
+	checkLog(t, "rejoin of pod 2", log, "AKU started with START option.", "Start as SLAVE Pod.", "AKU run successfully.")
+	checkNoLog(t, "rejoin of pod 2", log, "Truncate tables for replications.", "Sync tables from MASTER Server.")
+	waitKeys(t, ctx, c, "T1", span(1, 20))
+	checkMesh(t, ctx, c)
+}
+
+// TestKubeServerValidation shows that the API server validates the
+// manifests itself: a StatefulSet whose selector does not match its pod
+// template decodes (the harness's strict decoding checks fields and types,
+// not such rules) but the API server refuses it, and StartKube fails saying
+// which file and why.
+func TestKubeServerValidation(t *testing.T) {
+	skipUnlessPossible(t)
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src := filepath.Join(root, "examples", "kubernetes")
+	files, err := filepath.Glob(filepath.Join(src, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("manifests in %s: %v", src, err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(f) == "statefulset-entrypoint.yaml" {
+			broken := strings.Replace(string(data), "    matchLabels:\n      app: altibase\n", "    matchLabels:\n      app: another\n", 1)
+			if broken == string(data) {
+				t.Fatalf("%s: no selector app: altibase to break", f)
+			}
+			data = []byte(broken)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o := testOptions("statefulset-entrypoint")
+	o.ManifestDir = dir
+	o = kubeOptions(t, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	kc, err := StartKube(ctx, o)
+	if err == nil {
+		kc.Close()
+		t.Fatal("StartKube accepted a StatefulSet whose selector does not match its template")
+	}
+	t.Logf("StartKube: %v", err)
+	for _, want := range []string{"statefulset-entrypoint.yaml", "StatefulSet altibase-sts", "selector", "does not match"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("StartKube's error lacks %q:\n%v", want, err)
+		}
 	}
 }

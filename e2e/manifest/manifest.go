@@ -73,7 +73,7 @@ func Load(dir string) (*Set, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading manifest: %w", err)
 		}
-		for i, doc := range documents(data) {
+		for i, doc := range Documents(data) {
 			if err := s.add(f, doc); err != nil {
 				return nil, fmt.Errorf("decoding %s (document %d): %w", filepath.Base(f), i+1, err)
 			}
@@ -171,9 +171,9 @@ func (s *Set) add(file string, data []byte) error {
 	}
 }
 
-// documents splits a YAML file into its documents, at lines that are
+// Documents splits a YAML file into its documents, at lines that are
 // exactly "---"; an empty document (a leading "---") is left out.
-func documents(data []byte) [][]byte {
+func Documents(data []byte) [][]byte {
 	var docs [][]byte
 	for _, d := range bytes.Split(append([]byte("\n"), data...), []byte("\n---\n")) {
 		if len(bytes.TrimSpace(d)) > 0 {
