@@ -22,15 +22,8 @@ import (
 func (b *planner) end() {
 	p := b.plan
 	p.Path = PathEnd
-	reset := b.me != 0 && b.cfg.ReplicationResetAtEnd
-	switch {
-	case b.me == 0:
-		p.Why = "MASTER end: flush, stop both sides; never reset, the MASTER's restart points must survive (docs/behaviour.md, \"end\")"
-	case reset:
-		p.Why = "SLAVE end: flush, stop both sides, reset both sides so no pod keeps logs for this one (docs/behaviour.md, \"end\")"
-	default:
-		p.Why = "SLAVE end with AKU_REPLICATION_RESET_AT_END = 0: flush, stop both sides, keep the restart points for a rejoin (docs/behaviour.md, \"end\")"
-	}
+	reset, why := b.endDecision()
+	p.Why = why
 	first := b.restoreSavedDDL()
 	pairs := pairsOf(b.cfg, b.me)
 	window, limited := b.endWindow()

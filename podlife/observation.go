@@ -12,6 +12,9 @@ type Observation struct {
 	// SavedDDLEnable is valid when HasSavedDDL: the value to restore.
 	SavedDDLEnable int64
 	HasSavedDDL    bool
+	// Leaving is what Kubernetes said about this pod's end (Input.Leaving):
+	// with AKU_REPLICATION_RESET_AT_END = 2 it decides end's reset.
+	Leaving Leaving
 }
 
 // ServerView is one server as the observe phase saw it: reachable and

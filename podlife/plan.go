@@ -100,6 +100,10 @@ type Plan struct {
 	Ordinal int
 	Path    Path
 	Why     string
+	// Leaving is the Kubernetes verdict an end with
+	// AKU_REPLICATION_RESET_AT_END = 2 decided its reset on ("leaving",
+	// "returning" or "unknown"); "" otherwise.
+	Leaving string
 	Steps   []Step
 	Guards  []Guard
 	Notes   []string

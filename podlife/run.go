@@ -52,6 +52,10 @@ type Input struct {
 	// as FLUSH WAIT; a pair whose gap they do not drain keeps every restart
 	// point. The zero time is no deadline. Only end takes one.
 	Deadline time.Time
+	// Leaving is whether this pod leaves for good, as cmd/aku learned it
+	// from Kubernetes before the run; it counts only at the end of a slave
+	// with AKU_REPLICATION_RESET_AT_END = 2 (docs/behaviour.md, "end").
+	Leaving Leaving
 }
 
 // Run performs one lifecycle command as observe → plan → execute and
@@ -97,6 +101,7 @@ func Run(ctx context.Context, in Input) (*Plan, error) {
 		share = &flushBudget{left: r.budget.left(), reserve: statementReserve}
 	}
 	planned := r.clock.Now()
+	obs.Leaving = in.Leaving
 	plan, err := buildPlan(in, obs, share)
 	if err != nil {
 		r.reportFailure(err, true)

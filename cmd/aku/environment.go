@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 
 	"github.com/aku-project/aku/conf"
+	"github.com/aku-project/aku/podlife/kube"
 )
 
 // environment is everything aku takes from its process environment. It is
@@ -31,6 +32,13 @@ type environment struct {
 	// (docs/behaviour.md, "The deadline"), as given; --deadline wins.
 	EndDeadline    string
 	EndDeadlineSet bool
+
+	// KubernetesHost and KubernetesPort are KUBERNETES_SERVICE_HOST and
+	// KUBERNETES_SERVICE_PORT, which Kubernetes sets in every container:
+	// with the service account mounted at ServiceAccountDir, they are the
+	// in-cluster credentials (docs/behaviour.md, "Kubernetes").
+	KubernetesHost, KubernetesPort string
+	ServiceAccountDir              string
 }
 
 // defaultMarkerPath is the file the startupProbe watches (docs/behaviour.md,
@@ -54,6 +62,9 @@ func lookupEnvironment(lookup func(string) (string, bool), hostname func() (stri
 	if p, ok := lookup("AKU_MARKER_PATH"); ok && p != "" {
 		env.MarkerPath = p
 	}
+	env.KubernetesHost, _ = lookup("KUBERNETES_SERVICE_HOST")
+	env.KubernetesPort, _ = lookup("KUBERNETES_SERVICE_PORT")
+	env.ServiceAccountDir = kube.DefaultSecretDir
 	return env
 }
 

@@ -39,6 +39,21 @@ const (
 	exitProbeFailed = 1
 )
 
+// exitNames are the exit codes' names, for the Events of a failed run
+// (docs/behaviour.md, "Kubernetes").
+var exitNames = map[int]string{
+	exitOK: "ok", exitInternal: "internal", exitUsage: "usage", exitConfig: "configuration",
+	exitEnvironment: "environment", exitLocked: "locked", exitDuplicateStart: "duplicate start",
+	exitUnreachable: "unreachable", exitSysdbaBusy: "SYSDBA busy", exitStatement: "statement",
+	exitTimeout: "timeout", exitMasterFailure: "master failure", exitSlaveFailure: "slave failure",
+	exitUnsafe: "unsafe", exitInterrupted: "interrupted", exitRefused: "refused",
+	exitRestartKept: "end incomplete: restart points kept", exitIncomplete: "start incomplete",
+	exitUntrustedFile: "untrusted file", exitDegraded: "degraded", exitCannotTell: "cannot tell",
+}
+
+// exitName is the name of an exit code of aku -p.
+func exitName(code int) string { return exitNames[code] }
+
 // errUsage marks command-line errors; errEnvironment marks a process
 // environment aku cannot run in; errDegraded and errCannotTell are the
 // verdicts of aku status other than healthy.

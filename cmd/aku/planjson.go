@@ -7,11 +7,14 @@ import "github.com/aku-project/aku/podlife"
 // Field names are stable; fields are only added. Lists are [] when empty,
 // never null.
 type planJSON struct {
-	Action       string      `json:"action"`
-	Pod          string      `json:"pod"`
-	Ordinal      int         `json:"ordinal"`
-	Path         string      `json:"path"`
-	Why          string      `json:"why"`
+	Action  string `json:"action"`
+	Pod     string `json:"pod"`
+	Ordinal int    `json:"ordinal"`
+	Path    string `json:"path"`
+	Why     string `json:"why"`
+	// Leaving is the Kubernetes verdict of an end with
+	// AKU_REPLICATION_RESET_AT_END = 2.
+	Leaving      string      `json:"leaving,omitempty"`
 	Statements   int         `json:"statements"`
 	CriticalPath int         `json:"criticalPath"`
 	Steps        []stepJSON  `json:"steps"`
@@ -75,6 +78,7 @@ func newPlanJSON(p *podlife.Plan) planJSON {
 		Ordinal:      p.Ordinal,
 		Path:         string(p.Path),
 		Why:          p.Why,
+		Leaving:      p.Leaving,
 		Statements:   p.Statements(),
 		CriticalPath: p.CriticalPath(),
 		Steps:        newStepsJSON(p.Steps),

@@ -21,16 +21,19 @@ func runPod(ctx context.Context, o *options, action podlife.Action) error {
 	if err != nil {
 		return err
 	}
+	k := o.kubeFor(in)
+	in.Leaving = k.leaving(ctx)
 	if o.commit != nil && !o.commit() {
 		return ctx.Err() // a signal came while reading the configuration
 	}
-	return podRun(ctx, o.console, in, o.dryRun)
+	return podRun(ctx, o.console, in, o.dryRun, k)
 }
 
 // podRun wraps podlife.Run in the original's banners (docs/behaviour.md,
-// "Log lines"). A dry run
+// "Log lines"), with what the run publishes to Kubernetes (k, nil for
+// nothing) before it and before its last banner. A dry run
 // prints no banners, it runs nothing: it prints the plan.
-func podRun(ctx context.Context, c *console, in podlife.Input, dryRun bool) error {
+func podRun(ctx context.Context, c *console, in podlife.Input, dryRun bool, k *kubeRun) error {
 	if dryRun {
 		plan, err := podlife.Run(ctx, in)
 		if err != nil {
@@ -42,7 +45,9 @@ func podRun(ctx context.Context, c *console, in podlife.Input, dryRun bool) erro
 		return nil
 	}
 	c.banner(fmt.Sprintf("AKU started with %s option.", strings.ToUpper(string(in.Action))), false)
-	_, err := podlife.Run(ctx, in)
+	k.beforeRun(ctx)
+	plan, err := podlife.Run(ctx, in)
+	k.afterRun(ctx, plan, err)
 	if err != nil {
 		c.banner("AKU failed to run.", true)
 		return err

@@ -125,7 +125,7 @@ func TestPodBannersAndLogLines(t *testing.T) {
 		Logger:     cons.log,
 	}
 	ctx := context.Background()
-	if err := podRun(ctx, cons, in, false); err != nil {
+	if err := podRun(ctx, cons, in, false, nil); err != nil {
 		t.Fatalf("start: %v\n%s", err, out.String())
 	}
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
@@ -143,7 +143,7 @@ func TestPodBannersAndLogLines(t *testing.T) {
 	}
 
 	out.Reset()
-	err = podRun(ctx, cons, in, false)
+	err = podRun(ctx, cons, in, false, nil)
 	if exitCode(err) != exitDuplicateStart {
 		t.Errorf("second start: exit code %d (%v), want %d", exitCode(err), err, exitDuplicateStart)
 	}
@@ -155,7 +155,7 @@ func TestPodBannersAndLogLines(t *testing.T) {
 	out.Reset()
 	in.Action = podlife.ActionEnd
 	in.DryRun = true
-	if err := podRun(ctx, cons, in, true); err != nil {
+	if err := podRun(ctx, cons, in, true, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(out.String(), "aku -p end on altibase-sts-0 (ordinal 0): nothing to do\n") || !strings.Contains(out.String(), "1. [this pod] remove marker\n") {

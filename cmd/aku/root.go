@@ -292,6 +292,10 @@ func printHelp(w io.Writer) {
     AKU_CONNECTION_STRING     the ODBC connection-string template
     AKU_MONITOR_CONNECTION_STRING  the template of the read-only sessions
                               of status and the probes
+    KUBERNETES_SERVICE_HOST   set by Kubernetes; with KUBERNETES_SERVICE_PORT
+    KUBERNETES_SERVICE_PORT   and the pod's service account, aku may ask the
+                              API (AKU_REPLICATION_RESET_AT_END = 2,
+                              AKU_KUBERNETES_PUBLISH = 1)
     AKU_MARKER_PATH           the completion marker (default `+defaultMarkerPath+`)
     AKU_END_DEADLINE          -p end's --deadline, when the option is not given
 
