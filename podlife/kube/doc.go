@@ -25,9 +25,9 @@
 // linked package at each start of aku, also for aku -i and the probes,
 // which have a 10 ms budget and never use this package. client-go's REST
 // client with a scheme of the three groups aku uses took aku from 44 to
-// 156 package inits and their summed time from about 6.4 to 15 ms (median
+// 156 package inits and their summed time from about 6 to 15 ms (median
 // of 51 runs, GODEBUG=inittrace=1, aku -i on the 7.3 sample), and doubled
-// the binary; this client takes 99 inits and about 7.5 ms. The package
+// the binary; this client takes 99 inits and about 8 ms. The package
 // imports no k8s.io package; its tests use client-go against a real API
 // server (kubetest). A Client is built only on the runs that use it.
 package kube
