@@ -14,6 +14,9 @@ const (
 	ActionStart Action = "start"
 	ActionEnd   Action = "end"
 	ActionClean Action = "clean"
+	// ActionRelease releases this pod's pairs toward the peers of
+	// Input.Release (stale peers); it is not a command-line action.
+	ActionRelease Action = "release"
 )
 
 // Actions are the actions, in the order the help screen lists them.

@@ -40,6 +40,11 @@ type Input struct {
 	LockWait time.Duration
 	// Progress, when not nil, is told how a start goes (see Progress).
 	Progress Progress
+	// Deadline is when the run must be over; zero = no deadline.
+	Deadline time.Time
+	// Release are the peer ordinals an ActionRelease releases this pod's
+	// pairs toward.
+	Release []int
 }
 
 // Run performs one lifecycle command as observe → plan → execute and
