@@ -26,6 +26,11 @@ type environment struct {
 	// MarkerPath is the completion marker (docs/behaviour.md, "The marker");
 	// AKU_MARKER_PATH moves it for tests and the demo.
 	MarkerPath string
+
+	// Listen and GracePeriod are AKU_LISTEN and AKU_GRACE_PERIOD, the
+	// defaults of aku run's --listen and --grace-period (docs/run.md).
+	Listen, GracePeriod       string
+	ListenSet, GracePeriodSet bool
 }
 
 // defaultMarkerPath is the file the startupProbe watches (docs/behaviour.md,
@@ -44,6 +49,8 @@ func lookupEnvironment(lookup func(string) (string, bool), hostname func() (stri
 	env.SysPasswordFile, _ = lookup("AKU_SYS_PASSWORD_FILE")
 	env.ConnectionString, env.ConnectionStringOK = lookup("AKU_CONNECTION_STRING")
 	env.MonitorConnectionString, env.MonitorConnectionStringOK = lookup("AKU_MONITOR_CONNECTION_STRING")
+	env.Listen, env.ListenSet = lookup("AKU_LISTEN")
+	env.GracePeriod, env.GracePeriodSet = lookup("AKU_GRACE_PERIOD")
 	env.MarkerPath = defaultMarkerPath
 	if p, ok := lookup("AKU_MARKER_PATH"); ok && p != "" {
 		env.MarkerPath = p
