@@ -103,6 +103,10 @@ type Manager struct {
 	stale   *staleTracker
 	release chan []int
 
+	// firstPause is the pause after the first failed start (tests
+	// shorten it); it doubles up to maxRetryPause.
+	firstPause time.Duration
+
 	mu        sync.Mutex
 	dead      string // why the manager is not alive (the server died)
 	daemon    bool   // the server command daemonized
@@ -133,7 +137,7 @@ func New(cfg Config, codes Codes) (*Manager, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	m := &Manager{cfg: cfg, codes: codes, log: cfg.Log, release: make(chan []int, 1)}
+	m := &Manager{cfg: cfg, codes: codes, log: cfg.Log, release: make(chan []int, 1), firstPause: firstRetryPause}
 	m.stale = &staleTracker{ttl: cfg.StalePeerTTL, cfg: cfg.Health.Config, me: cfg.Health.Identity.Ordinal}
 	m.check = &checker{in: cfg.Health, interval: cfg.CheckInterval, after: m.afterCheck}
 	m.metrics = newMetrics(m)
@@ -259,8 +263,8 @@ func (m *Manager) waitServer(ctx context.Context) error {
 }
 
 // retryPause is the pause after failed start try (1-based).
-func retryPause(try int64) time.Duration {
-	d := firstRetryPause
+func (m *Manager) retryPause(try int64) time.Duration {
+	d := m.firstPause
 	for i := int64(1); i < try && d < maxRetryPause; i++ {
 		d *= 2
 	}
@@ -273,7 +277,7 @@ func (m *Manager) start(ctx context.Context) {
 	m.setStarting(true)
 	defer m.setStarting(false)
 	var last Outcome
-	err := retry.Loop{Pause: retryPause}.Do(ctx, func(try int64) error {
+	err := retry.Loop{Pause: m.retryPause}.Do(ctx, func(try int64) error {
 		if try > 1 {
 			m.metrics.startRetries.Inc()
 		}
@@ -285,7 +289,7 @@ func (m *Manager) start(ctx context.Context) {
 		case ctx.Err() != nil:
 			return retry.Stop(err)
 		case last.Retry == RetryBackoff:
-			m.log.Warn(fmt.Sprintf("aku run: aku -p start failed with exit code %d (%s), which another try can cure: try %d in %s", last.Code, last.Name, try+1, retryPause(try)), "error", err.Error())
+			m.log.Warn(fmt.Sprintf("aku run: aku -p start failed with exit code %d (%s), which another try can cure: try %d in %s", last.Code, last.Name, try+1, m.retryPause(try)), "error", err.Error())
 			return err
 		}
 		m.log.Error(fmt.Sprintf("aku run: aku -p start failed with exit code %d (%s), which another try cannot cure: aku run keeps the server running, unready; fix what the error says, then run aku -p start in this pod", last.Code, last.Name), "error", err.Error())
