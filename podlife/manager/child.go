@@ -28,6 +28,10 @@ func startChild(argv []string, stdout, stderr io.Writer, reap *reaper) (*child, 
 	c.cmd = exec.Command(argv[0], argv[1:]...)
 	c.cmd.Stdout, c.cmd.Stderr = stdout, stderr
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// An output that is not a file is copied through a pipe, which a
+	// process the command left behind may hold open: its end is the
+	// command's, not theirs.
+	c.cmd.WaitDelay = time.Second
 	if err := reap.own(c.cmd.Start, c.cmd); err != nil {
 		return nil, fmt.Errorf("starting %q: %w", strings.Join(argv, " "), err)
 	}

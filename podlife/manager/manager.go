@@ -201,6 +201,9 @@ func (m *Manager) Run(ctx context.Context) error {
 			<-started
 			return m.terminate(true)
 		case <-m.serverDone():
+			if m.daemonized() {
+				continue
+			}
 			cancelStart()
 			<-started
 			return m.serverDied()
@@ -221,6 +224,26 @@ func (m *Manager) serverDone() <-chan struct{} {
 	return m.server.done
 }
 
+// daemonized is called when the server command ended: one that exited
+// with 0 daemonized the server (Altibase's server start does), which runs
+// on; it reports whether it did.
+func (m *Manager) daemonized() bool {
+	if m.server.err != nil {
+		return false
+	}
+	m.mu.Lock()
+	first := !m.daemon
+	m.daemon = true
+	m.mu.Unlock()
+	if first {
+		m.log.Info("aku run: the server command exited with 0: a daemonizing start")
+		if len(m.cfg.StopCommand) == 0 {
+			m.log.Warn("aku run: no --stop-command: aku run cannot stop a daemonized server at SIGTERM")
+		}
+	}
+	return true
+}
+
 // waitServer waits until this pod's server answers on its port (an
 // ordinary session opens, or is refused for ADMIN_MODE = 1), within
 // ServerWait, logging every 30 s. A server command that exits 0 is a
@@ -232,17 +255,8 @@ func (m *Manager) waitServer(ctx context.Context) error {
 	lastLog := begin
 	var state health.State
 	for {
-		if m.server != nil && !m.daemon && m.server.exited() {
-			if m.server.err != nil {
-				return &ExitError{Code: m.codes.ServerFailed, Err: fmt.Errorf("the server command %s before the server answered", m.server.describe())}
-			}
-			m.mu.Lock()
-			m.daemon = true
-			m.mu.Unlock()
-			m.log.Info("aku run: the server command exited with 0: a daemonizing start")
-			if len(m.cfg.StopCommand) == 0 {
-				m.log.Warn("aku run: no --stop-command: aku run cannot stop a daemonized server at SIGTERM")
-			}
+		if m.server != nil && !m.daemon && m.server.exited() && !m.daemonized() {
+			return &ExitError{Code: m.codes.ServerFailed, Err: fmt.Errorf("the server command %s before the server answered", m.server.describe())}
 		}
 		state = health.ServerState(ctx, m.cfg.Health, m.cfg.Health.Identity.Ordinal)
 		if state.Answers() {
