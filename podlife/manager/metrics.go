@@ -25,6 +25,8 @@ type metrics struct {
 	lastDuration *prometheus.GaugeVec
 	startRetries prometheus.Counter
 	released     *prometheus.CounterVec
+	// all are the collectors of reg.
+	all []prometheus.Collector
 }
 
 func newMetrics(m *Manager) *metrics {
@@ -44,10 +46,11 @@ func newMetrics(m *Manager) *metrics {
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "aku_build_info",
 		Help: "Always 1: the aku version and the Go version it was built with."}, []string{"version", "goversion"})
 	build.WithLabelValues(m.cfg.Version, runtime.Version()).Set(1)
-	x.reg.MustRegister(x.runs, x.lastRun, x.lastDuration, x.startRetries, x.released, build,
+	x.all = []prometheus.Collector{x.runs, x.lastRun, x.lastDuration, x.startRetries, x.released, build,
 		&checkCollector{m: m},
 		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}
+	x.reg.MustRegister(x.all...)
 	return x
 }
 
