@@ -90,29 +90,36 @@ func (p *Pod) HTTPGet(ctx context.Context, timeout time.Duration, port int, path
 
 // dialInNetns opens a connection from the network namespace at nsPath: the
 // socket is created by a thread that entered it, and stays in it. The
-// thread is never unlocked, so it ends with its goroutine instead of going
-// back to the pool in another namespace.
+// thread then goes back to its own namespace before it is unlocked. It must
+// not end instead: a thread that ends fires the parent-death signal of the
+// processes it started (the containers' Pdeathsig).
 func dialInNetns(nsPath, network, addr string, timeout time.Duration) (net.Conn, error) {
-	type result struct {
-		c   net.Conn
-		err error
+	runtime.LockOSThread()
+	own, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		runtime.UnlockOSThread()
+		return nil, fmt.Errorf("opening this thread's network namespace: %w", err)
 	}
-	ch := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		f, err := os.Open(nsPath)
-		if err != nil {
-			ch <- result{nil, fmt.Errorf("opening the network namespace %s: %w", nsPath, err)}
-			return
+	defer own.Close()
+	f, err := os.Open(nsPath)
+	if err != nil {
+		runtime.UnlockOSThread()
+		return nil, fmt.Errorf("opening the network namespace %s: %w", nsPath, err)
+	}
+	defer f.Close()
+	if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+		runtime.UnlockOSThread()
+		return nil, fmt.Errorf("entering the network namespace %s: %w", nsPath, err)
+	}
+	c, dialErr := net.DialTimeout(network, addr, timeout)
+	if err := unix.Setns(int(own.Fd()), unix.CLONE_NEWNET); err != nil {
+		// The thread stays locked, in the pod's namespace, for the rest of
+		// the process: never reused by another goroutine.
+		if c != nil {
+			c.Close()
 		}
-		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			ch <- result{nil, fmt.Errorf("entering the network namespace %s: %w", nsPath, err)}
-			return
-		}
-		c, err := net.DialTimeout(network, addr, timeout)
-		ch <- result{c, err}
-	}()
-	r := <-ch
-	return r.c, r.err
+		return nil, fmt.Errorf("leaving the network namespace %s: %w", nsPath, err)
+	}
+	runtime.UnlockOSThread()
+	return c, dialErr
 }

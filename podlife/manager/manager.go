@@ -247,19 +247,25 @@ func (m *Manager) daemonized() bool {
 // waitServer waits until this pod's server answers on its port (an
 // ordinary session opens, or is refused for ADMIN_MODE = 1), within
 // ServerWait, logging every 30 s. A server command that exits 0 is a
-// daemonizing start; one that fails ends the wait.
+// daemonizing start; one that fails ends the wait. With a stop command,
+// the server command is waited for first: it daemonizes.
 func (m *Manager) waitServer(ctx context.Context) error {
 	begin := time.Now()
 	host := podlife.PeerHost(m.cfg.Health.Config, m.cfg.Health.Identity.Ordinal)
 	m.log.Info(fmt.Sprintf("aku run: waiting for the server %s to answer (up to %s)", host, m.cfg.ServerWait))
 	lastLog := begin
 	var state health.State
+	// With a stop command, the server command is a daemonizing start: it
+	// has started the server (and whatever it prepares besides) when it
+	// exits.
+	daemonizing := m.server != nil && len(m.cfg.StopCommand) > 0
 	for {
 		if m.server != nil && !m.daemon && m.server.exited() && !m.daemonized() {
 			return &ExitError{Code: m.codes.ServerFailed, Err: fmt.Errorf("the server command %s before the server answered", m.server.describe())}
 		}
-		state = health.ServerState(ctx, m.cfg.Health, m.cfg.Health.Identity.Ordinal)
-		if state.Answers() {
+		if daemonizing && !m.daemon {
+			state = "starting the server"
+		} else if state = health.ServerState(ctx, m.cfg.Health, m.cfg.Health.Identity.Ordinal); state.Answers() {
 			m.log.Info(fmt.Sprintf("aku run: the server answers (%s) after %s", state, time.Since(begin).Round(time.Millisecond)))
 			return nil
 		}
