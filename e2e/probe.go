@@ -42,7 +42,7 @@ func (p *Pod) probe(ctx context.Context, timeout time.Duration, pr *corev1.Probe
 	case code >= 200 && code < 400:
 		r.ExitCode, r.Output = 0, body
 	default:
-		r.Output = fmt.Sprintf("HTTP %d: %s", code, body)
+		r.Output = fmt.Sprintf("HTTP %d: %s", code, strings.TrimSpace(body))
 	}
 	return r
 }
@@ -85,7 +85,7 @@ func (p *Pod) HTTPGet(ctx context.Context, timeout time.Duration, port int, path
 	if err != nil {
 		return 0, "", fmt.Errorf("GET %s of %s: reading the body: %w", path, p.Name, err)
 	}
-	return resp.StatusCode, strings.TrimSpace(string(b)), nil
+	return resp.StatusCode, string(b), nil
 }
 
 // dialInNetns opens a connection from the network namespace at nsPath: the

@@ -91,7 +91,7 @@ func TestRunManager(t *testing.T) {
 	checkLog(t, "pod 1's output", term.Log,
 		"aku run: serving the probes and metrics", "AKU started with START option.", "AKU run successfully.",
 		"aku run: SIGTERM: aku -p end", "AKU started with END option.", "AKU run successfully.",
-		"aku run: stopping the server: server stop", "server: stopped", "aku run: done")
+		"aku run: stopping the server: /bin/sh -c server stop", "server: stopped", "aku run: the server stopped", "aku run: done")
 	if code, body := get(0, "/readyz"); code != http.StatusOK {
 		t.Errorf("pod 0 after pod 1 left: /readyz %d %q", code, body)
 	}

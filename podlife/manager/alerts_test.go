@@ -3,9 +3,9 @@ package manager
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"

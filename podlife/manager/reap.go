@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,43 +79,44 @@ func (r *reaper) disown(cmd *exec.Cmd) {
 }
 
 // reap waits for every zombie child of this process that is not owned.
+// It finds them through /proc/self/task/*/children, and takes each one's
+// process id in this process's PID namespace from its NSpid: the /proc of a
+// container may be the host's.
 func (r *reaper) reap() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return
-	}
-	me := os.Getpid()
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || r.owned[pid] {
+	lists, _ := filepath.Glob("/proc/self/task/*/children")
+	for _, l := range lists {
+		b, err := os.ReadFile(l)
+		if err != nil {
 			continue
 		}
-		if ppid, zombie := procState(pid); zombie && ppid == me {
-			var ws syscall.WaitStatus
-			_, _ = syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+		for _, f := range strings.Fields(string(b)) {
+			pid, zombie := procZombie(f)
+			if zombie && pid > 0 && !r.owned[pid] {
+				var ws syscall.WaitStatus
+				_, _ = syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+			}
 		}
 	}
 }
 
-// procState reads a process's parent and whether it is a zombie from
-// /proc/PID/stat.
-func procState(pid int) (ppid int, zombie bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+// procZombie reads /proc/ID/status: whether the process is a zombie, and
+// its process id in its innermost PID namespace (the last NSpid field).
+func procZombie(id string) (pid int, zombie bool) {
+	b, err := os.ReadFile("/proc/" + id + "/status")
 	if err != nil {
 		return 0, false
 	}
-	// "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, false
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, ":")
+		f := strings.Fields(v)
+		switch {
+		case k == "State" && len(f) > 0:
+			zombie = f[0] == "Z"
+		case k == "NSpid" && len(f) > 0:
+			pid, _ = strconv.Atoi(f[len(f)-1])
+		}
 	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 2 {
-		return 0, false
-	}
-	ppid, _ = strconv.Atoi(f[1])
-	return ppid, f[0] == "Z"
+	return pid, zombie
 }
