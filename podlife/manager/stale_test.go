@@ -109,7 +109,7 @@ func TestStaleTracker(t *testing.T) {
 		// no pair is held toward it anyway.
 		{2*time.Minute + time.Second, true, true, []health.State{health.StateOpen, health.StateAbsent, health.StateAbsent}, []int{1}},
 		{2*time.Minute + 2*time.Second, true, true, []health.State{health.StateOpen, health.StateAbsent, health.StateAbsent}, nil}, // asked for already
-		{4 * time.Minute, true, true, []health.State{health.StateOpen, health.StateAbsent, health.StateAbsent}, []int{1}},           // again after another TTL
+		{4 * time.Minute, true, true, []health.State{health.StateOpen, health.StateAbsent, health.StateAbsent}, []int{1}},          // again after another TTL
 	} {
 		if got := tr.observe(obs(c.after, c.marker, c.states...), c.started); !slices.Equal(got, c.want) {
 			t.Errorf("at +%v (started %v, marker %v, %v): release %v, want %v", c.after, c.started, c.marker, c.states, got, c.want)
