@@ -183,7 +183,11 @@ func (m *Manager) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return m.terminate(false)
 		}
-		m.stopServer(time.Now().Add(m.cfg.GracePeriod - killMargin))
+		// The wait's failure is the exit's reason; a stop that fails too
+		// is only logged.
+		if stopErr := m.stopServer(time.Now().Add(m.cfg.GracePeriod - killMargin)); stopErr != nil {
+			m.log.Error("aku run: " + stopErr.Error())
+		}
 		return err
 	}
 	// The start ends with ctx (a signal) and, when the server dies, with
