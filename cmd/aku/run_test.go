@@ -122,6 +122,13 @@ func TestRunSignal(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
+			// aku run still runs, so its handler takes the signal (without
+			// one, SIGTERM would end the test binary).
+			select {
+			case code := <-done:
+				t.Fatalf("aku run exited with %d on its own\n%s%s", code, &out, &errb)
+			default:
+			}
 			if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
