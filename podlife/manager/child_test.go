@@ -170,7 +170,7 @@ func TestStartRetries(t *testing.T) {
 		if got := value(fams, "aku_lifecycle_runs_total", "action", "start", "outcome", "failed"); got != 2 {
 			t.Errorf("aku_lifecycle_runs_total{start,failed} = %v, want 2", got)
 		}
-		for _, want := range []string{"exit code 99 (failed), which another try can cure: try 2 in 20ms", "try 3 in 40ms"} {
+		for _, want := range []string{"aku -p start exited with 99 (failed), which another try can cure: try 2 in 20ms", "try 3 in 40ms"} {
 			if !strings.Contains(r.log.String(), want) {
 				t.Errorf("the log does not say %q:\n%s", want, r.log)
 			}

@@ -313,19 +313,17 @@ func (m *Manager) start(ctx context.Context) {
 		case ctx.Err() != nil:
 			return retry.Stop(err)
 		case last.Retry == RetryBackoff:
-			m.log.Warn(fmt.Sprintf("aku run: aku -p start failed with exit code %d (%s), which another try can cure: try %d in %s", last.Code, last.Name, try+1, m.retryPause(try)), "error", err.Error())
+			m.log.Warn(fmt.Sprintf("aku run: aku -p start exited with %d (%s), which another try can cure: try %d in %s", last.Code, last.Name, try+1, m.retryPause(try)), "error", err.Error())
 			return err
 		}
-		m.log.Error(fmt.Sprintf("aku run: aku -p start failed with exit code %d (%s), which another try cannot cure: aku run keeps the server running, unready; fix what the error says, then run aku -p start in this pod", last.Code, last.Name), "error", err.Error())
+		m.log.Error(fmt.Sprintf("aku run: aku -p start exited with %d (%s), which another try cannot cure: aku run keeps the server running, unready; fix what the error says, then run aku -p start in this pod", last.Code, last.Name), "error", err.Error())
 		return retry.Stop(err)
 	})
 	if err == nil {
 		m.mu.Lock()
 		m.completed = true
 		m.mu.Unlock()
-		if last.Code != 0 {
-			m.log.Info("aku run: the start had already completed on this pod (the marker exists)")
-		}
+		m.log.Info(fmt.Sprintf("aku run: aku -p start exited with %d (%s)", last.Code, last.Name))
 	}
 }
 
@@ -355,6 +353,9 @@ func (m *Manager) terminate(answered bool) error {
 		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		endErr = m.runLifecycle(ctx, podlife.ActionEnd, deadline, nil)
 		cancel()
+		// The code only: a failed end's error is aku run's own, returned.
+		o := m.cfg.Classify(endErr)
+		m.log.Info(fmt.Sprintf("aku run: aku -p end exited with %d (%s)", o.Code, o.Name))
 	} else {
 		m.log.Info("aku run: SIGTERM before the server answered: no end to run")
 	}
