@@ -31,15 +31,24 @@ build: ## build bin/aku and bin/altisim (-trimpath: no path of the build machine
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/aku ./cmd/aku
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/altisim ./cmd/altisim
 
+.PHONY: kube-deps
+kube-deps: ## build the kube tier's control plane (etcd, kube-apiserver, StatefulSet controller) into the machine's cache: once, 15-30 min cold, seconds warm
+	@scripts/kube-build
+
 .PHONY: test
-test: deps ## install what is needed, then run the whole suite (unit, in-process, ODBC, e2e, short fuzz)
+test: deps kube-deps ## install what is needed, then run the whole suite (unit, in-process, ODBC, e2e and its kube tier, short fuzz)
 	$(GO) vet ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 	$(GO) test -count=1 -timeout 15m ./...
 
 .PHONY: test-e2e
-test-e2e: deps ## run only the end-to-end StatefulSet tests (root)
+test-e2e: deps kube-deps ## run only the end-to-end StatefulSet tests (root)
 	$(GO) test -count=1 -timeout 15m -v ./e2e/
+
+.PHONY: test-kube
+test-kube: deps kube-deps ## run only the kube tier: the control plane, and the StatefulSet on it with the harness as kubelet (root)
+	$(GO) test -count=1 -timeout 15m -v ./e2e/kube/
+	$(GO) test -count=1 -timeout 15m -v -run '^TestKube' ./e2e/
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (default 10s)

@@ -65,6 +65,7 @@ type Faults struct {
 	rules     []*faultRule
 	latency   time.Duration
 	syncDelay time.Duration
+	sendRate  int64
 	srv       *Server
 }
 
@@ -144,14 +145,37 @@ func (f *Faults) SyncRowDelay() time.Duration {
 	return f.syncDelay
 }
 
-// Clear removes every installed fault, the injected latency and the SYNC
-// row delay; it releases neither a SYSDBA hold nor a sender hold.
+// SetSendRate makes every sender of the server ship its log at
+// bytesPerSecond from now on (0 turns it off; a negative rate is 0), as a
+// slow link would: a gap of REP_GAP_SIZE bytes then takes REP_GAP_SIZE /
+// bytesPerSecond seconds to drain, a tenth of a second's worth at a time,
+// so that V$REPGAP shrinks as it goes and a FLUSH WAIT n that gives up
+// leaves the gap partly drained. The rows of a SYNC are not slowed
+// (SetSyncRowDelay does that).
+func (f *Faults) SetSendRate(bytesPerSecond int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sendRate = max(bytesPerSecond, 0)
+}
+
+// SendRate is the send rate currently injected in bytes per second, 0 for
+// none.
+func (f *Faults) SendRate() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sendRate
+}
+
+// Clear removes every installed fault, the injected latency, the SYNC row
+// delay and the send rate; it releases neither a SYSDBA hold nor a sender
+// hold.
 func (f *Faults) Clear() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.rules = nil
 	f.latency = 0
 	f.syncDelay = 0
+	f.sendRate = 0
 }
 
 // List returns the installed faults that can still fire.

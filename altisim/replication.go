@@ -719,9 +719,15 @@ func (s *Server) runSender(ctx context.Context, r *replObj, snd *sender, link Li
 			s.mu.Unlock()
 		}
 		s.mu.Lock()
-		recs, upto, next, wake := s.collectLocked(r)
+		recs, upto, bytes, next, wake := s.collectLocked(r)
 		snd.readCount += int64(len(recs))
 		s.mu.Unlock()
+		// Faults.SetSendRate: the batch's log takes its time to travel.
+		if rate := s.faults.SendRate(); rate > 0 && bytes > 0 {
+			if retry.Sleep(ctx, time.Duration(float64(bytes)/float64(rate)*float64(time.Second))) != nil {
+				continue
+			}
+		}
 		var ackXSN int64 = -1
 		if len(recs) > 0 {
 			reply, err := s.send(ctx, link, &ReplMessage{Kind: "apply", Replication: r.Name, From: s.opts.Name, Records: recs})
@@ -778,11 +784,17 @@ func (s *Server) runSender(ctx context.Context, r *replObj, snd *sender, link Li
 
 // collectLocked returns the next batch of the object's changes that are due
 // (at least ReplicationLag old), the LSN up to which the log has been read,
-// how long until the next change is due (0: none pending), and the channel
-// that signals a log change.
-func (s *Server) collectLocked(r *replObj) ([]ReplRecord, int64, time.Duration, chan struct{}) {
+// the bytes of log that covers, how long until the next change is due (0:
+// none pending), and the channel that signals a log change. With a send
+// rate (Faults.SetSendRate) a batch holds about a tenth of a second's
+// worth of log.
+func (s *Server) collectLocked(r *replObj) ([]ReplRecord, int64, int64, time.Duration, chan struct{}) {
 	if s.senderHeldLocked(r.Name) {
-		return nil, r.XSN, 0, s.logWake // Faults.HoldSender: nothing is due
+		return nil, r.XSN, 0, 0, s.logWake // Faults.HoldSender: nothing is due
+	}
+	maxBytes := int64(-1)
+	if rate := s.faults.SendRate(); rate > 0 {
+		maxBytes = max(rate/10, 1)
 	}
 	// route is where a table's changes go: the peer's table, and all of
 	// them for an item of the whole table, else only the changes of rows in
@@ -807,6 +819,7 @@ func (s *Server) collectLocked(r *replObj) ([]ReplRecord, int64, time.Duration, 
 	upto := r.XSN
 	var next time.Duration
 	var recs []ReplRecord
+	var bytes int64
 	exhausted := true
 	for ; i < len(s.log); i++ {
 		rec := &s.log[i]
@@ -815,11 +828,12 @@ func (s *Server) collectLocked(r *replObj) ([]ReplRecord, int64, time.Duration, 
 			exhausted = false
 			break
 		}
-		if len(recs) >= batchRecords {
+		if len(recs) >= batchRecords || maxBytes >= 0 && bytes >= maxBytes {
 			exhausted = false
 			break
 		}
 		upto = rec.LSN
+		bytes += rec.Size
 		if rec.Origin != "" {
 			continue // applied from a peer, or REPLICATION = NONE: never sent on
 		}
@@ -830,7 +844,7 @@ func (s *Server) collectLocked(r *replObj) ([]ReplRecord, int64, time.Duration, 
 	if exhausted && s.lastLSN > upto {
 		upto = s.lastLSN
 	}
-	return recs, upto, next, s.logWake
+	return recs, upto, bytes, next, s.logWake
 }
 
 // send sends one message of a running sender, bounded by

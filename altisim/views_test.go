@@ -398,3 +398,44 @@ func TestMonitorProperties(t *testing.T) {
 	s2 := newTestServer(t, Options{Name: "y", Properties: map[string]int64{"LOG_FILE_SIZE": 1 << 20}})
 	wantRows(t, connect(t, s2, false), "SELECT VALUE1 FROM V$PROPERTY WHERE NAME = 'LOG_FILE_SIZE'", [][]Value{{"1048576"}})
 }
+
+// TestSendRateDrainsTheGapAtThatRate: with Faults.SetSendRate the sender
+// ships its gap at that many bytes a second, so a FLUSH WAIT 1 gives up
+// after its second with the gap partly drained (by about a second's
+// worth), and a FLUSH without WAIT, once the rate is lifted, drains it.
+func TestSendRateDrainsTheGapAtThatRate(t *testing.T) {
+	p := newPairWith(t, Options{}, Options{}, "V VARCHAR(2000)")
+	mustExec(t, p.sa, "ALTER REPLICATION REP1 START")
+	release := p.a.Faults().HoldSender("rep1")
+	size := insertRows(t, p.sa, 1, 500, 2000) // about 1 MB
+	const rate = 200 << 10
+	p.a.Faults().SetSendRate(rate)
+	if got := p.a.Faults().SendRate(); got != rate {
+		t.Fatalf("SendRate() = %d, want %d", got, rate)
+	}
+	release()
+
+	start := time.Now()
+	mustExec(t, p.sa, "ALTER REPLICATION REP1 FLUSH WAIT 1")
+	if d := time.Since(start); d < time.Second {
+		t.Fatalf("FLUSH WAIT 1 returned after %v, before its second, with %d bytes to ship at %d bytes/s", d, size, rate)
+	}
+	r := rows(t, p.sa, "SELECT REP_GAP_SIZE FROM V$REPGAP")
+	if len(r) != 1 {
+		t.Fatalf("V$REPGAP: %d rows, want 1", len(r))
+	}
+	left := r[0][0].(int64)
+	// One second at the rate, give or take a batch (a tenth of a second)
+	// and the time the FLUSH took to begin.
+	if sent := size - left; sent < rate/2 || sent > 2*rate {
+		t.Errorf("after FLUSH WAIT 1 at %d bytes/s: %d of %d bytes sent, want about %d", rate, sent, size, rate)
+	}
+
+	p.a.Faults().Clear()
+	if got := p.a.Faults().SendRate(); got != 0 {
+		t.Fatalf("SendRate() after Clear = %d, want 0", got)
+	}
+	mustExec(t, p.sa, "ALTER REPLICATION REP1 FLUSH")
+	wantRows(t, p.sa, "SELECT REP_GAP_SIZE FROM V$REPGAP", [][]Value{{int64(0)}})
+	wantRows(t, p.sb, "SELECT COUNT(*) FROM T1", [][]Value{{int64(500)}})
+}

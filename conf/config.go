@@ -40,8 +40,19 @@ type Config struct {
 	FlushTimeoutAtStart time.Duration
 	DelayStartComplete  time.Duration // AKU_DELAY_START_COMPLETE_TIME
 
-	FlushAtEnd            bool // AKU_FLUSH_AT_END
-	ReplicationResetAtEnd bool // AKU_REPLICATION_RESET_AT_END
+	FlushAtEnd bool // AKU_FLUSH_AT_END
+	// ReplicationResetAtEnd is AKU_REPLICATION_RESET_AT_END = 1 or 2: a
+	// slave's end resets its pairs; with 2 (ResetOnlyWhenLeaving, an aku
+	// extension) only unless Kubernetes says the pod comes back
+	// (docs/behaviour.md, "end").
+	ReplicationResetAtEnd bool
+	ResetOnlyWhenLeaving  bool
+
+	// KubernetesPublish is AKU_KUBERNETES_PUBLISH (an aku extension): label
+	// this pod with its role and whether it replicates, and record each
+	// start's and end's outcome as an Event on it, through the Kubernetes
+	// API (docs/behaviour.md, "Kubernetes").
+	KubernetesPublish bool
 
 	// ObserveTimeout is AKU_OBSERVE_TIMEOUT (an aku extension): how long
 	// reading one server's state may take before that server counts as
@@ -52,6 +63,13 @@ type Config struct {
 	// start waits for a server whose one SYSDBA session is taken (another
 	// pod's aku, an operator's isql -sysdba) before it fails.
 	SysdbaWait time.Duration
+
+	// StalePeerTTL is AKU_STALE_PEER_TTL (an aku extension): how long a
+	// peer's name may fail to resolve before the in-pod manager releases
+	// this pod's pairs with it (docs/behaviour.md, "Stale peers"); 0, the
+	// default, never releases, and a returning pod's start then behaves as
+	// the original's.
+	StalePeerTTL time.Duration
 
 	// ConnectionString is the ODBC connection-string template
 	// (AKU_CONNECTION_STRING, an aku extension) with {host}, {port}, {user}

@@ -35,9 +35,19 @@ type property struct {
 	// (the server's, the password, REPLICATIONS).
 	setting string
 	value   func(*Config) any
+	// extra are further settings of one property whose meaning its first
+	// setting's JSON type cannot hold (AKU_REPLICATION_RESET_AT_END = 2);
+	// they follow it in aku -i's "settings".
+	extra []extraSetting
 	// template marks a connection-string template, which may hold a
 	// password: Settings passes its value through the caller's mask.
 	template bool
+}
+
+// extraSetting is one more key of a property in aku -i's "settings".
+type extraSetting struct {
+	setting string
+	value   func(*Config) any
 }
 
 // legacyPasswordKey is the misspelling of the vendor's 7.1 samples,
@@ -69,12 +79,17 @@ var propertyTable = []property{
 		setting: "delayStartCompleteSeconds", value: func(c *Config) any { return int64(c.DelayStartComplete / time.Second) }},
 	{name: "AKU_FLUSH_AT_END", kind: kindInt, def: 1, min: 0, max: 1, set: func(c *Config, n int64) { c.FlushAtEnd = n == 1 },
 		setting: "flushAtEnd", value: func(c *Config) any { return c.FlushAtEnd }},
-	{name: "AKU_REPLICATION_RESET_AT_END", kind: kindInt, def: 1, min: 0, max: 1, set: func(c *Config, n int64) { c.ReplicationResetAtEnd = n == 1 },
-		setting: "replicationResetAtEnd", value: func(c *Config) any { return c.ReplicationResetAtEnd }},
+	{name: "AKU_REPLICATION_RESET_AT_END", kind: kindInt, def: 1, min: 0, max: 2, set: func(c *Config, n int64) { c.ReplicationResetAtEnd, c.ResetOnlyWhenLeaving = n >= 1, n == 2 },
+		setting: "replicationResetAtEnd", value: func(c *Config) any { return c.ReplicationResetAtEnd },
+		extra: []extraSetting{{setting: "resetOnlyWhenLeaving", value: func(c *Config) any { return c.ResetOnlyWhenLeaving }}}},
 	{name: "AKU_OBSERVE_TIMEOUT", kind: kindInt, def: 10, min: 1, max: maxUint32, set: func(c *Config, n int64) { c.ObserveTimeout = seconds(n) },
 		setting: "observeTimeoutSeconds", value: func(c *Config) any { return int64(c.ObserveTimeout / time.Second) }},
 	{name: "AKU_SYSDBA_WAIT_TIME", kind: kindInt, def: 300, min: 0, max: maxUint32, set: func(c *Config, n int64) { c.SysdbaWait = seconds(n) },
 		setting: "sysdbaWaitSeconds", value: func(c *Config) any { return int64(c.SysdbaWait / time.Second) }},
+	{name: "AKU_STALE_PEER_TTL", kind: kindInt, def: 0, min: 0, max: maxUint32, set: func(c *Config, n int64) { c.StalePeerTTL = seconds(n) },
+		setting: "stalePeerTtlSeconds", value: func(c *Config) any { return int64(c.StalePeerTTL / time.Second) }},
+	{name: "AKU_KUBERNETES_PUBLISH", kind: kindInt, def: 0, min: 0, max: 1, set: func(c *Config, n int64) { c.KubernetesPublish = n == 1 },
+		setting: "kubernetesPublish", value: func(c *Config) any { return c.KubernetesPublish }},
 	{name: "AKU_CONNECTION_STRING", kind: kindString, setting: "connectionString", value: func(c *Config) any { return c.ConnectionString }, template: true},
 	{name: "AKU_MONITOR_CONNECTION_STRING", kind: kindString},
 	{name: "REPLICATIONS", kind: kindGroups},
@@ -113,6 +128,9 @@ func (c *Config) Settings(mask func(template string) string) []Setting {
 			v = mask(v.(string))
 		}
 		out = append(out, Setting{Key: p.setting, Value: v})
+		for _, e := range p.extra {
+			out = append(out, Setting{Key: e.setting, Value: e.value(c)})
+		}
 	}
 	return out
 }

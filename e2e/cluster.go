@@ -19,6 +19,7 @@ import (
 
 	"github.com/aku-project/aku/altisim/pgwire"
 	"github.com/aku-project/aku/e2e/manifest"
+	"github.com/aku-project/aku/e2e/owner"
 )
 
 // Options configure a Cluster. Everything not here comes from the
@@ -53,6 +54,9 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// KeepDir keeps the work directory after Close (for debugging).
 	KeepDir bool
+	// KubeBinDir holds the control plane's binaries, for StartKube
+	// (default: kube.BinDir of the module, the cache make kube-deps fills).
+	KubeBinDir string
 }
 
 // Cluster is a simulated StatefulSet with its headless Service, the pods'
@@ -72,6 +76,9 @@ type Cluster struct {
 	net *network
 	dns *dns
 
+	// mu guards pods, held and phantoms: in a KubeCluster the kubelet
+	// creates and removes pods from goroutines of its own.
+	mu       sync.Mutex
 	pods     map[int]*Pod
 	held     map[int]bool   // ordinals whose DNS record is held back
 	phantoms map[int]string // ordinals published at a black-holed address
@@ -81,8 +88,13 @@ type Cluster struct {
 	grace          time.Duration
 	startTimeout   time.Duration
 
+	closers   []func() // run first by Close, last added first
 	closeOnce sync.Once
 }
+
+// addCloser makes Close run f before it removes the pods (a KubeCluster's
+// kubelet and control plane).
+func (c *Cluster) addCloser(f func()) { c.closers = append(c.closers, f) }
 
 // The template aku and the tests connect with: psqlODBC to altisim, as
 // SYSDBA or as an ordinary session (altisim/pgwire).
@@ -189,7 +201,7 @@ func (c *Cluster) setUp(ctx context.Context) error {
 	// The owner first: whatever follows, a later run can remove it if this
 	// process is killed.
 	suffix := randomSuffix()
-	if err := writeOwner(c.dir, suffix); err != nil {
+	if err := owner.Write(c.dir, suffix); err != nil {
 		return fmt.Errorf("creating the work directory: %w", err)
 	}
 	if err := os.Chmod(c.dir, 0o755); err != nil {
@@ -337,10 +349,18 @@ func (c *Cluster) Host(ordinal int) string {
 }
 
 // Pod is the pod with this ordinal, or nil.
-func (c *Cluster) Pod(ordinal int) *Pod { return c.pods[ordinal] }
+func (c *Cluster) Pod(ordinal int) *Pod {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pods[ordinal]
+}
 
 // Replicas is the number of pods that exist.
-func (c *Cluster) Replicas() int { return len(c.pods) }
+func (c *Cluster) Replicas() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pods)
+}
 
 // Scale changes the number of pods as the StatefulSet controller does with
 // OrderedReady: up, it creates the missing pods in ordinal order, each only
@@ -348,7 +368,7 @@ func (c *Cluster) Replicas() int { return len(c.pods) }
 // the highest ordinal, each after the previous one is gone.
 func (c *Cluster) Scale(ctx context.Context, replicas int) error {
 	c.logf("scale to %d replicas", replicas)
-	for i := len(c.pods); i < replicas; i++ {
+	for i := c.Replicas(); i < replicas; i++ {
 		if _, err := c.CreatePod(ctx, i); err != nil {
 			return err
 		}
@@ -356,7 +376,7 @@ func (c *Cluster) Scale(ctx context.Context, replicas int) error {
 			return err
 		}
 	}
-	for i := len(c.pods) - 1; i >= replicas; i-- {
+	for i := c.Replicas() - 1; i >= replicas; i-- {
 		if _, err := c.DeletePod(ctx, i); err != nil {
 			return err
 		}
@@ -365,32 +385,59 @@ func (c *Cluster) Scale(ctx context.Context, replicas int) error {
 }
 
 // CreatePod creates the pod with this ordinal and starts its container (and
-// its postStart hook); it does not wait for the startup probe.
+// its postStart hook); it does not wait for the startup probe. On an error
+// after the pod came to exist it returns the pod too: DeletePod removes it.
 func (c *Cluster) CreatePod(ctx context.Context, ordinal int) (*Pod, error) {
+	return c.createPod(ctx, ordinal, podExtras{})
+}
+
+// podExtras is what a KubeCluster's kubelet adds to a pod: environment
+// variables, and the directory of the in-cluster credentials to mount at
+// kube.ServiceAccountDir ("" for none).
+type podExtras struct {
+	env   []string
+	saDir string
+}
+
+func (c *Cluster) createPod(ctx context.Context, ordinal int, x podExtras) (*Pod, error) {
+	name := c.PodName(ordinal)
+	p := &Pod{Ordinal: ordinal, Name: name, IP: c.net.podIP(ordinal), netns: c.net.netnsName(ordinal), saDir: x.saDir, c: c}
+	c.mu.Lock()
 	if c.pods[ordinal] != nil {
+		c.mu.Unlock()
 		return nil, fmt.Errorf("creating pod %d: it exists", ordinal)
 	}
-	name := c.PodName(ordinal)
-	p := &Pod{Ordinal: ordinal, Name: name, IP: c.net.podIP(ordinal), netns: c.net.netnsName(ordinal), c: c}
 	var phantoms []string
 	for _, ip := range c.phantoms {
 		phantoms = append(phantoms, ip)
 	}
-	if err := c.net.addPod(ctx, ordinal, phantoms); err != nil {
-		return nil, err
-	}
+	held := c.held[ordinal]
 	c.pods[ordinal] = p
+	c.mu.Unlock()
+	forget := func() {
+		c.mu.Lock()
+		delete(c.pods, ordinal)
+		c.mu.Unlock()
+	}
 	lf, err := os.OpenFile(filepath.Join(c.dir, "logs", name+".log"), os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
 	if err != nil {
+		forget()
 		return nil, fmt.Errorf("creating pod %d: %w", ordinal, err)
 	}
 	p.logFile = lf
-	if p.env, err = c.podEnv(p); err != nil {
+	if err := c.net.addPod(ctx, ordinal, phantoms); err != nil {
+		lf.Close()
+		forget()
 		return nil, err
 	}
-	if !c.held[ordinal] {
+	// From here on the pod exists (DeletePod removes it), also on error.
+	if p.env, err = c.podEnv(p); err != nil {
+		return p, err
+	}
+	p.env = append(p.env, x.env...)
+	if !held {
 		if err := c.dns.set(ctx, c.Host(ordinal), p.IP); err != nil {
-			return nil, err
+			return p, err
 		}
 	}
 	c.logf("%s: created at %s", name, p.IP)
@@ -408,41 +455,55 @@ func (c *Cluster) CreatePod(ctx context.Context, ordinal int) (*Pod, error) {
 // container); the readiness probe is polled within the same time budget.
 // The liveness probe is not run.
 func (c *Cluster) WaitStarted(ctx context.Context, ordinal int) error {
-	p := c.pods[ordinal]
+	p := c.Pod(ordinal)
 	if p == nil {
 		return fmt.Errorf("waiting for pod %d: it does not exist", ordinal)
 	}
 	start := time.Now()
 	deadline := start.Add(c.startTimeout)
-	for _, w := range []struct {
-		name  string
-		probe *corev1.Probe
-	}{{"startup", c.container.StartupProbe}, {"readiness", c.container.ReadinessProbe}} {
-		timeout := time.Duration(w.probe.TimeoutSeconds) * time.Second
-		if timeout == 0 {
-			timeout = time.Second
+	if err := c.waitProbe(ctx, p, "startup", start, deadline); err != nil {
+		return err
+	}
+	return c.waitProbe(ctx, p, "readiness", start, deadline)
+}
+
+// waitProbe polls the pod's startup or readiness probe every period until
+// it passes. It fails when the container exits, when the startup probe
+// failed failureThreshold times, or after deadline.
+func (c *Cluster) waitProbe(ctx context.Context, p *Pod, which string, start, deadline time.Time) error {
+	probe := c.container.StartupProbe
+	if which == "readiness" {
+		probe = c.container.ReadinessProbe
+	}
+	for failures := 0; ; {
+		if !p.running() {
+			return fmt.Errorf("%s: container exited (%v) before its %s probe passed; log:\n%s", p.Name, p.exitErr(), which, p.Logs())
 		}
-		for failures := 0; ; {
-			if !p.running() {
-				return fmt.Errorf("%s: container exited (%v) before its %s probe passed; log:\n%s", p.Name, p.exitErr(), w.name, p.Logs())
-			}
-			r := p.probe(ctx, timeout, w.probe)
-			if r.ExitCode == 0 {
-				c.logf("%s: %s probe passed after %v", p.Name, w.name, time.Since(start).Round(time.Millisecond))
-				break
-			}
-			failures++
-			if w.name == "startup" && failures >= c.probeThreshold || time.Now().After(deadline) {
-				return fmt.Errorf("%s: %s probe failed %d times (last: %s); log:\n%s", p.Name, w.name, failures, strings.TrimSpace(r.Output), p.Logs())
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("%s: waiting for the %s probe: %w; log:\n%s", p.Name, w.name, ctx.Err(), p.Logs())
-			case <-time.After(c.probePeriod):
-			}
+		r := c.runProbe(ctx, p, probe)
+		if r.ExitCode == 0 {
+			c.logf("%s: %s probe passed after %v", p.Name, which, time.Since(start).Round(time.Millisecond))
+			return nil
+		}
+		failures++
+		if which == "startup" && failures >= c.probeThreshold || time.Now().After(deadline) {
+			return fmt.Errorf("%s: %s probe failed %d times (last: %s); log:\n%s", p.Name, which, failures, strings.TrimSpace(r.Output), p.Logs())
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: waiting for the %s probe: %w; log:\n%s", p.Name, which, ctx.Err(), p.Logs())
+		case <-time.After(c.probePeriod):
 		}
 	}
-	return nil
+}
+
+// runProbe runs an exec probe once in the pod's container, bounded by its
+// timeoutSeconds (default 1 s).
+func (c *Cluster) runProbe(ctx context.Context, p *Pod, probe *corev1.Probe) ExecResult {
+	timeout := time.Duration(probe.TimeoutSeconds) * time.Second
+	if timeout == 0 {
+		timeout = time.Second
+	}
+	return p.probe(ctx, timeout, probe)
 }
 
 // Termination is how a pod's deletion went.
@@ -461,7 +522,7 @@ type Termination struct {
 // then SIGKILL. Its DNS record is withdrawn and its network removed; its
 // persistent volume stays.
 func (c *Cluster) DeletePod(ctx context.Context, ordinal int) (Termination, error) {
-	p := c.pods[ordinal]
+	p := c.Pod(ordinal)
 	if p == nil {
 		return Termination{}, fmt.Errorf("deleting pod %d: it does not exist", ordinal)
 	}
@@ -494,25 +555,29 @@ func (c *Cluster) DeletePod(ctx context.Context, ordinal int) (Termination, erro
 }
 
 func (c *Cluster) removePod(ordinal int) {
-	p := c.pods[ordinal]
+	c.mu.Lock()
+	p, held := c.pods[ordinal], c.held[ordinal]
+	c.mu.Unlock()
 	if p == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if !c.held[ordinal] {
+	if !held {
 		_ = c.dns.set(ctx, c.Host(ordinal), "")
 	}
 	c.net.removePod(ordinal)
 	p.logFile.Close()
+	c.mu.Lock()
 	delete(c.pods, ordinal)
+	c.mu.Unlock()
 }
 
 // KillContainer kills every process of the pod's container with SIGKILL
 // (server and aku, no preStop, no end), as a crash or an OOM kill would.
 // The pod, its address and DNS record stay.
 func (c *Cluster) KillContainer(ordinal int) error {
-	p := c.pods[ordinal]
+	p := c.Pod(ordinal)
 	if p == nil {
 		return fmt.Errorf("killing pod %d: it does not exist", ordinal)
 	}
@@ -525,7 +590,7 @@ func (c *Cluster) KillContainer(ordinal int) error {
 // RestartContainer starts the pod's container again after it ended, as the
 // kubelet does (restartPolicy Always): same pod, same volume, a fresh /tmp.
 func (c *Cluster) RestartContainer(ctx context.Context, ordinal int) error {
-	p := c.pods[ordinal]
+	p := c.Pod(ordinal)
 	if p == nil {
 		return fmt.Errorf("restarting pod %d: it does not exist", ordinal)
 	}
@@ -539,7 +604,7 @@ func (c *Cluster) RestartContainer(ctx context.Context, ordinal int) error {
 
 // Exec runs argv in the pod's container like kubectl exec.
 func (c *Cluster) Exec(ctx context.Context, ordinal int, timeout time.Duration, argv ...string) (ExecResult, error) {
-	p := c.pods[ordinal]
+	p := c.Pod(ordinal)
 	if p == nil {
 		return ExecResult{}, fmt.Errorf("exec in pod %d: it does not exist", ordinal)
 	}
@@ -550,12 +615,18 @@ func (c *Cluster) Exec(ctx context.Context, ordinal int, timeout time.Duration, 
 
 // HoldDNS keeps the pod's DNS record unpublished until PublishDNS, so that
 // a pod starts before its name resolves (AKU_ADDRESS_CHECK_COUNT).
-func (c *Cluster) HoldDNS(ordinal int) { c.held[ordinal] = true }
+func (c *Cluster) HoldDNS(ordinal int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.held[ordinal] = true
+}
 
 // PublishDNS publishes the pod's DNS record (after HoldDNS).
 func (c *Cluster) PublishDNS(ctx context.Context, ordinal int) error {
+	c.mu.Lock()
 	delete(c.held, ordinal)
 	p := c.pods[ordinal]
+	c.mu.Unlock()
 	if p == nil {
 		return fmt.Errorf("publishing pod %d: it does not exist", ordinal)
 	}
@@ -567,12 +638,16 @@ func (c *Cluster) PublishDNS(ctx context.Context, ordinal int) error {
 // address where every pod's connects hang until their timeout (SYNs
 // dropped), as for a node that went away without a trace.
 func (c *Cluster) Blackhole(ctx context.Context, ordinal int) error {
+	c.mu.Lock()
 	if c.pods[ordinal] != nil {
+		c.mu.Unlock()
 		return fmt.Errorf("black-holing ordinal %d: a pod has it", ordinal)
 	}
 	ip := c.net.phantomIP(ordinal)
 	c.phantoms[ordinal] = ip
-	for _, p := range c.pods {
+	pods := c.podList()
+	c.mu.Unlock()
+	for _, p := range pods {
 		if err := c.net.blackhole(ctx, p.Ordinal, ip); err != nil {
 			return err
 		}
@@ -583,7 +658,7 @@ func (c *Cluster) Blackhole(ctx context.Context, ordinal int) error {
 
 // Partition takes the pod's network down (up=false) or back up.
 func (c *Cluster) Partition(ctx context.Context, ordinal int, partitioned bool) error {
-	if c.pods[ordinal] == nil {
+	if c.Pod(ordinal) == nil {
 		return fmt.Errorf("partitioning pod %d: it does not exist", ordinal)
 	}
 	c.logf("%s: network %s", c.PodName(ordinal), map[bool]string{true: "partitioned", false: "healed"}[partitioned])
@@ -617,20 +692,27 @@ func (c *Cluster) claimName() string {
 // DeleteVolume deletes the pod's persistent volume claim (its data): a
 // pod that then starts has an empty database, as after a storage failure.
 func (c *Cluster) DeleteVolume(ordinal int) error {
-	if c.pods[ordinal] != nil && c.pods[ordinal].running() {
+	if p := c.Pod(ordinal); p != nil && p.running() {
 		return fmt.Errorf("deleting the volume of pod %d: its container runs", ordinal)
 	}
 	c.logf("%s: persistent volume deleted", c.PodName(ordinal))
 	return os.RemoveAll(c.VolumeDir(ordinal))
 }
 
-// Close kills every pod, stops dnsmasq, removes the network and the work
+// Close stops what a KubeCluster added (its kubelet, then its control
+// plane), kills every pod, stops dnsmasq, removes the network and the work
 // directory. It is safe to call more than once.
 func (c *Cluster) Close() {
 	c.closeOnce.Do(func() {
-		for i := range c.pods {
-			c.pods[i].killContainer()
-			c.removePod(i)
+		for i := len(c.closers) - 1; i >= 0; i-- {
+			c.closers[i]()
+		}
+		c.mu.Lock()
+		pods := c.podList()
+		c.mu.Unlock()
+		for _, p := range pods {
+			p.killContainer()
+			c.removePod(p.Ordinal)
 		}
 		if c.dns != nil {
 			c.dns.stop()
@@ -799,6 +881,15 @@ func (c *Cluster) translateOuter(mountPath, pod string) string {
 		return ""
 	}
 	return filepath.Join(c.dir, "pvc", m.Volume.PersistentVolumeClaim.ClaimName+"-"+pod, m.Rest)
+}
+
+// podList is the pods that exist; the caller holds c.mu.
+func (c *Cluster) podList() []*Pod {
+	pods := make([]*Pod, 0, len(c.pods))
+	for _, p := range c.pods {
+		pods = append(pods, p)
+	}
+	return pods
 }
 
 // live are the clusters not closed yet, closed on SIGINT/SIGTERM.

@@ -14,5 +14,11 @@
 // `server start|stop|create` and `is` (Altibase's server script and SQL
 // client) are shell shims that run altisim and unixODBC's isql.
 //
+// A KubeCluster (StartKube) runs the same pods under a real control plane
+// (package e2e/kube: etcd, kube-apiserver, Kubernetes' StatefulSet
+// controller): the manifests are applied to the API server, the controller
+// creates and deletes the Pod objects, and the harness plays only the
+// kubelet of one node (kubelet.go).
+//
 // The harness needs root (network namespaces, mounts); see docs/e2e.md.
 package e2e

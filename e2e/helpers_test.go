@@ -153,8 +153,16 @@ func meshState(ordinal, serverCount int, live map[int]bool) map[string]wantRepl 
 	return out
 }
 
-// checkMesh checks meshState on every live pod.
+// checkMesh checks meshState on every live pod, with AKU_SERVER_COUNT 4
+// (the manifests').
 func checkMesh(t *testing.T, ctx context.Context, c *Cluster) {
+	t.Helper()
+	checkMeshOf(t, ctx, c, 4)
+}
+
+// checkMeshOf checks meshState on every live pod, with this
+// AKU_SERVER_COUNT.
+func checkMeshOf(t *testing.T, ctx context.Context, c *Cluster, serverCount int) {
 	t.Helper()
 	live := map[int]bool{}
 	for i := 0; i < 6; i++ {
@@ -163,7 +171,7 @@ func checkMesh(t *testing.T, ctx context.Context, c *Cluster) {
 		}
 	}
 	for i := range live {
-		checkReplications(t, ctx, c, i, meshState(i, 4, live))
+		checkReplications(t, ctx, c, i, meshState(i, serverCount, live))
 	}
 }
 

@@ -103,24 +103,36 @@ func newCluster(t testing.TB, o Options) *Cluster {
 	t.Helper()
 	skipUnlessPossible(t)
 	o.BinDir = binDir
-	if testing.Verbose() {
-		o.Logf = func(format string, args ...any) {
-			t.Logf("%s harness: %s", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
-		}
-	}
+	o.Logf = harnessLogf(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, err := Start(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cleanUp(t, c)
+	return c
+}
+
+// harnessLogf is the harness's narration for a verbose test run.
+func harnessLogf(t testing.TB) func(format string, args ...any) {
+	if !testing.Verbose() {
+		return nil
+	}
+	return func(format string, args ...any) {
+		t.Logf("%s harness: %s", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+	}
+}
+
+// cleanUp closes the cluster when the test ends, after printing every
+// log if it failed.
+func cleanUp(t testing.TB, c *Cluster) {
 	t.Cleanup(func() {
 		if t.Failed() {
 			dumpLogs(t, c)
 		}
 		c.Close()
 	})
-	return c
 }
 
 // dumpLogs prints every pod's log, dnsmasq's and the tail of every

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/aku-project/aku/e2e/kube"
 )
 
 // Pod is one pod of the simulated StatefulSet: a network namespace and the
@@ -21,6 +23,7 @@ type Pod struct {
 	Name    string // <sts>-<ordinal>
 	IP      string
 	netns   string
+	saDir   string // in-cluster credentials mounted at kube.ServiceAccountDir ("" for none)
 
 	c   *Cluster
 	env []string // the container's environment, paths translated
@@ -53,13 +56,17 @@ func (r ExecResult) String() string {
 // podInit is the start of every container: it runs in the pod's network
 // namespace and in new mount, UTS and PID namespaces, gives the container an
 // empty /tmp (the marker lives there: docs/behaviour.md, "The marker"), the
-// pod's resolv.conf and host name, and then executes the container's command
-// as PID 1. When PID 1 dies the kernel kills every process of the container,
+// pod's resolv.conf and host name, in a KubeCluster its in-cluster
+// credentials (docs/e2e.md, "The kube tier"), and then executes the
+// container's command as PID 1. When PID 1 dies the kernel kills every process of the container,
 // as for a real one.
 const podInit = `mount -t tmpfs -o mode=1777,size=64m tmpfs /tmp &&
 mount --bind "$1" /etc/resolv.conf &&
 hostname "$2" &&
-shift 2 &&
+if [ -n "$3" ]; then
+	mkdir -p "$4" && mount --bind -o ro "$3" "$4"
+fi &&
+shift 4 &&
 exec "$@"`
 
 // startContainer runs the container's command (and its postStart hook) in
@@ -76,7 +83,7 @@ func (p *Pod) startContainer(ctx context.Context) error {
 	// unshare is killed, and with it the container's PID 1 and namespace.
 	argv := append([]string{"nsenter", "--net=/run/netns/" + p.netns,
 		"unshare", "--mount", "--uts", "--pid", "--fork", "--kill-child", "--propagation", "private",
-		"/bin/sh", "-c", podInit, "pod-init", p.c.resolvConf, p.Name}, p.c.containerCommand()...)
+		"/bin/sh", "-c", podInit, "pod-init", p.c.resolvConf, p.Name, p.saDir, kube.ServiceAccountDir}, p.c.containerCommand()...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = p.env
 	cmd.Dir = "/"

@@ -15,14 +15,7 @@ func TestKilledPodRejoins(t *testing.T) {
 	c := newCluster(t, testOptions("statefulset-entrypoint"))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	mustScale(t, ctx, c, 3)
-	insertRows(t, ctx, c, 0, "T1", 1, 10)
-	insertRows(t, ctx, c, 2, "T1", 11, 20)
-	waitKeys(t, ctx, c, "T1", span(1, 20))
-
-	if err := c.KillContainer(2); err != nil {
-		t.Fatal(err)
-	}
+	killSlaveOfThree(t, ctx, c)
 	// The survivors keep their state towards pod 2 (docs/behaviour.md, "Stale
 	// replications"): still started, with a restart point.
 	for i := 0; i < 2; i++ {
@@ -46,6 +39,20 @@ func TestKilledPodRejoins(t *testing.T) {
 	checkMesh(t, ctx, c)
 	insertRows(t, ctx, c, 2, "T1", 41, 50)
 	waitKeys(t, ctx, c, "T1", span(1, 50))
+}
+
+// killSlaveOfThree scales to three pods, writes keys 1 to 19 on pods 0 and
+// 2 and waits until every pod holds them, then kills pod 2's whole
+// container with SIGKILL: no end runs.
+func killSlaveOfThree(t *testing.T, ctx context.Context, c *Cluster) {
+	t.Helper()
+	mustScale(t, ctx, c, 3)
+	insertRows(t, ctx, c, 0, "T1", 1, 10)
+	insertRows(t, ctx, c, 2, "T1", 11, 20)
+	waitKeys(t, ctx, c, "T1", span(1, 20))
+	if err := c.KillContainer(2); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestResetAtEndOff ends a slave with AKU_REPLICATION_RESET_AT_END = 0: end

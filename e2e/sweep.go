@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/aku-project/aku/e2e/owner"
 )
 
 // A run records who owns it in its work directory, so that a later run can
@@ -16,40 +18,6 @@ import (
 // parent-death signal when it changes credentials), network namespaces,
 // bridge and files. The pods die with the run through their parent-death
 // signal and PID namespaces.
-
-const ownerFile = "owner"
-
-// processStart is the start time of a process (field 22 of /proc/PID/stat),
-// which tells a live owner from a new process that reuses its PID.
-func processStart(pid int) (string, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return "", err
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')') // the command name may hold spaces
-	if i < 0 {
-		return "", fmt.Errorf("unexpected /proc/%d/stat", pid)
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 20 {
-		return "", fmt.Errorf("unexpected /proc/%d/stat", pid)
-	}
-	return f[19], nil
-}
-
-// writeOwner records this process and the run's network suffix ("-" for
-// a directory without a network, such as NewBinDir's).
-func writeOwner(dir, suffix string) error {
-	start, err := processStart(os.Getpid())
-	if err != nil {
-		return fmt.Errorf("recording the owner of %s: %w", dir, err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(fmt.Sprintf("%d %s %s\n", os.Getpid(), start, suffix)), 0o644); err != nil {
-		return fmt.Errorf("recording the owner of %s: %w", dir, err)
-	}
-	return nil
-}
 
 // NewBinDir creates a directory for Build's binaries, owned by this
 // process like a cluster's work directory: when the process is killed
@@ -60,7 +28,7 @@ func NewBinDir() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("creating the binaries' directory: %w", err)
 	}
-	if err := writeOwner(dir, "-"); err != nil {
+	if err := owner.Write(dir, "-"); err != nil { // no network
 		os.RemoveAll(dir)
 		return "", err
 	}
@@ -77,17 +45,9 @@ var binDirs []string
 func sweepStale(ctx context.Context, logf func(string, ...any)) {
 	dirs, _ := filepath.Glob("/var/tmp/aku-e2e-*")
 	for _, dir := range dirs {
-		data, err := os.ReadFile(filepath.Join(dir, ownerFile))
-		if err != nil {
-			continue // not ours, or still being set up
-		}
-		var pid int
-		var start, suffix string
-		if _, err := fmt.Sscan(string(data), &pid, &start, &suffix); err != nil {
-			continue
-		}
-		if now, err := processStart(pid); err == nil && now == start {
-			continue // its owner runs
+		pid, suffix, stale := owner.Stale(dir)
+		if !stale {
+			continue // not ours, still being set up, or its owner runs
 		}
 		// dnsmasq, by the PID it recorded, if that process still is the
 		// dnsmasq of this directory.

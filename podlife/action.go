@@ -5,8 +5,8 @@ import (
 	"strings"
 )
 
-// Action is a lifecycle command: aku -p start|end|clean (docs/behaviour.md,
-// "Command line").
+// Action is a lifecycle command: aku -p start|end|clean|release
+// (docs/behaviour.md, "Command line").
 type Action string
 
 // The actions.
@@ -14,32 +14,32 @@ const (
 	ActionStart Action = "start"
 	ActionEnd   Action = "end"
 	ActionClean Action = "clean"
-	// ActionRelease releases this pod's pairs toward the peers of
-	// Input.Release (stale peers); it is not a command-line action.
+	// ActionRelease stops and resets this pod's pairs with the gone peers
+	// of Input.Release (docs/behaviour.md, "Stale peers").
 	ActionRelease Action = "release"
 )
 
 // Actions are the actions, in the order the help screen lists them.
-var Actions = []Action{ActionStart, ActionEnd, ActionClean}
+var Actions = []Action{ActionStart, ActionEnd, ActionClean, ActionRelease}
 
 // vendorSpellings are words of the original's help screen that name an
 // action by another word: it lists `-p [start | stop | clean]`, and the
 // action is end.
 var vendorSpellings = map[string]Action{"stop": ActionEnd}
 
-// ParseAction accepts start, end and clean. Anything else is an error that
+// ParseAction accepts start, end, clean and release. Anything else is an error that
 // suggests the action meant, where one is near: the vendor's spelling
 // (stop), another case (START) or a typo of one letter (strt, ends) or of
 // two swapped (strat).
 func ParseAction(s string) (Action, error) {
 	switch a := Action(s); a {
-	case ActionStart, ActionEnd, ActionClean:
+	case ActionStart, ActionEnd, ActionClean, ActionRelease:
 		return a, nil
 	}
 	if a, ok := suggestAction(s); ok {
 		return "", fmt.Errorf("unknown action %q: did you mean %s?", s, a)
 	}
-	return "", fmt.Errorf("unknown action %q: want start, end or clean", s)
+	return "", fmt.Errorf("unknown action %q: want start, end, clean or release", s)
 }
 
 // suggestAction returns the action s most likely stands for.

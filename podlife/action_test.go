@@ -11,6 +11,9 @@ func TestParseAction(t *testing.T) {
 		{in: "start", want: ActionStart},
 		{in: "end", want: ActionEnd},
 		{in: "clean", want: ActionClean},
+		{in: "release", want: ActionRelease},
+		{in: "relase", wantErr: `unknown action "relase": did you mean release?`},
+		{in: "RELEASE", wantErr: `unknown action "RELEASE": did you mean release?`},
 		// The original's help screen says [start | stop | clean].
 		{in: "stop", wantErr: `unknown action "stop": did you mean end?`},
 		{in: "STOP", wantErr: `unknown action "STOP": did you mean end?`},
@@ -19,9 +22,9 @@ func TestParseAction(t *testing.T) {
 		{in: "ends", wantErr: `unknown action "ends": did you mean end?`},
 		{in: "strt", wantErr: `unknown action "strt": did you mean start?`},
 		{in: "claen", wantErr: `unknown action "claen": did you mean clean?`},
-		{in: "restart", wantErr: `unknown action "restart": want start, end or clean`},
-		{in: "drop", wantErr: `unknown action "drop": want start, end or clean`},
-		{in: "", wantErr: `unknown action "": want start, end or clean`},
+		{in: "restart", wantErr: `unknown action "restart": want start, end, clean or release`},
+		{in: "drop", wantErr: `unknown action "drop": want start, end, clean or release`},
+		{in: "", wantErr: `unknown action "": want start, end, clean or release`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

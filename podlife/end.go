@@ -3,6 +3,7 @@ package podlife
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aku-project/aku/replication"
 )
@@ -21,18 +22,17 @@ import (
 func (b *planner) end() {
 	p := b.plan
 	p.Path = PathEnd
-	reset := b.me != 0 && b.cfg.ReplicationResetAtEnd
-	switch {
-	case b.me == 0:
-		p.Why = "MASTER end: flush, stop both sides; never reset, the MASTER's restart points must survive (docs/behaviour.md, \"end\")"
-	case reset:
-		p.Why = "SLAVE end: flush, stop both sides, reset both sides so no pod keeps logs for this one (docs/behaviour.md, \"end\")"
-	default:
-		p.Why = "SLAVE end with AKU_REPLICATION_RESET_AT_END = 0: flush, stop both sides, keep the restart points for a rejoin (docs/behaviour.md, \"end\")"
-	}
+	reset, why := b.endDecision()
+	p.Why = why
 	first := b.restoreSavedDDL()
 	pairs := pairsOf(b.cfg, b.me)
-	flushes, restarted, unflushed := b.endFlush(pairs, reset, first)
+	window, limited := b.endWindow()
+	flushes, restarted, unflushed, cut := b.endFlush(pairs, reset, first, window, limited)
+	if limited {
+		if check := b.checkGaps(flushes); check != 0 {
+			flushes = append(flushes, check)
+		}
+	}
 	barrier := append([]int{first}, flushes...)
 	stops := b.endStop(pairs, restarted, barrier)
 	if len(unflushed) > 0 {
@@ -42,7 +42,13 @@ func (b *planner) end() {
 		p.Kept = append(p.Kept, unflushed...)
 		b.warn("restart points kept: not flushed because the peer is not reachable: %s; no replication is reset, so the next aku -p start rejoins and flushes what this pod has not sent (docs/behaviour.md, \"end\")",
 			strings.Join(unflushed, "; "))
-	} else if reset {
+	}
+	if len(cut) > 0 {
+		p.Kept = append(p.Kept, cut...)
+		b.warn("restart points kept: less than a second was left before the deadline for the FLUSH of %s; no replication is reset, so the next aku -p start rejoins and flushes what this pod has not sent (docs/behaviour.md, \"The deadline\")",
+			strings.Join(cut, "; "))
+	}
+	if len(unflushed) == 0 && len(cut) == 0 && reset {
 		b.endReset(pairs, append(barrier, stops...), flushes)
 	}
 	b.add(Step{Kind: StepRemoveMarker, Server: Local, After: b.all(), Why: "this pod is no longer started"})
@@ -59,7 +65,12 @@ func (b *planner) end() {
 // one. A FLUSH (or the START before it) that fails is logged and the run
 // goes on to STOP; it keeps every restart point (IfOK in endReset) instead
 // of failing the whole end.
-func (b *planner) endFlush(pairs []pair, reset bool, first int) (flushes []int, restarted map[string]bool, unflushed []string) {
+//
+// With a deadline (limited), each FLUSH is FLUSH WAIT for the window (the
+// executor shortens it to what is left when its turn comes); a window
+// shorter than a second flushes nothing, and the pairs it would have
+// flushed are returned as cut.
+func (b *planner) endFlush(pairs []pair, reset bool, first int, window time.Duration, limited bool) (flushes []int, restarted map[string]bool, unflushed, cut []string) {
 	restarted = map[string]bool{}
 	self := b.obs.Servers[b.me]
 	for _, pr := range pairs {
@@ -70,6 +81,8 @@ func (b *planner) endFlush(pairs []pair, reset bool, first int) (flushes []int, 
 		}
 		peer := b.obs.Servers[pr.peer]
 		switch {
+		case peer.Reachable && limited && window < time.Second:
+			cut = append(cut, fmt.Sprintf("%s to %s (cut at the deadline: no time left to flush)", pr.name, peer.Host))
 		case peer.Reachable:
 			after := []int{first}
 			if !mine.Started {
@@ -77,7 +90,12 @@ func (b *planner) endFlush(pairs []pair, reset bool, first int) (flushes []int, 
 				after = []int{b.sql(b.me, PhaseFlush, "stopped with its restart point: start it, so what it has not sent is flushed before the reset", after, b.must(replication.StartStmt(pr.name)))}
 				flushes = append(flushes, after[0])
 			}
-			flushes = append(flushes, b.sql(b.me, PhaseFlush, "hand over what this pod has not sent yet (AKU_FLUSH_AT_END = 1)", after, b.must(replication.FlushStmt(pr.name, 0))))
+			why, wait := "hand over what this pod has not sent yet (AKU_FLUSH_AT_END = 1)", time.Duration(0)
+			if limited {
+				why = "hand over what this pod has not sent yet (AKU_FLUSH_AT_END = 1), for what is left of the FLUSH window when its turn comes: the deadline"
+				wait = window.Truncate(time.Second)
+			}
+			flushes = append(flushes, b.sql(b.me, PhaseFlush, why, after, b.must(replication.FlushStmt(pr.name, wait))))
 		case b.peerGone(pr.peer):
 			b.note("%s not flushed: its peer %s is gone (%v); a pod above this one is removed first when the set scales down", pr.name, peer.Host, peer.Err)
 		default:
@@ -88,7 +106,7 @@ func (b *planner) endFlush(pairs []pair, reset bool, first int) (flushes []int, 
 		b.plan.Steps[id-1].Optional = true
 		b.plan.Steps[id-1].KeepsOnFailure = true
 	}
-	return flushes, restarted, unflushed
+	return flushes, restarted, unflushed, cut
 }
 
 // endStop plans the STOP phase of end, after every FLUSH: what this pod

@@ -26,6 +26,9 @@ var (
 	// ErrIncomplete: a start's closing check found a pair with a reachable
 	// running peer that is not built and started on both sides.
 	ErrIncomplete = errors.New("start incomplete")
+	// ErrBadRelease: a release names no peer, this pod, or an ordinal not
+	// below AKU_SERVER_COUNT: a mistake of the command line.
+	ErrBadRelease = errors.New("bad release request")
 	// ErrUnsafe: aku refuses a step that could lose data.
 	ErrUnsafe = errors.New("refused: unsafe")
 	// ErrMarkerDir: the marker's directory, where aku also keeps its run

@@ -53,6 +53,14 @@ type executor struct {
 
 	progress Progress // told when each step begins and ends
 
+	// budget is the run's deadline; flushEnd, not zero with a deadline,
+	// ends the FLUSH window: the START and FLUSH steps are cut there, and
+	// each FLUSH is a FLUSH WAIT for what is left of it.
+	budget   budget
+	flushEnd time.Time
+	// peerHost names the peer of one of this pod's replications.
+	peerHost func(replication string) string
+
 	done    []chan struct{}
 	ok      []atomic.Bool
 	aborted atomic.Bool
@@ -60,6 +68,7 @@ type executor struct {
 	mu         sync.Mutex
 	errs       []error
 	kept       []string // the FLUSHes that failed (KeepsOnFailure), as "REPL on HOST (...)"
+	keptRepl   map[string]bool
 	phaseLeft  map[Phase]int
 	phaseBegun map[Phase]bool
 }
@@ -126,15 +135,30 @@ func (x *executor) step(ctx context.Context, s *Step) {
 		}
 	}
 	x.beginPhase(s.Phase)
-	done := x.progress.Step(ctx, *s)
-	err := x.exec(ctx, s)
-	done()
+	s, err := x.timed(s)
+	if err == nil {
+		done := x.progress.Step(ctx, *s)
+		sctx, cancel := ctx, context.CancelFunc(func() {})
+		if s.Kind == StepSQL && s.Phase == PhaseFlush {
+			sctx, cancel = x.budget.until(ctx, x.flushEnd)
+		}
+		err = x.exec(sctx, s)
+		cancel()
+		done()
+	}
+	var cut *cutError
 	switch {
+	case err != nil && errors.As(err, &cut):
+		// checkGaps logged each pair.
+		for i, name := range cut.names {
+			x.keep(name, cut.entries[i], true)
+		}
+		x.endPhase(s.Phase)
+		return
 	case err != nil && s.KeepsOnFailure:
-		x.mu.Lock()
-		x.kept = append(x.kept, s.Replication+" on "+s.Host+" (its FLUSH failed)")
-		x.mu.Unlock()
-		x.log.Warn("Flush failed; no replication will be reset, so the next aku -p start rejoins and flushes: "+err.Error(), x.attrs(s)...)
+		entry, msg := x.keptBy(s, err)
+		x.keep(s.Replication, entry, false)
+		x.log.Warn(msg+err.Error(), x.attrs(s)...)
 		x.endPhase(s.Phase)
 		return
 	case err != nil && s.Optional:
@@ -147,9 +171,63 @@ func (x *executor) step(ctx context.Context, s *Step) {
 	}
 	x.ok[s.ID].Store(true)
 	if s.Kind == StepSQL {
-		x.log.Info(stepMessage(s), append(x.attrs(s), "sql", s.Statement)...)
+		msg := stepMessage(s)
+		if s.Verb == replication.VerbFlush && !x.flushEnd.IsZero() {
+			// A FLUSH WAIT of the deadline's window may have given up:
+			// the gap check that follows says what was handed over.
+			msg = "Replication flush window ended."
+		}
+		x.log.Info(msg, append(x.attrs(s), "sql", s.Statement)...)
+	}
+	if s.Warning != "" {
+		x.log.Warn(s.Warning, x.attrs(s)...)
 	}
 	x.endPhase(s.Phase)
+}
+
+// timed is s as it runs now: a FLUSH of an end with a deadline becomes a
+// FLUSH WAIT for what is left of the FLUSH window (errNoTimeToFlush when
+// less than a second is).
+func (x *executor) timed(s *Step) (*Step, error) {
+	if x.flushEnd.IsZero() || s.Kind != StepSQL || s.Verb != replication.VerbFlush {
+		return s, nil
+	}
+	stmt, err := x.flushStatement(s)
+	if err != nil {
+		return s, err
+	}
+	t := *s
+	t.Statement = stmt
+	return &t, nil
+}
+
+// keptBy is the entry of the run's error and the start of the log line
+// for step s of end, whose failure err keeps every restart point.
+func (x *executor) keptBy(s *Step, err error) (entry, msg string) {
+	const next = "no replication will be reset, so the next aku -p start rejoins and flushes: "
+	switch {
+	case s.Kind == StepCheckGaps:
+		return "the gaps on " + s.Host + " (unread: what the FLUSH WAIT left is unknown)", "Could not check the gaps after the FLUSH; " + next
+	case errors.Is(err, errNoTimeToFlush):
+		return s.Replication + " to " + x.peerHost(s.Replication) + " (cut at the deadline: no time left to flush)", "Flush cut at the deadline; " + next
+	}
+	return s.Replication + " on " + s.Host + " (its FLUSH failed)", "Flush failed; " + next
+}
+
+// keep records that the replication name keeps its restart points, with
+// the entry the run's error lists; once only when the check of the gaps
+// finds a pair whose FLUSH already failed.
+func (x *executor) keep(name, entry string, once bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.keptRepl == nil {
+		x.keptRepl = map[string]bool{}
+	}
+	if once && x.keptRepl[name] {
+		return
+	}
+	x.keptRepl[name] = true
+	x.kept = append(x.kept, entry)
 }
 
 func (x *executor) fail(err error) {
@@ -221,6 +299,8 @@ func (x *executor) exec(ctx context.Context, s *Step) error {
 		return x.marker.removeDDLJournal()
 	case StepCheckPairs:
 		return x.check(ctx)
+	case StepCheckGaps:
+		return x.checkGaps(ctx, s)
 	}
 	return fmt.Errorf("step %d: unknown kind %q", s.ID, s.Kind)
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Format prints the plan for --dry-run: the path and why, then every step
@@ -13,6 +14,10 @@ func (p *Plan) Format(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "aku -p %s on %s (ordinal %d): %s\n", p.Action, p.Pod, p.Ordinal, p.Path)
 	fmt.Fprintf(&b, "  why: %s\n", p.Why)
+	if d := p.Deadline; d != nil {
+		fmt.Fprintf(&b, "  deadline: in %s; %s reserved for %d closing statements (the gap check, STOP, RESET), %s for FLUSH WAIT\n",
+			d.Left.Round(time.Millisecond), d.Reserved, d.ReservedStatements, d.FlushWindow.Round(time.Millisecond))
+	}
 	fmt.Fprintf(&b, "steps: %d (%d statements; critical path %d statements; steps on one server run in order, servers in parallel once a step's \"after\" steps are done)\n",
 		len(p.Steps), p.Statements(), p.CriticalPath())
 	for _, s := range p.Steps {
@@ -40,6 +45,9 @@ func (p *Plan) Format(w io.Writer) error {
 			fmt.Fprintf(&b, "       if it fails: logged, the run goes on, and no replication is reset\n")
 		case s.Optional:
 			fmt.Fprintf(&b, "       optional: a failure is logged and the run goes on\n")
+		}
+		if s.Warning != "" {
+			fmt.Fprintf(&b, "       then warns: %s\n", s.Warning)
 		}
 		if len(s.IfOK) > 0 {
 			fmt.Fprintf(&b, "       only if these succeeded: %s\n", joinIDs(s.IfOK))

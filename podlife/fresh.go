@@ -19,6 +19,8 @@ type freshStart struct {
 	beforeSync  []int           // the peers' STARTs and FLUSHes before the SYNC
 	peerHas     map[string]bool // pairs whose peer side exists or is created
 	syncIDs     []int           // the SYNC steps
+	ownResets   []int           // this pod's RESETs of sides that held state
+	ownStopped  map[string]bool // this pod's sides this run stops
 }
 
 // startFresh plans the start of a slave whose objects are all new or reset
@@ -33,6 +35,7 @@ func (b *planner) startFresh(pairs []pair) error {
 		return err
 	}
 	f := &freshStart{pairs: pairs, created: b.createMissing(pairs, nil)}
+	b.resetOwnSides(f)
 	b.prepareMasterSides(f)
 	b.truncateItems(f)
 	b.peersBeforeSync(f)
@@ -61,6 +64,28 @@ func (b *planner) freshSource() error {
 			ErrUnsafe, master.Host, master.AdminMode)
 	}
 	return nil
+}
+
+// resetOwnSides stops and resets this pod's sides that still hold state,
+// before anything else of the fresh path: only a start after the peers
+// released this pod has any (docs/behaviour.md, "Stale peers"), and what
+// they had not sent is dropped. This pod's objects are then all reset, so
+// a run killed after them takes the fresh path again.
+func (b *planner) resetOwnSides(f *freshStart) {
+	self := b.obs.Servers[b.me]
+	f.ownStopped = map[string]bool{}
+	for _, pr := range f.pairs {
+		mine, ok := self.Objects[pr.name]
+		if !ok || !hasState(mine) {
+			continue
+		}
+		last := 0
+		if mine.Started {
+			f.ownStopped[pr.name] = true
+			last = b.sql(b.me, PhaseNone, "RESET needs it stopped; it starts again after the SYNC", nil, b.must(replication.StopStmt(pr.name)))
+		}
+		f.ownResets = append(f.ownResets, b.sql(b.me, PhaseNone, fmt.Sprintf("its peer released this pair: forget the restart point toward pod %d and what this pod had not sent there", pr.peer), []int{last}, b.must(replication.ResetStmt(pr.name))))
+	}
 }
 
 // prepareMasterSides creates the MASTER's side of PREFIX_0<me> if missing,
@@ -103,7 +128,7 @@ func (b *planner) truncateItems(f *freshStart) {
 	if b.obs.HasSavedDDL {
 		prev = b.obs.SavedDDLEnable
 	}
-	save := b.add(Step{Kind: StepSaveDDL, Server: Local, Value: prev, Why: "remember REPLICATION_DDL_ENABLE to restore it, even after a killed run"})
+	save := b.add(Step{Kind: StepSaveDDL, Server: Local, Value: prev, After: f.ownResets, Why: "remember REPLICATION_DDL_ENABLE to restore it, even after a killed run"})
 	toggle := 0
 	if self.DDLEnable != 1 {
 		toggle = b.sql(me, PhaseTruncate, "TRUNCATE of a replicated table needs it", []int{save}, b.must(replication.SetSystem("REPLICATION_DDL_ENABLE", 1)))
@@ -202,7 +227,7 @@ func (b *planner) startOwnSides(f *freshStart) {
 		if pr.peer != 0 && !f.peerHas[pr.name] {
 			continue
 		}
-		if mine := self.Objects[pr.name]; mine.Started {
+		if mine := self.Objects[pr.name]; mine.Started && !f.ownStopped[pr.name] {
 			continue
 		}
 		why := fmt.Sprintf("replicate this pod's changes to pod %d", pr.peer)

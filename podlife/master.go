@@ -16,6 +16,18 @@ func (b *planner) startMaster(pairs []pair) error {
 	p.Path = PathMaster
 	p.Why = "ordinal 0 is the MASTER pod: create missing objects, start the pairs with every reachable pod, flush the pairs that kept their restart points (docs/behaviour.md, \"Master start\")"
 	masterLost, slaveLost := b.masterFailures(pairs)
+	if len(slaveLost) > 0 && b.cfg.StalePeerTTL > 0 {
+		// With AKU_STALE_PEER_TTL set, a running slave without restart
+		// point toward this MASTER most likely released it while it was
+		// gone, and went on serving users: its data, not this MASTER's,
+		// is the reference now, and re-seeding it from here would lose
+		// what it wrote meanwhile. So this is a MASTER failure, recovered
+		// from a slave (docs/behaviour.md, "Stale peers").
+		for _, s := range slaveLost {
+			masterLost = append(masterLost, s+": with AKU_STALE_PEER_TTL set, that slave released this MASTER while it was gone (or lost its state) and went on without it, so this MASTER is not the reference any more: recover it from a running slave (docs/behaviour.md, \"Stale peers\")")
+		}
+		slaveLost = nil
+	}
 	if len(masterLost) > 0 {
 		// The failure is reported after this MASTER's missing objects are
 		// created, as the original does (it creates before it detects):

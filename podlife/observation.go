@@ -12,6 +12,9 @@ type Observation struct {
 	// SavedDDLEnable is valid when HasSavedDDL: the value to restore.
 	SavedDDLEnable int64
 	HasSavedDDL    bool
+	// Leaving is what Kubernetes said about this pod's end (Input.Leaving):
+	// with AKU_REPLICATION_RESET_AT_END = 2 it decides end's reset.
+	Leaving Leaving
 }
 
 // ServerView is one server as the observe phase saw it: reachable and
@@ -25,6 +28,10 @@ type ServerView struct {
 	Reachable bool
 	Err       error
 	Class     Class
+	// Dropped: the server accepted the connection, then lost it (or did
+	// not answer) while it was read. Such a server is not reachable, but
+	// it answers: a release refuses it (docs/behaviour.md, "Stale peers").
+	Dropped bool
 	// Objects are the server's replication objects by name.
 	Objects map[string]replication.State
 	// AdminMode and DDLEnable are ADMIN_MODE and REPLICATION_DDL_ENABLE;

@@ -20,6 +20,9 @@ type Session interface {
 	Replications(ctx context.Context) ([]replication.State, error)
 	States(ctx context.Context) ([]replication.State, error)
 	Properties(ctx context.Context, names ...string) ([]int64, error)
+	// MonitorSenders reads V$REPSENDER and V$REPGAP (the check of the
+	// gaps after an end's FLUSH WAIT).
+	MonitorSenders(ctx context.Context) (replication.Monitor, error)
 	Close() error
 }
 
@@ -185,7 +188,7 @@ func observePeer(ctx context.Context, conn Connector, v *ServerView, readWait ti
 	if ctx.Err() != nil || !(errors.Is(err, replication.ErrUnreachable) || errors.Is(err, replication.ErrTimeout)) {
 		return nil, err
 	}
-	*v = ServerView{Ordinal: v.Ordinal, Host: v.Host, Err: err, Class: classOf(err), AdminMode: -1, DDLEnable: -1}
+	*v = ServerView{Ordinal: v.Ordinal, Host: v.Host, Err: err, Class: classOf(err), Dropped: true, AdminMode: -1, DDLEnable: -1}
 	return nil, nil
 }
 

@@ -19,6 +19,7 @@ const (
 	PathSlaveFailure  Path = "slave failure"         // docs/behaviour.md, "Slave failure"
 	PathEnd           Path = "end"                   // docs/behaviour.md, "end"
 	PathClean         Path = "clean"                 // docs/behaviour.md, "clean"
+	PathRelease       Path = "release"               // docs/behaviour.md, "Stale peers"
 	// PathNothing: the servers already are as the action leaves them;
 	// only the marker is written or removed. Why names the path it would
 	// have been.
@@ -39,23 +40,20 @@ const (
 // ErrSlaveFailure (and the plan's Path saying which) on the failures of
 // docs/behaviour.md, "Master failure" and "Slave failure".
 func BuildPlan(action Action, cfg *conf.Config, id Identity, obs Observation) (*Plan, error) {
-	podName, me := id.PodName, id.Ordinal
-	if len(obs.Servers) != cfg.ServerCount {
-		return nil, fmt.Errorf("planning %s: observation has %d servers, configuration %d", action, len(obs.Servers), cfg.ServerCount)
+	return planWithin(action, cfg, id, obs, nil)
+}
+
+// planWithin is BuildPlan for an end whose FLUSHes and closing steps share
+// budget (nil: no deadline).
+func planWithin(action Action, cfg *conf.Config, id Identity, obs Observation, budget *flushBudget) (*Plan, error) {
+	b, err := newPlanner(action, cfg, id, obs)
+	if err != nil {
+		return b.result(), err
 	}
-	if me < 0 || me >= cfg.ServerCount {
-		return nil, fmt.Errorf("%w: ordinal %d of %s is not below AKU_SERVER_COUNT %d", ErrIdentity, me, podName, cfg.ServerCount)
-	}
-	p := &Plan{Action: action, Pod: podName, Ordinal: me}
-	self := obs.Servers[me]
-	if !self.Reachable {
-		return p, neededError("this pod's own server", self)
-	}
-	b := &planner{cfg: cfg, me: me, obs: &obs, plan: p}
+	b.budget = budget
 	if err := b.skipUnreachable(action); err != nil {
-		return p, err
+		return b.plan, err
 	}
-	var err error
 	switch action {
 	case ActionStart:
 		err = b.start()
@@ -66,11 +64,46 @@ func BuildPlan(action Action, cfg *conf.Config, id Identity, obs Observation) (*
 	default:
 		return nil, fmt.Errorf("planning: unknown action %q", action)
 	}
+	return b.finish(err)
+}
+
+// newPlanner checks what every plan needs — one view per ordinal, this
+// pod's ordinal below AKU_SERVER_COUNT, this pod's own server reachable —
+// and returns the planner of an empty plan (nil when even the plan cannot
+// be named).
+func newPlanner(action Action, cfg *conf.Config, id Identity, obs Observation) (*planner, error) {
+	podName, me := id.PodName, id.Ordinal
+	if len(obs.Servers) != cfg.ServerCount {
+		return nil, fmt.Errorf("planning %s: observation has %d servers, configuration %d", action, len(obs.Servers), cfg.ServerCount)
+	}
+	if me < 0 || me >= cfg.ServerCount {
+		return nil, fmt.Errorf("%w: ordinal %d of %s is not below AKU_SERVER_COUNT %d", ErrIdentity, me, podName, cfg.ServerCount)
+	}
+	b := &planner{cfg: cfg, me: me, obs: &obs, plan: &Plan{Action: action, Pod: podName, Ordinal: me}}
+	if self := obs.Servers[me]; !self.Reachable {
+		return b, neededError("this pod's own server", self)
+	}
+	return b, nil
+}
+
+// result is the planner's plan, nil for no planner.
+func (b *planner) result() *Plan {
+	if b == nil {
+		return nil
+	}
+	return b.plan
+}
+
+// finish returns the plan once its path has planned it, with err or the
+// first builder error; a plan without statements or failure gets the path
+// PathNothing.
+func (b *planner) finish(err error) (*Plan, error) {
+	p := b.plan
+	if err == nil {
+		err = b.err
+	}
 	if err != nil {
 		return p, err
-	}
-	if b.err != nil {
-		return p, b.err
 	}
 	if p.Statements() == 0 && p.Failure == nil {
 		p.Why = fmt.Sprintf("%s, already done on the servers: %s", p.Path, p.Why)

@@ -22,6 +22,11 @@ const (
 	// "Half-built pairs"): it reads the servers and fails the run unless
 	// every pair with a running peer is built and started on both sides.
 	StepCheckPairs StepKind = "check the pairs"
+	// StepCheckGaps follows the FLUSH WAIT statements of an end with a
+	// deadline (docs/behaviour.md, "The deadline"): it reads this pod's
+	// V$REPGAP and keeps every restart point when a pair it flushed (the
+	// FLUSH steps in its After list) still has something to send.
+	StepCheckGaps StepKind = "check the gaps"
 )
 
 // Phase groups steps under the original's log messages (docs/behaviour.md,
@@ -68,6 +73,10 @@ type Step struct {
 	// KeepsOnFailure marks an optional FLUSH whose failure keeps every
 	// restart point: the steps that list it in IfOK are then skipped.
 	KeepsOnFailure bool
+	// Warning, when set, is logged at WARNING once the step succeeded,
+	// after its own line: something the operator should know it did (a
+	// released pair: docs/behaviour.md, "Stale peers").
+	Warning string
 	// IfOK lists steps that must have succeeded for this one to run; when
 	// one of them failed (optionally), this step is skipped and the run
 	// ends with ErrRestartPointsKept. It orders nothing: After does.
@@ -91,6 +100,10 @@ type Plan struct {
 	Ordinal int
 	Path    Path
 	Why     string
+	// Leaving is the Kubernetes verdict an end with
+	// AKU_REPLICATION_RESET_AT_END = 2 decided its reset on ("leaving",
+	// "returning" or "unknown"); "" otherwise.
+	Leaving string
 	Steps   []Step
 	Guards  []Guard
 	Notes   []string
@@ -104,6 +117,9 @@ type Plan struct {
 	// replication was reset: the run then fails with ErrRestartPointsKept
 	// after its steps.
 	Kept []string
+	// Deadline, set for an end with a deadline, is how its time was
+	// shared (docs/behaviour.md, "The deadline").
+	Deadline *DeadlineShare
 	// Busy are running peers that would not let aku in: their SYSDBA
 	// session was taken (docs/behaviour.md, "A busy SYSDBA session"), or
 	// they refused the session. end and
@@ -114,9 +130,17 @@ type Plan struct {
 // CriticalPath is the number of statements on the longest chain of steps
 // that must run one after another: along After, and along the order of
 // steps on one server (one session each). The closing check counts as one
-// statement: it reads every server once, in parallel. With every statement
+// statement: it reads every server once, in parallel; so does the check of
+// the gaps after an end's FLUSH WAIT. With every statement
 // taking the same time t, no schedule can finish before CriticalPath × t.
 func (p *Plan) CriticalPath() int {
+	return p.pathOf(func(s Step) bool { return s.Kind == StepSQL || s.Kind == StepCheckPairs || s.Kind == StepCheckGaps })
+}
+
+// pathOf is CriticalPath counting only the steps count accepts: the
+// longest chain, along After and along each server's order, of steps that
+// count.
+func (p *Plan) pathOf(count func(Step) bool) int {
 	depth := make([]int, len(p.Steps)+1)
 	lastOn := map[int]int{}
 	best := 0
@@ -131,7 +155,7 @@ func (p *Plan) CriticalPath() int {
 			}
 			lastOn[s.Server] = s.ID
 		}
-		if s.Kind == StepSQL || s.Kind == StepCheckPairs {
+		if count(s) {
 			d++
 		}
 		depth[s.ID] = d

@@ -95,6 +95,15 @@ func TestBuildPlan(t *testing.T) {
 	delay := testConfig(3, 1)
 	delay.DelayStartComplete = 5 * time.Second
 	one := testConfig(1, 1)
+	// whenLeaving is AKU_REPLICATION_RESET_AT_END = 2; ending is pod 2 of
+	// 4 ending while pods 0 and 1 run, with what Kubernetes said.
+	whenLeaving := testConfig(4, 1)
+	whenLeaving.ResetOnlyWhenLeaving = true
+	ending := func(l Leaving) Observation {
+		o := observation(whenLeaving, up(0, all(whenLeaving, 0, 100, true)...), up(0, all(whenLeaving, 1, 100, true)...), up(0, all(whenLeaving, 2, 100, true)...), down())
+		o.Leaving = l
+		return o
+	}
 
 	savedDDL := func(o Observation, v int64, current int64) Observation {
 		o.SavedDDLEnable, o.HasSavedDDL = v, true
@@ -177,6 +186,16 @@ func TestBuildPlan(t *testing.T) {
 		{"end-slave-no-flush-no-reset", ActionEnd, endKeep, 2,
 			observation(endKeep, up(0, all(endKeep, 0, 100, true)...), up(0, all(endKeep, 1, 100, true)...), up(0, all(endKeep, 2, 100, true)...), down()),
 			PathEnd, nil},
+		{"end-slave-leaving-for-good", ActionEnd, whenLeaving, 2,
+			ending(Leaving{VerdictLeaving, "ordinal 2 is not below StatefulSet altibase-sts's spec.replicas 2: a scale-down"}), PathEnd, nil},
+		{"end-slave-returning", ActionEnd, whenLeaving, 2,
+			ending(Leaving{VerdictReturning, "the pod is being deleted and ordinal 2 is below StatefulSet altibase-sts's spec.replicas 4: a restart, the set creates the pod again"}), PathEnd, nil},
+		{"end-slave-not-deleted", ActionEnd, whenLeaving, 2,
+			ending(Leaving{VerdictNotDeleted, "no deletionTimestamp: aku -p end run by hand, or a container restart"}), PathEnd, nil},
+		{"end-slave-leaving-unknown", ActionEnd, whenLeaving, 2,
+			ending(Leaving{VerdictUnknown, "no in-cluster credentials: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not both set"}), PathEnd, nil},
+		{"end-master-leaving-for-good", ActionEnd, whenLeaving, 0,
+			ending(Leaving{VerdictLeaving, "its StatefulSet altibase-sts is being deleted"}), PathEnd, nil},
 		{"end-master", ActionEnd, c3, 0,
 			observation(c3, up(0, all(c3, 0, 100, true)...), up(0, all(c3, 1, 100, true)...), down()),
 			PathEnd, nil},

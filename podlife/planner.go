@@ -33,6 +33,9 @@ type planner struct {
 	obs  *Observation
 	plan *Plan
 	err  error
+	// budget, for an end with a deadline, is the time its FLUSHes and
+	// closing steps share; nil without one.
+	budget *flushBudget
 }
 
 func (b *planner) add(s Step) int {

@@ -40,11 +40,22 @@ type Input struct {
 	LockWait time.Duration
 	// Progress, when not nil, is told how a start goes (see Progress).
 	Progress Progress
-	// Deadline is when the run must be over; zero = no deadline.
-	Deadline time.Time
-	// Release are the peer ordinals an ActionRelease releases this pod's
-	// pairs toward.
+	// Release are the ordinals of the gone peers whose pairs an
+	// ActionRelease run releases on this pod (see the package
+	// documentation); other actions ignore it.
 	Release []int
+	// Deadline, not zero, is when an end must be over, on Clock: the end of
+	// the pod's grace period, less what stopping the server takes
+	// (docs/behaviour.md, "The deadline"). The waits before the plan are
+	// shortened to leave time for the rest, the closing STOPs and RESETs
+	// are given StatementReserve each, and the FLUSHes share what remains
+	// as FLUSH WAIT; a pair whose gap they do not drain keeps every restart
+	// point. The zero time is no deadline. Only end takes one.
+	Deadline time.Time
+	// Leaving is whether this pod leaves for good, as cmd/aku learned it
+	// from Kubernetes before the run; it counts only at the end of a slave
+	// with AKU_REPLICATION_RESET_AT_END = 2 (docs/behaviour.md, "end").
+	Leaving Leaving
 }
 
 // Run performs one lifecycle command as observe → plan → execute and
@@ -57,7 +68,19 @@ type Input struct {
 // comes while the postStart start still runs goes next instead of
 // interleaving statements with it.
 func Run(ctx context.Context, in Input) (*Plan, error) {
+	if in.Action == ActionRelease {
+		// A bad request fails before the lock and the servers.
+		if _, err := releaseTargets(in.Config, in.Identity, in.Release); err != nil {
+			return nil, err
+		}
+	}
 	r := newRun(in)
+	if r.budget.set() && in.Action != ActionEnd {
+		return nil, fmt.Errorf("aku -p %s with a deadline: %w", in.Action, errDeadlineAction)
+	}
+	// Nothing runs past the deadline: the kubelet kills aku there.
+	ctx, cancel := r.budget.until(ctx, in.Deadline)
+	defer cancel()
 	lock, err := acquireLock(ctx, r.marker.lockPath(), r.lockWait(), r.clock)
 	if err != nil {
 		return nil, err
@@ -73,7 +96,13 @@ func Run(ctx context.Context, in Input) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan, err := BuildPlan(in.Action, r.cfg, r.id, obs)
+	var share *flushBudget
+	if r.budget.set() {
+		share = &flushBudget{left: r.budget.left(), reserve: statementReserve}
+	}
+	planned := r.clock.Now()
+	obs.Leaving = in.Leaving
+	plan, err := buildPlan(in, obs, share)
 	if err != nil {
 		r.reportFailure(err, true)
 		return plan, err
@@ -81,7 +110,7 @@ func Run(ctx context.Context, in Input) (*Plan, error) {
 	if in.DryRun {
 		return plan, r.printPlan(plan)
 	}
-	x, err := r.execute(ctx, plan, obs, open)
+	x, err := r.execute(ctx, plan, obs, open, planned)
 	if err != nil {
 		return plan, err
 	}
@@ -99,6 +128,8 @@ type run struct {
 	marker Marker
 	// progress is told how a start goes.
 	progress Progress
+	// budget is Input.Deadline on the run's clock.
+	budget budget
 }
 
 func newRun(in Input) *run {
@@ -109,19 +140,30 @@ func newRun(in Input) *run {
 	if r.clock == nil {
 		r.clock = retry.System{}
 	}
+	r.budget = budget{deadline: in.Deadline, clock: r.clock}
 	r.podLog = r.log.With(LogKeyPod, r.id.PodName)
 	return r
 }
 
-// lockWait is how long the run waits for the run lock: never for a start.
+// buildPlan is BuildPlan, or BuildReleasePlan for a release; an end with
+// a deadline shares share between its FLUSHes and its closing steps.
+func buildPlan(in Input, obs Observation, share *flushBudget) (*Plan, error) {
+	if in.Action == ActionRelease {
+		return BuildReleasePlan(in.Config, in.Identity, obs, in.Release)
+	}
+	return planWithin(in.Action, in.Config, in.Identity, obs, share)
+}
+
+// lockWait is how long the run waits for the run lock: never for a start;
+// with a deadline, no longer than leaves the time waitKeep says.
 func (r *run) lockWait() time.Duration {
 	switch {
 	case r.Action == ActionStart:
 		return 0
 	case r.LockWait == 0:
-		return DefaultLockWait
+		return r.budget.bound(DefaultLockWait, r.waitKeep())
 	}
-	return r.LockWait
+	return r.budget.bound(r.LockWait, r.waitKeep())
 }
 
 // checkMarker refuses a start on a pod whose start already completed.
@@ -144,12 +186,35 @@ func (r *run) checkMarker() error {
 // period, only as long as a statement's retries would (for a killed run's
 // session). Only a starting pod may not be in DNS yet, so only a start
 // checks its address AKU_ADDRESS_CHECK_COUNT times.
+//
+// With a deadline, the wait for a busy session and the reads of each
+// server (AKU_OBSERVE_TIMEOUT) are shortened to leave the time waitKeep
+// says, the reads to no less than StatementReserve (or
+// AKU_OBSERVE_TIMEOUT, when shorter).
 func (r *run) observe(ctx context.Context) (Observation, sessions, error) {
 	tries, busyWait := 1, time.Duration(r.cfg.QueryRetryCount)*r.cfg.QueryRetryDelay
 	if r.Action == ActionStart {
 		tries, busyWait = r.cfg.AddressCheckCount, r.cfg.SysdbaWait
 	}
-	return observeWhenFree(ctx, r.cfg, r.id.Ordinal, r.Connector, tries, r.clock, r.marker, busyWait, r.podLog)
+	cfg := r.cfg
+	if r.budget.set() {
+		busyWait = r.budget.bound(busyWait, r.waitKeep())
+		bounded := *r.cfg
+		read := ObserveWait(r.cfg)
+		bounded.ObserveTimeout = min(read, max(statementReserve, r.budget.bound(read, r.waitKeep()-statementReserve)))
+		cfg = &bounded
+	}
+	return observeWhenFree(ctx, cfg, r.id.Ordinal, r.Connector, tries, r.clock, r.marker, busyWait, r.podLog)
+}
+
+// peerHost is the host of the peer of this pod's replication name.
+func (r *run) peerHost(name string) string {
+	for _, pr := range pairsOf(r.cfg, r.id.Ordinal) {
+		if pr.name == name {
+			return PeerHost(r.cfg, pr.peer)
+		}
+	}
+	return "an unknown peer"
 }
 
 // role is the original's name of this pod's role.
@@ -171,8 +236,10 @@ func (r *run) printPlan(plan *Plan) error {
 	return nil
 }
 
-// execute logs the plan's path, warnings and notes, and runs its steps.
-func (r *run) execute(ctx context.Context, plan *Plan, obs Observation, open sessions) (*executor, error) {
+// execute logs the plan's path, warnings and notes, and runs its steps;
+// planned is when the plan was made, from which an end's FLUSH window
+// runs.
+func (r *run) execute(ctx context.Context, plan *Plan, obs Observation, open sessions, planned time.Time) (*executor, error) {
 	r.podLog.Info("Start as "+r.role()+" Pod.", "path", string(plan.Path))
 	for _, v := range obs.Servers {
 		if !v.Reachable && v.Err != nil {
@@ -201,6 +268,13 @@ func (r *run) execute(ctx context.Context, plan *Plan, obs Observation, open ses
 		podName: func(n int) string {
 			return r.cfg.StsName + "-" + strconv.Itoa(n)
 		},
+		budget:   r.budget,
+		peerHost: r.peerHost,
+	}
+	if plan.Deadline != nil {
+		x.flushEnd = planned.Add(plan.Deadline.FlushWindow)
+		r.podLog.Info(fmt.Sprintf("Deadline in %s: %s reserved for %d closing statements (check, STOP, RESET), %s for FLUSH.",
+			plan.Deadline.Left.Round(time.Millisecond), plan.Deadline.Reserved, plan.Deadline.ReservedStatements, plan.Deadline.FlushWindow.Round(time.Millisecond)))
 	}
 	if err := x.run(ctx); err != nil {
 		return x, fmt.Errorf("%s on %s (%s): %w", r.Action, r.id.PodName, plan.Path, err)

@@ -5,6 +5,7 @@
 //
 //	aku -i                 show the parsed configuration
 //	aku -p start|end|clean run a lifecycle action (postStart / preStop)
+//	aku -p release --peer N release this pod's pairs with a gone pod
 //	aku -v                 version, Go version, ODBC support
 //
 // Exit codes are listed in exitcode.go and in the README.

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 
 	"github.com/aku-project/aku/conf"
+	"github.com/aku-project/aku/podlife/kube"
 )
 
 // environment is everything aku takes from its process environment. It is
@@ -27,6 +28,18 @@ type environment struct {
 	// AKU_MARKER_PATH moves it for tests and the demo.
 	MarkerPath string
 
+	// EndDeadline is AKU_END_DEADLINE, the time aku -p end has
+	// (docs/behaviour.md, "The deadline"), as given; --deadline wins.
+	EndDeadline    string
+	EndDeadlineSet bool
+
+	// KubernetesHost and KubernetesPort are KUBERNETES_SERVICE_HOST and
+	// KUBERNETES_SERVICE_PORT, which Kubernetes sets in every container:
+	// with the service account mounted at ServiceAccountDir, they are the
+	// in-cluster credentials (docs/behaviour.md, "Kubernetes").
+	KubernetesHost, KubernetesPort string
+	ServiceAccountDir              string
+
 	// Listen and GracePeriod are AKU_LISTEN and AKU_GRACE_PERIOD, the
 	// defaults of aku run's --listen and --grace-period (docs/run.md).
 	Listen, GracePeriod       string
@@ -49,12 +62,16 @@ func lookupEnvironment(lookup func(string) (string, bool), hostname func() (stri
 	env.SysPasswordFile, _ = lookup("AKU_SYS_PASSWORD_FILE")
 	env.ConnectionString, env.ConnectionStringOK = lookup("AKU_CONNECTION_STRING")
 	env.MonitorConnectionString, env.MonitorConnectionStringOK = lookup("AKU_MONITOR_CONNECTION_STRING")
+	env.EndDeadline, env.EndDeadlineSet = lookup("AKU_END_DEADLINE")
 	env.Listen, env.ListenSet = lookup("AKU_LISTEN")
 	env.GracePeriod, env.GracePeriodSet = lookup("AKU_GRACE_PERIOD")
 	env.MarkerPath = defaultMarkerPath
 	if p, ok := lookup("AKU_MARKER_PATH"); ok && p != "" {
 		env.MarkerPath = p
 	}
+	env.KubernetesHost, _ = lookup("KUBERNETES_SERVICE_HOST")
+	env.KubernetesPort, _ = lookup("KUBERNETES_SERVICE_PORT")
+	env.ServiceAccountDir = kube.DefaultSecretDir
 	return env
 }
 

@@ -10,17 +10,6 @@ import (
 	"github.com/aku-project/aku/replication"
 )
 
-// exitNames name the exit codes: the outcome label of aku run's
-// aku_lifecycle_runs_total and the word of its log lines (docs/metrics.md).
-var exitNames = map[int]string{
-	exitOK: "ok", exitInternal: "internal", exitUsage: "usage", exitConfig: "config", exitEnvironment: "environment",
-	exitLocked: "locked", exitDuplicateStart: "already-started", exitUnreachable: "unreachable", exitSysdbaBusy: "sysdba-busy",
-	exitStatement: "statement", exitTimeout: "timeout", exitMasterFailure: "master-failure", exitSlaveFailure: "slave-failure",
-	exitUnsafe: "unsafe", exitInterrupted: "interrupted", exitRefused: "refused", exitRestartKept: "restart-points-kept",
-	exitIncomplete: "incomplete", exitUntrustedFile: "untrusted-file", exitDegraded: "degraded", exitCannotTell: "cannot-tell",
-	exitServerFailed: "server-failed", exitServerStuck: "server-not-stopped",
-}
-
 // startRetry is what comes after aku -p start exits with a code, for aku
 // run and the example entry point alike (examples/kubernetes'
 // entrypoint.sh has the same list, TestStartRetryTable keeps them in
@@ -43,7 +32,7 @@ func outcome(err error) manager.Outcome {
 	if !ok {
 		retry = manager.RetryOperator
 	}
-	return manager.Outcome{Code: code, Name: exitNames[code], Retry: retry}
+	return manager.Outcome{Code: code, Name: exitName(code), Retry: retry}
 }
 
 // Exit codes of aku. This is the one place where errors become exit codes;
@@ -51,7 +40,7 @@ func outcome(err error) manager.Outcome {
 const (
 	exitOK             = 0  // success
 	exitInternal       = 1  // an error aku does not classify (a bug: please report it)
-	exitUsage          = 2  // bad command line: unknown option, missing or wrong -p action
+	exitUsage          = 2  // bad command line: unknown option, missing or wrong -p action, a wrong --peer
 	exitConfig         = 3  // aku.conf (or the password file) is invalid, or not a regular file within the size limit
 	exitEnvironment    = 4  // ALTIBASE_HOME unset, pod name without a valid ordinal, no ODBC support, marker directory missing or not writable
 	exitLocked         = 5  // another aku run on this pod holds the run lock
@@ -77,6 +66,24 @@ const (
 	// pass and anything else as fail, and the probe's line says why.
 	exitProbeFailed = 1
 )
+
+// exitNames are the exit codes' names, for the Events of a failed run
+// (docs/behaviour.md, "Kubernetes"), and the outcome label of aku run's
+// aku_lifecycle_runs_total and the word of its log lines
+// (docs/metrics.md).
+var exitNames = map[int]string{
+	exitOK: "ok", exitInternal: "internal", exitUsage: "usage", exitConfig: "configuration",
+	exitEnvironment: "environment", exitLocked: "locked", exitDuplicateStart: "duplicate start",
+	exitUnreachable: "unreachable", exitSysdbaBusy: "SYSDBA busy", exitStatement: "statement",
+	exitTimeout: "timeout", exitMasterFailure: "master failure", exitSlaveFailure: "slave failure",
+	exitUnsafe: "unsafe", exitInterrupted: "interrupted", exitRefused: "refused",
+	exitRestartKept: "end incomplete: restart points kept", exitIncomplete: "start incomplete",
+	exitUntrustedFile: "untrusted file", exitDegraded: "degraded", exitCannotTell: "cannot tell",
+	exitServerFailed: "server failed", exitServerStuck: "server not stopped",
+}
+
+// exitName is the name of an exit code of aku -p.
+func exitName(code int) string { return exitNames[code] }
 
 // errUsage marks command-line errors; errEnvironment marks a process
 // environment aku cannot run in; errDegraded and errCannotTell are the
@@ -110,7 +117,7 @@ func exitCode(err error) int {
 		return exitDegraded
 	case errors.Is(err, errCannotTell):
 		return exitCannotTell
-	case errors.Is(err, errUsage):
+	case errors.Is(err, errUsage), errors.Is(err, podlife.ErrBadRelease):
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		// Only a signal cancels the command's context (root.go).

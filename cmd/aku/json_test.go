@@ -16,6 +16,7 @@ import (
 
 	"github.com/aku-project/aku/altisim"
 	_ "github.com/aku-project/aku/altisim/driver"
+	"github.com/aku-project/aku/podlife/kube"
 )
 
 // cliCluster is a StatefulSet of in-process simulated servers that the
@@ -26,6 +27,8 @@ type cliCluster struct {
 	c       *altisim.Cluster
 	home    string   // ALTIBASE_HOME, with conf/aku.conf
 	markers []string // each pod's marker (its /tmp)
+	// kube are the in-cluster credentials of the pods that have them.
+	kube map[int]kube.Config
 }
 
 // cliConf is the aku.conf of a cliCluster: three pods, the third never
@@ -120,6 +123,9 @@ func (cc *cliCluster) aku(t *testing.T, q int, args ...string) (code int, stdout
 		},
 		sqlDriver: "altisim",
 	}
+	if k, ok := cc.kube[q]; ok {
+		o.env.KubernetesHost, o.env.KubernetesPort, o.env.ServiceAccountDir = k.Host, k.Port, k.SecretDir
+	}
 	code = runWith(o, args)
 	return code, out.String(), errb.String()
 }
@@ -139,6 +145,7 @@ func TestJSONRecords(t *testing.T) {
 		t.Run(flag, func(t *testing.T) {
 			cc := newCLICluster(t, 2)
 			delayed := cc.writeConf(t, "delayed.conf", strings.Replace(cliConf, "AKU_SERVER_COUNT", "AKU_DELAY_START_COMPLETE_TIME = 2\nAKU_SERVER_COUNT", 1))
+			leaving := cc.writeConf(t, "leaving.conf", strings.Replace(cliConf, "AKU_SERVER_COUNT", "AKU_REPLICATION_RESET_AT_END = 2\nAKU_SERVER_COUNT", 1))
 			bad := cc.writeConf(t, "bad.conf", "AKU_STS_NAME = altibase-sts\nAKU_PORT = 1\n")
 			steps := []struct {
 				name     string
@@ -162,8 +169,16 @@ func TestJSONRecords(t *testing.T) {
 					},
 					want: []string{"log*", "plan"}},
 				{name: "slave end dry run", pod: 1, args: []string{"-p", "end", "--dry-run"}, want: []string{"log*", "plan"}},
+				{name: "slave end dry run, reset when leaving, no credentials", pod: 1, args: []string{"--config", leaving, "-p", "end", "--dry-run"}, want: []string{"log*", "plan"}},
+				{name: "slave end dry run with a deadline", pod: 1, args: []string{"-p", "end", "--deadline", "30s", "--dry-run"}, want: []string{"log*", "plan"}},
 				{name: "slave end", pod: 1, args: []string{"-p", "end"}, want: []string{"log*", "banner", "log*", "banner"}},
 				{name: "slave start again", pod: 1, args: []string{"-p", "start"}, want: []string{"log*", "banner", "log*", "banner"}},
+				{name: "release dry run with the slave gone", pod: 0, args: []string{"-p", "release", "--peer", "1", "--dry-run"},
+					before: func(t *testing.T) func() {
+						cc.c.SetHostFault(cc.host(1), altisim.HostAbsent)
+						return func() { cc.c.SetHostFault(cc.host(1), altisim.HostOK) }
+					},
+					want: []string{"log*", "plan"}},
 				{name: "master failure dry run", pod: 0, args: []string{"-p", "start", "--dry-run"},
 					before: func(t *testing.T) func() {
 						// The master loses its restart point toward the

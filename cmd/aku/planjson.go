@@ -7,11 +7,14 @@ import "github.com/aku-project/aku/podlife"
 // Field names are stable; fields are only added. Lists are [] when empty,
 // never null.
 type planJSON struct {
-	Action       string      `json:"action"`
-	Pod          string      `json:"pod"`
-	Ordinal      int         `json:"ordinal"`
-	Path         string      `json:"path"`
-	Why          string      `json:"why"`
+	Action  string `json:"action"`
+	Pod     string `json:"pod"`
+	Ordinal int    `json:"ordinal"`
+	Path    string `json:"path"`
+	Why     string `json:"why"`
+	// Leaving is the Kubernetes verdict of an end with
+	// AKU_REPLICATION_RESET_AT_END = 2.
+	Leaving      string      `json:"leaving,omitempty"`
 	Statements   int         `json:"statements"`
 	CriticalPath int         `json:"criticalPath"`
 	Steps        []stepJSON  `json:"steps"`
@@ -23,6 +26,16 @@ type planJSON struct {
 	// Failure is set when the run, after its steps, fails with a master
 	// or slave failure.
 	Failure *failureJSON `json:"failure,omitempty"`
+	// Deadline is set for an end with a deadline.
+	Deadline *deadlineJSON `json:"deadline,omitempty"`
+}
+
+// deadlineJSON is podlife.DeadlineShare in milliseconds.
+type deadlineJSON struct {
+	LeftMsec           int64 `json:"leftMsec"`
+	ReservedMsec       int64 `json:"reservedMsec"`
+	ReservedStatements int   `json:"reservedStatements"`
+	FlushWindowMsec    int64 `json:"flushWindowMsec"`
 }
 
 type stepJSON struct {
@@ -41,6 +54,7 @@ type stepJSON struct {
 	// (the steps listing it in ifOk are skipped).
 	KeepsOnFailure bool   `json:"keepsOnFailure"`
 	IfOK           []int  `json:"ifOk"`
+	Warning        string `json:"warning,omitempty"`
 	WaitMsec       *int64 `json:"waitMsec,omitempty"` // kind "wait"
 	Value          *int64 `json:"value,omitempty"`    // kind "save REPLICATION_DDL_ENABLE"
 }
@@ -64,6 +78,7 @@ func newPlanJSON(p *podlife.Plan) planJSON {
 		Ordinal:      p.Ordinal,
 		Path:         string(p.Path),
 		Why:          p.Why,
+		Leaving:      p.Leaving,
 		Statements:   p.Statements(),
 		CriticalPath: p.CriticalPath(),
 		Steps:        newStepsJSON(p.Steps),
@@ -78,6 +93,10 @@ func newPlanJSON(p *podlife.Plan) planJSON {
 	}
 	for _, g := range p.Guards {
 		out.Guards = append(out.Guards, guardJSON{From: g.From, To: g.To, Steps: newStepsJSON(g.Steps)})
+	}
+	if d := p.Deadline; d != nil {
+		out.Deadline = &deadlineJSON{LeftMsec: d.Left.Milliseconds(), ReservedMsec: d.Reserved.Milliseconds(),
+			ReservedStatements: d.ReservedStatements, FlushWindowMsec: d.FlushWindow.Milliseconds()}
 	}
 	if f := p.Failure; f != nil {
 		out.Failure = &failureJSON{ExitCode: exitCode(f), Message: f.Message, Objects: nonNil(f.Objects)}
@@ -102,6 +121,7 @@ func newStepsJSON(steps []podlife.Step) []stepJSON {
 
 			KeepsOnFailure: s.KeepsOnFailure,
 			IfOK:           append([]int{}, s.IfOK...),
+			Warning:        s.Warning,
 		}
 		if s.Server != podlife.Local {
 			server := s.Server

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/podlife"
@@ -11,7 +12,7 @@ import (
 	"github.com/aku-project/aku/replication"
 )
 
-// runPod runs aku -p start|end|clean: the original's banners
+// runPod runs aku -p start|end|clean|release: the original's banners
 // around the run, log lines in between, all on stdout as the original
 // prints them (or as JSON records). With --dry-run it prints the plan
 // instead and changes nothing.
@@ -20,16 +21,26 @@ func runPod(ctx context.Context, o *options, action podlife.Action) error {
 	if err != nil {
 		return err
 	}
+	in, k := o.kubeInput(ctx, in)
 	if o.commit != nil && !o.commit() {
 		return ctx.Err() // a signal came while reading the configuration
 	}
-	return podRun(ctx, o.console, in, o.dryRun)
+	return podRun(ctx, o.console, in, o.dryRun, k)
+}
+
+// kubeInput adds to in what Kubernetes says of this pod (whether it is
+// leaving the set) and returns what the run publishes to it.
+func (o *options) kubeInput(ctx context.Context, in podlife.Input) (podlife.Input, *kubeRun) {
+	k := o.kubeFor(in)
+	in.Leaving = k.leaving(ctx)
+	return in, k
 }
 
 // podRun wraps podlife.Run in the original's banners (docs/behaviour.md,
-// "Log lines"). A dry run
+// "Log lines"), with what the run publishes to Kubernetes (k, nil for
+// nothing) before it and before its last banner. A dry run
 // prints no banners, it runs nothing: it prints the plan.
-func podRun(ctx context.Context, c *console, in podlife.Input, dryRun bool) error {
+func podRun(ctx context.Context, c *console, in podlife.Input, dryRun bool, k *kubeRun) error {
 	if dryRun {
 		plan, err := podlife.Run(ctx, in)
 		if err != nil {
@@ -41,7 +52,9 @@ func podRun(ctx context.Context, c *console, in podlife.Input, dryRun bool) erro
 		return nil
 	}
 	c.banner(fmt.Sprintf("AKU started with %s option.", strings.ToUpper(string(in.Action))), false)
-	_, err := podlife.Run(ctx, in)
+	k.beforeRun(ctx)
+	plan, err := podlife.Run(ctx, in)
+	k.afterRun(ctx, plan, err)
 	if err != nil {
 		c.banner("AKU failed to run.", true)
 		return err
@@ -56,6 +69,12 @@ func podRun(ctx context.Context, c *console, in podlife.Input, dryRun bool) erro
 // PRIVILEGE=SYSDBA and no AKU_MONITOR_CONNECTION_STRING), the watch of a
 // SYNC or FLUSH is left out and the start runs all the same.
 func (o *options) podInput(action podlife.Action) (podlife.Input, error) {
+	// The time starts when aku does: the preStop hook runs when the grace
+	// period begins.
+	deadline, err := o.endDeadline(action, time.Now())
+	if err != nil {
+		return podlife.Input{}, err
+	}
 	cfg, err := o.loadConfig()
 	if err != nil {
 		return podlife.Input{}, err
@@ -81,6 +100,8 @@ func (o *options) podInput(action podlife.Action) (podlife.Input, error) {
 		DryRun:     o.dryRun,
 		Logger:     o.console.log,
 		Progress:   watch,
+		Release:    o.release,
+		Deadline:   deadline,
 	}, nil
 }
 

@@ -125,7 +125,7 @@ func TestPodBannersAndLogLines(t *testing.T) {
 		Logger:     cons.log,
 	}
 	ctx := context.Background()
-	if err := podRun(ctx, cons, in, false); err != nil {
+	if err := podRun(ctx, cons, in, false, nil); err != nil {
 		t.Fatalf("start: %v\n%s", err, out.String())
 	}
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
@@ -143,7 +143,7 @@ func TestPodBannersAndLogLines(t *testing.T) {
 	}
 
 	out.Reset()
-	err = podRun(ctx, cons, in, false)
+	err = podRun(ctx, cons, in, false, nil)
 	if exitCode(err) != exitDuplicateStart {
 		t.Errorf("second start: exit code %d (%v), want %d", exitCode(err), err, exitDuplicateStart)
 	}
@@ -155,7 +155,7 @@ func TestPodBannersAndLogLines(t *testing.T) {
 	out.Reset()
 	in.Action = podlife.ActionEnd
 	in.DryRun = true
-	if err := podRun(ctx, cons, in, true); err != nil {
+	if err := podRun(ctx, cons, in, true, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(out.String(), "aku -p end on altibase-sts-0 (ordinal 0): nothing to do\n") || !strings.Contains(out.String(), "1. [this pod] remove marker\n") {
@@ -265,5 +265,50 @@ func link(t *testing.T, target, path string) {
 	t.Helper()
 	if err := os.Symlink(target, path); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPodRelease runs aku -p release through the command line: a peer
+// that answers is refused (exit 13) and nothing changes; an ordinal past
+// AKU_SERVER_COUNT is a command-line error (exit 2); a gone peer's pair
+// is stopped and reset on this pod, between the original's banners, with
+// a WARNING line in the original's layout naming the pod and the pair.
+func TestPodRelease(t *testing.T) {
+	cc := newCLICluster(t, 2)
+	for q := 0; q < 2; q++ {
+		if code, stdout, stderr := cc.aku(t, q, "-p", "start"); code != exitOK {
+			t.Fatalf("start of pod %d: exit %d\n%s%s", q, code, stdout, stderr)
+		}
+	}
+	code, stdout, stderr := cc.aku(t, 0, "-p", "release", "--peer", "1")
+	if code != exitUnsafe || !strings.Contains(stderr, "release refused, nothing was changed: altibase-sts-1.altibase-svc is up") {
+		t.Errorf("release of a running peer: exit %d, want %d\n%s%s", code, exitUnsafe, stdout, stderr)
+	}
+	if code, _, stderr := cc.aku(t, 0, "-p", "release", "--peer", "1,3"); code != exitUsage || !strings.Contains(stderr, "peer 3 is not an ordinal below AKU_SERVER_COUNT 3") {
+		t.Errorf("release of ordinal 3: exit %d, want %d\n%s", code, exitUsage, stderr)
+	}
+
+	if err := cc.c.RemoveServer(cc.host(1)); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = cc.aku(t, 0, "-p", "release", "--peer", "1")
+	if code != exitOK {
+		t.Fatalf("release of a gone peer: exit %d\n%s%s", code, stdout, stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	if lines[0] != "AKU started with RELEASE option." || lines[len(lines)-1] != "AKU run successfully." {
+		t.Errorf("banners missing:\n%s", stdout)
+	}
+	warning := regexp.MustCompile(`(?m)^\[AKU\]\[[^\]]+\]\[\d+\] \[WARNING\]\[[A-Za-z0-9_.]+:\d+\]\[altibase-sts-0\]\[AKU_REP_01\] Replication released: altibase-sts-1 is gone`)
+	if n := len(warning.FindAllString(stdout, -1)); n != 1 {
+		t.Errorf("%d WARNING lines for the released pair, want 1:\n%s", n, stdout)
+	}
+	for _, want := range []string{"ALTER REPLICATION AKU_REP_01 STOP", "ALTER REPLICATION AKU_REP_01 RESET"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("no line for %q:\n%s", want, stdout)
+		}
+	}
+	if _, err := os.Stat(cc.markers[0]); err != nil {
+		t.Errorf("the release touched the marker: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -27,6 +28,10 @@ type options struct {
 	output       string // -i --output text|json
 	dryRun       bool   // -p ... --dry-run
 	logFormat    string // -p ... --log-format text|json
+	peers        string // -p release --peer N[,M]
+	release      []int  // peers, parsed
+	deadline     string // -p end --deadline DURATION
+	deadlineSet  bool
 
 	// sqlDriver is the database/sql driver -p connects with: the ODBC
 	// driver (odbcDriverName), or in tests the simulator's in-process one.
@@ -96,12 +101,14 @@ func newRootCommand(o *options) *cobra.Command {
 	f := cmd.Flags()
 	f.BoolVarP(&o.version, "version", "v", false, "print version information")
 	f.BoolVarP(&o.info, "info", "i", false, "print the parsed configuration")
-	f.StringVarP(&o.pod, "pod", "p", "", "pod action: start, end or clean")
+	f.StringVarP(&o.pod, "pod", "p", "", "pod action: start, end, clean or release")
 	f.StringVar(&o.configPath, "config", "", "configuration file (default $ALTIBASE_HOME/conf/aku.conf)")
 	f.BoolVar(&o.showPassword, "show-password", false, "with -i: show the SYS password instead of masking it")
 	f.StringVar(&o.output, "output", "text", "output format, text or json: -i's configuration, -p's records and --dry-run plan")
 	f.BoolVar(&o.dryRun, "dry-run", false, "with -p: print the plan and change nothing")
 	f.StringVar(&o.logFormat, "log-format", "text", "with -p: text (the original's layout) or json (as --output json)")
+	f.StringVar(&o.peers, "peer", "", "with -p release: the ordinals of the gone pods whose pairs this pod releases, N[,M]")
+	f.StringVar(&o.deadline, "deadline", "", "with -p end: the time the end has, e.g. the grace period less the server's stop (25s, or 25)")
 	actions := make([]string, len(podlife.Actions))
 	for i, a := range podlife.Actions {
 		actions[i] = string(a)
@@ -125,12 +132,17 @@ func newRootCommand(o *options) *cobra.Command {
 func (o *options) dispatch(cmd *cobra.Command) error {
 	ctx := cmd.Context()
 	f := cmd.Flags()
+	o.deadlineSet = f.Changed("deadline")
 	switch {
 	case o.version:
 		printVersion(o.stdout)
 		return nil
 	case o.info && f.Changed("pod"):
 		return fmt.Errorf("%w: -i and -p cannot be used together", errUsage)
+	case f.Changed("peer") && !f.Changed("pod"):
+		return fmt.Errorf("%w: --peer goes with -p release", errUsage)
+	case o.deadlineSet && !f.Changed("pod"):
+		return fmt.Errorf("%w: --deadline goes with -p end only", errUsage)
 	case o.info:
 		if err := checkFormat("--output", o.output); err != nil {
 			return err
@@ -151,6 +163,9 @@ func (o *options) dispatch(cmd *cobra.Command) error {
 		if err != nil {
 			return fmt.Errorf("%w: -p: %v", errUsage, err)
 		}
+		if o.release, err = releasePeers(action, f.Changed("peer"), o.peers); err != nil {
+			return err
+		}
 		return runPod(ctx, o, action)
 	default:
 		// No option prints only the help screen (docs/behaviour.md,
@@ -158,6 +173,30 @@ func (o *options) dispatch(cmd *cobra.Command) error {
 		printHelp(o.stderr)
 		return fmt.Errorf("%w: no option given", errUsage)
 	}
+}
+
+// releasePeers parses --peer, which -p release needs and no other action
+// takes: comma-separated pod ordinals. Whether each is below
+// AKU_SERVER_COUNT and not this pod's is podlife's check, once the
+// configuration is read.
+func releasePeers(action podlife.Action, given bool, value string) ([]int, error) {
+	switch {
+	case action == podlife.ActionRelease && !given:
+		return nil, fmt.Errorf("%w: -p release needs --peer N[,M]: the ordinals of the gone pods whose pairs this pod releases", errUsage)
+	case action != podlife.ActionRelease && given:
+		return nil, fmt.Errorf("%w: --peer goes with -p release, not -p %s", errUsage, action)
+	case !given:
+		return nil, nil
+	}
+	var out []int
+	for _, field := range strings.Split(value, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(field))
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%w: --peer %q: %q is not a pod ordinal (a number such as 3)", errUsage, value, field)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // checkFormat accepts the output formats, text and json.
@@ -226,10 +265,15 @@ func printHelp(w io.Writer) {
             -p, --pod     : [start | end | clean] specify pod_action
 %s
   aku additions:
+    -p release --peer N[,M]   stop and reset this pod's pairs with the gone
+                              pods N, M (docs/behaviour.md, "Stale peers")
     --config FILE             configuration (default $ALTIBASE_HOME/conf/aku.conf)
     -i --show-password        show the SYS password instead of ********
     -i --output json          the configuration as JSON
     -p ACTION --dry-run       print the plan, change nothing
+    -p end --deadline DURATION
+                              end within DURATION (25s, or 25 seconds): what
+                              cannot be flushed in time keeps its restart points
     -p ACTION --output json   stdout as JSON records: banners, log lines, the
                               plan of --dry-run, the error (docs/json.md);
                               --log-format json does the same
@@ -252,7 +296,12 @@ func printHelp(w io.Writer) {
     AKU_CONNECTION_STRING     the ODBC connection-string template
     AKU_MONITOR_CONNECTION_STRING  the template of the read-only sessions
                               of status and the probes
+    KUBERNETES_SERVICE_HOST   set by Kubernetes; with KUBERNETES_SERVICE_PORT
+    KUBERNETES_SERVICE_PORT   and the pod's service account, aku may ask the
+                              API (AKU_REPLICATION_RESET_AT_END = 2,
+                              AKU_KUBERNETES_PUBLISH = 1)
     AKU_MARKER_PATH           the completion marker (default `+defaultMarkerPath+`)
+    AKU_END_DEADLINE          -p end's --deadline, when the option is not given
     AKU_LISTEN                aku run's HTTP address (default :8008)
     AKU_GRACE_PERIOD          aku run's grace period, as terminationGracePeriodSeconds
 

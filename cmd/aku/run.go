@@ -19,7 +19,6 @@ type runFlags struct {
 	stopReserve   time.Duration
 	serverWait    time.Duration
 	stopCommand   string
-	stalePeerTTL  time.Duration
 	logFormat     string
 }
 
@@ -67,7 +66,6 @@ See docs/run.md.`,
 	fl.DurationVar(&f.stopReserve, "stop-reserve", manager.DefaultStopReserve, "the part of the grace period kept for stopping the server after the end")
 	fl.DurationVar(&f.serverWait, "server-wait", manager.DefaultServerWait, "how long to wait for the server to answer")
 	fl.StringVar(&f.stopCommand, "stop-command", "", `shell command that stops the server (e.g. "server stop"); default: SIGTERM to the server command`)
-	fl.DurationVar(&f.stalePeerTTL, "stale-peer-ttl", 0, "release the pairs toward a peer whose name has not resolved for this long (0: never)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "text (the original's layout) or json (docs/json.md)")
 	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -117,8 +115,14 @@ func runManager(ctx context.Context, o *options, f runFlags, command []string) e
 			if err != nil {
 				return err
 			}
-			in.Deadline, in.Release = deadline, release
-			return podRun(ctx, o.console, in, false)
+			// The grace period's deadline, unless AKU_END_DEADLINE is
+			// sooner.
+			if !deadline.IsZero() && (in.Deadline.IsZero() || deadline.Before(in.Deadline)) {
+				in.Deadline = deadline
+			}
+			in.Release = release
+			in, k := o.kubeInput(ctx, in)
+			return podRun(ctx, o.console, in, false, k)
 		},
 		Classify:      outcome,
 		Log:           o.console.log,
@@ -130,7 +134,7 @@ func runManager(ctx context.Context, o *options, f runFlags, command []string) e
 		GracePeriod:   f.gracePeriod,
 		StopReserve:   f.stopReserve,
 		ServerWait:    f.serverWait,
-		StalePeerTTL:  f.stalePeerTTL,
+		StalePeerTTL:  in.Config.StalePeerTTL,
 		Version:       version,
 	}
 	if o.console.json {

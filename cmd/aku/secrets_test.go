@@ -202,7 +202,7 @@ REPLICATIONS = ( REPLICATION_NAME_PREFIX = AKU_REP ( SYS.T1 ) )
 			MarkerPath: markers[q],
 			Logger:     console.log,
 		}
-		if err := podRun(ctx, console, in, dryRun); err != nil {
+		if err := podRun(ctx, console, in, dryRun, nil); err != nil {
 			t.Fatalf("%s on pod %d: %v\n%s", action, q, err, out.String())
 		}
 		if out.Len() == 0 {

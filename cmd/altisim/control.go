@@ -19,13 +19,14 @@ import (
 //
 //	GET    /faults       the installed faults ([]faultSpec)
 //	POST   /faults       install one fault (a faultSpec)
-//	DELETE /faults       remove every fault and the injected latency
+//	DELETE /faults       remove every fault, the injected latency, SYNC row delay and send rate
 //	PUT    /latency      {"latency":"50ms"}: per-statement latency
 //	POST   /sysdba/hold  occupy the single SYSDBA slot (ERR-41041 for others)
 //	DELETE /sysdba/hold  release it
 //	POST   /senders/hold?replication=NAME  hold a sender (no NAME: every sender)
 //	DELETE /senders/hold?replication=NAME  release it
 //	PUT    /sync-delay   {"delay":"20ms"}: every row a SYNC copies takes that long
+//	PUT    /send-rate    {"bytesPerSecond":1048576}: senders ship that fast (0: no limit)
 //	GET    /log          the statement log ([]altisim.LoggedStatement)
 //	POST   /shutdown     stop the server gracefully, as SIGTERM does
 //
@@ -118,6 +119,20 @@ func controlHandler(engine *altisim.Server, shutdown func()) http.Handler {
 	})
 	mux.HandleFunc("PUT /latency", durationHandler("latency", engine.Faults().SetLatency))
 	mux.HandleFunc("PUT /sync-delay", durationHandler("delay", engine.Faults().SetSyncRowDelay))
+	mux.HandleFunc("PUT /send-rate", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			BytesPerSecond *int64 `json:"bytesPerSecond"`
+		}
+		if !decode(w, r, &body) {
+			return
+		}
+		if body.BytesPerSecond == nil || *body.BytesPerSecond < 0 {
+			reply(w, http.StatusBadRequest, map[string]string{"error": `want {"bytesPerSecond": a number of 0 or more}`})
+			return
+		}
+		engine.Faults().SetSendRate(*body.BytesPerSecond)
+		reply(w, http.StatusOK, map[string]int64{"bytesPerSecond": *body.BytesPerSecond})
+	})
 	mux.HandleFunc("POST /sysdba/hold", func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
 		if c.release == nil {

@@ -68,6 +68,9 @@ func TestControlPath(t *testing.T) {
 		{"release every sender", http.MethodDelete, "/senders/hold", nil, `{"held":false,"replication":""}` + "\n", ""},
 		{"release a sender", http.MethodDelete, "/senders/hold?replication=AKU_REP_01", nil, `{"held":false,"replication":"AKU_REP_01"}` + "\n", ""},
 		{"sync delay", http.MethodPut, "/sync-delay", map[string]string{"delay": "25ms"}, `{"delay":"25ms"}` + "\n", ""},
+		{"send rate", http.MethodPut, "/send-rate", map[string]int64{"bytesPerSecond": 1 << 20}, `{"bytesPerSecond":1048576}` + "\n", ""},
+		{"bad send rate", http.MethodPut, "/send-rate", map[string]int64{"bytesPerSecond": -1}, "", `PUT /send-rate: want {"bytesPerSecond": a number of 0 or more}`},
+		{"send rate without a rate", http.MethodPut, "/send-rate", map[string]int64{}, "", `PUT /send-rate: want {"bytesPerSecond": a number of 0 or more}`},
 		{"bad sync delay", http.MethodPut, "/sync-delay", map[string]string{"delay": "-1s"}, "", `PUT /sync-delay: delay "-1s": want {"delay": a duration of 0 or more}`},
 		{"bad latency key", http.MethodPut, "/latency", map[string]string{"delay": "1s"}, "", `PUT /latency: latency "": want {"latency": a duration of 0 or more}`},
 		{"empty log", http.MethodGet, "/log", nil, "[]\n", ""},
@@ -96,6 +99,10 @@ func TestControlPath(t *testing.T) {
 		case "sync delay":
 			if got := engine.Faults().SyncRowDelay(); got != 25*time.Millisecond {
 				t.Fatalf("engine SYNC row delay = %v, want 25ms", got)
+			}
+		case "send rate":
+			if got := engine.Faults().SendRate(); got != 1<<20 {
+				t.Fatalf("engine send rate = %d, want %d", got, 1<<20)
 			}
 		case "clear":
 			if got := engine.Faults().Latency(); got != 0 || len(engine.Faults().List()) != 0 {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -151,13 +152,28 @@ func newFaultCommand(stdout io.Writer) *cobra.Command {
 			},
 		}
 	}
-	cmd.AddCommand(add,
+	sendRate := &cobra.Command{
+		Use: "send-rate BYTES_PER_SECOND", Short: "Make every sender ship its log at BYTES_PER_SECOND (0 turns it off), so a gap drains at that rate",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rate, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil || rate < 0 {
+				return usageError{fmt.Errorf("send-rate %q: want a whole number of bytes per second, 0 or more", args[0])}
+			}
+			c, err := client()
+			if err != nil {
+				return err
+			}
+			return c.do(cmd.Context(), http.MethodPut, "/send-rate", map[string]int64{"bytesPerSecond": rate}, stdout)
+		},
+	}
+	cmd.AddCommand(add, sendRate,
 		duration("latency", "Add DURATION to every statement (0 turns it off)", "/latency", "latency"),
 		duration("sync-delay", "Make every row a SYNC copies take DURATION (0 turns it off), to watch V$REPSYNC", "/sync-delay", "delay"),
 		sender("hold-sender", "Stop a replication's sender (every sender without REPLICATION) from shipping; it stays connected", http.MethodPost),
 		sender("release-sender", "Release a sender held by hold-sender", http.MethodDelete),
 		simple("list", "Print the installed faults", http.MethodGet, "/faults"),
-		simple("clear", "Remove every fault and the injected latency", http.MethodDelete, "/faults"),
+		simple("clear", "Remove every fault, the injected latency, SYNC row delay and send rate", http.MethodDelete, "/faults"),
 		simple("hold-sysdba", "Occupy the SYSDBA slot, as an open isql -sysdba session would", http.MethodPost, "/sysdba/hold"),
 		simple("release-sysdba", "Release the SYSDBA slot held by hold-sysdba", http.MethodDelete, "/sysdba/hold"),
 		simple("log", "Print the statement log as JSON", http.MethodGet, "/log"),

@@ -173,6 +173,9 @@ func (s *Set) Check() error {
 	for _, err := range s.checkVariants(names) {
 		fail("%w", err)
 	}
+	for _, err := range s.checkKubernetes() {
+		fail("%w", err)
+	}
 	return errors.Join(errs...)
 }
 

@@ -12,10 +12,12 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
 
 	akuconf "github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/parser"
+	"github.com/aku-project/aku/podlife/kube"
 )
 
 // MarkerPath is the completion marker aku -p start writes and the startup
@@ -23,12 +25,22 @@ import (
 const MarkerPath = "/tmp/aku_start_completed"
 
 // Set is the decoded contents of a manifest directory: one Service, one
-// ConfigMap, one Secret and one or more variants of the StatefulSet.
+// ConfigMap, one Secret and one or more variants of the StatefulSet; the
+// Services that select on aku's role labels, and the ServiceAccount, Role
+// and RoleBinding aku's use of the Kubernetes API needs (docs/behaviour.md,
+// "Kubernetes").
 type Set struct {
-	Dir       string
-	Service   *corev1.Service
-	ConfigMap *corev1.ConfigMap
-	Secret    *corev1.Secret
+	Dir string
+	// Service is the headless Service of the pods' DNS names.
+	Service *corev1.Service
+	// RoleServices select on the labels aku keeps on its pod (aku/role,
+	// aku/synced), in file order.
+	RoleServices   []*corev1.Service
+	ServiceAccount *corev1.ServiceAccount
+	Role           *rbacv1.Role
+	RoleBinding    *rbacv1.RoleBinding
+	ConfigMap      *corev1.ConfigMap
+	Secret         *corev1.Secret
 	// StatefulSets are keyed by file name without its extension, e.g.
 	// "statefulset-entrypoint".
 	StatefulSets map[string]*appsv1.StatefulSet
@@ -66,10 +78,12 @@ type PrometheusRule struct {
 	} `json:"spec"`
 }
 
-// Load decodes every *.yaml file of dir strictly (DecodeStrict) and sorts the
-// objects by kind. A kind other than Service, ConfigMap, Secret,
-// StatefulSet and PrometheusRule, or a second of any but the StatefulSet,
-// is an error.
+// Load decodes every *.yaml file of dir strictly, each of its documents
+// (separated by "---" lines) with DecodeStrict, and sorts the objects by
+// kind. A kind other than Service, ConfigMap, Secret, StatefulSet,
+// ServiceAccount, Role, RoleBinding and PrometheusRule, or a second one of
+// a kind other than StatefulSet and Service, or a second Service that does
+// not select on aku's labels, is an error.
 func Load(dir string) (*Set, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil {
@@ -85,8 +99,10 @@ func Load(dir string) (*Set, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading manifest: %w", err)
 		}
-		if err := s.add(f, data); err != nil {
-			return nil, fmt.Errorf("decoding %s: %w", filepath.Base(f), err)
+		for i, doc := range Documents(data) {
+			if err := s.add(f, doc); err != nil {
+				return nil, fmt.Errorf("decoding %s (document %d): %w", filepath.Base(f), i+1, err)
+			}
 		}
 	}
 	if s.Service == nil || s.ConfigMap == nil || s.Secret == nil || len(s.StatefulSets) == 0 {
@@ -126,11 +142,37 @@ func (s *Set) add(file string, data []byte) error {
 	dup := func() error { return fmt.Errorf("a second %s", meta.Kind) }
 	switch {
 	case meta.APIVersion == "v1" && meta.Kind == "Service":
-		if s.Service != nil {
+		svc := &corev1.Service{}
+		if err := DecodeStrict(data, svc); err != nil {
+			return err
+		}
+		switch {
+		case selectsRoleLabels(svc):
+			s.RoleServices = append(s.RoleServices, svc)
+		case s.Service != nil:
+			return fmt.Errorf("a second Service that does not select on %s or %s", kube.LabelRole, kube.LabelSynced)
+		default:
+			s.Service = svc
+		}
+		return nil
+	case meta.APIVersion == "v1" && meta.Kind == "ServiceAccount":
+		if s.ServiceAccount != nil {
 			return dup()
 		}
-		s.Service = &corev1.Service{}
-		return DecodeStrict(data, s.Service)
+		s.ServiceAccount = &corev1.ServiceAccount{}
+		return DecodeStrict(data, s.ServiceAccount)
+	case meta.APIVersion == rbacv1.SchemeGroupVersion.String() && meta.Kind == "Role":
+		if s.Role != nil {
+			return dup()
+		}
+		s.Role = &rbacv1.Role{}
+		return DecodeStrict(data, s.Role)
+	case meta.APIVersion == rbacv1.SchemeGroupVersion.String() && meta.Kind == "RoleBinding":
+		if s.RoleBinding != nil {
+			return dup()
+		}
+		s.RoleBinding = &rbacv1.RoleBinding{}
+		return DecodeStrict(data, s.RoleBinding)
 	case meta.APIVersion == "v1" && meta.Kind == "ConfigMap":
 		if s.ConfigMap != nil {
 			return dup()
@@ -159,6 +201,18 @@ func (s *Set) add(file string, data []byte) error {
 	default:
 		return fmt.Errorf("unexpected object %s %s", meta.APIVersion, meta.Kind)
 	}
+}
+
+// Documents splits a YAML file into its documents, at lines that are
+// exactly "---"; an empty document (a leading "---") is left out.
+func Documents(data []byte) [][]byte {
+	var docs [][]byte
+	for _, d := range bytes.Split(append([]byte("\n"), data...), []byte("\n---\n")) {
+		if len(bytes.TrimSpace(d)) > 0 {
+			docs = append(docs, bytes.TrimPrefix(d, []byte("\n")))
+		}
+	}
+	return docs
 }
 
 // DecodeStrict decodes one YAML document into a Kubernetes API object. It
@@ -292,4 +346,12 @@ func SecretValue(s *corev1.Secret, key string) (string, bool) {
 		return string(v), true
 	}
 	return "", false
+}
+
+// selectsRoleLabels reports whether a Service selects pods on a label aku
+// keeps on its pod.
+func selectsRoleLabels(svc *corev1.Service) bool {
+	_, role := svc.Spec.Selector[kube.LabelRole]
+	_, synced := svc.Spec.Selector[kube.LabelSynced]
+	return role || synced
 }

@@ -3,11 +3,13 @@ package manifest
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 )
 
 const examplesDir = "../../examples/kubernetes"
@@ -42,6 +44,24 @@ func TestExamplesHoldTheInvariants(t *testing.T) {
 	cfg := s.Config
 	if cfg.StsName != "altibase-sts" || cfg.ServerCount != 4 || cfg.SysPassword != "manager" || len(cfg.Groups) != 1 || len(cfg.Groups[0].Items) != 2 {
 		t.Errorf("validated aku.conf = %+v", cfg)
+	}
+	if !cfg.ResetOnlyWhenLeaving || !cfg.KubernetesPublish {
+		t.Errorf("aku.conf of the examples: AKU_REPLICATION_RESET_AT_END = 2 %v, AKU_KUBERNETES_PUBLISH = 1 %v, want both", cfg.ResetOnlyWhenLeaving, cfg.KubernetesPublish)
+	}
+	// The DDL Service reaches the master, the DML Service every synced pod.
+	selectors := map[string]map[string]string{}
+	for _, svc := range s.RoleServices {
+		selectors[svc.Name] = svc.Spec.Selector
+	}
+	want := map[string]map[string]string{
+		"altibase-ddl": {"app": "altibase", "aku/role": "master"},
+		"altibase-dml": {"app": "altibase", "aku/synced": "true"},
+	}
+	if !reflect.DeepEqual(selectors, want) {
+		t.Errorf("role Services select %v, want %v", selectors, want)
+	}
+	if s.ServiceAccount == nil || s.ServiceAccount.Name != "altibase-aku" {
+		t.Errorf("ServiceAccount = %v, want altibase-aku", s.ServiceAccount)
 	}
 	budget, err := s.EndBudget()
 	if err != nil {
@@ -149,6 +169,28 @@ func TestCheckFindsBrokenInvariants(t *testing.T) {
 			"annotations prometheus.io/scrape and prometheus.io/port"},
 		{"aku run variant drifts", func(s *Set) { container(runv(s)).Image = "altibase/altibase:7.1" },
 			"statefulset-run: differs from statefulset-entrypoint"},
+		{"default service account", func(s *Set) { entry(s).Spec.Template.Spec.ServiceAccountName = "" },
+			`statefulset-entrypoint: serviceAccountName "" is not the ServiceAccount "altibase-aku"`},
+		{"no token mounted", func(s *Set) { f := false; hooks(s).Spec.Template.Spec.AutomountServiceAccountToken = &f },
+			"statefulset-hooks: automountServiceAccountToken is false"},
+		{"no rbac", func(s *Set) { s.Role = nil }, "want a ServiceAccount, a Role and a RoleBinding (rbac.yaml)"},
+		{"role grants deleting pods", func(s *Set) { s.Role.Rules[1].Verbs = append(s.Role.Rules[1].Verbs, "delete") },
+			`Role "altibase-aku": grants delete pods, more than aku needs`},
+		{"role grants every statefulset", func(s *Set) { s.Role.Rules[0].ResourceNames = nil },
+			`Role "altibase-aku": grants get statefulsets.apps, more than aku needs`},
+		{"role without events", func(s *Set) { s.Role.Rules = s.Role.Rules[:2] },
+			`Role "altibase-aku": does not grant create events.events.k8s.io, which aku needs`},
+		{"binding to another account", func(s *Set) { s.RoleBinding.Subjects = []rbacv1.Subject{{Kind: "ServiceAccount", Name: "default"}} },
+			`RoleBinding "altibase-aku": does not bind ServiceAccount "altibase-aku"`},
+		{"binding to another role", func(s *Set) { s.RoleBinding.RoleRef.Name = "view" }, `roleRef is Role view, want Role "altibase-aku"`},
+		{"synced label value", func(s *Set) { s.RoleServices[1].Spec.Selector["aku/synced"] = "yes" },
+			`Service "altibase-dml": aku/synced: "yes" is neither "true" nor "false"`},
+		{"role label value", func(s *Set) { s.RoleServices[0].Spec.Selector["aku/role"] = "primary" },
+			`Service "altibase-ddl": aku/role: "primary" is neither master nor slave`},
+		{"role service selects other pods", func(s *Set) { s.RoleServices[0].Spec.Selector["app"] = "postgres" },
+			`Service "altibase-ddl": its selector beside aku's labels does not match the pod template's labels`},
+		{"labels not published", func(s *Set) { s.Config.KubernetesPublish = false },
+			`Service "altibase-ddl": selects on aku's labels, but aku.conf has no AKU_KUBERNETES_PUBLISH = 1`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,7 +230,7 @@ func TestLoadValidatesAkuConf(t *testing.T) {
 func TestLoadRejectsAnUnknownKind(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "x.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n")
-	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "x.yaml: unexpected object apps/v1 Deployment") {
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "x.yaml (document 1): unexpected object apps/v1 Deployment") {
 		t.Fatalf("Load = %v", err)
 	}
 }

@@ -140,7 +140,8 @@ func sideFindings(cfg *conf.Config, p Pair, s Side, peer ServerView, pod func(in
 		}
 		add(KindStalePeer, fmt.Sprintf("%s on %s keeps a restart point toward %s, which does not exist: %s keeps its log files for it until its disk fills",
 			p.Name, pod(s.Ordinal), pod(s.Peer), pod(s.Ordinal)),
-			fmt.Sprintf("on %s, as SYS: %s (docs/behaviour.md, \"Stale replications\")", pod(s.Ordinal), strings.Join(stmts, "; ")))
+			fmt.Sprintf("on %s, as SYS: %s; or kubectl exec %s -- aku -p release --peer %d, which runs them (docs/behaviour.md, \"Stale peers\")",
+				pod(s.Ordinal), strings.Join(stmts, "; "), pod(s.Ordinal), s.Peer))
 	}
 	return out
 }

@@ -186,6 +186,9 @@ func TestStalePeerFix(t *testing.T) {
 		if f.Kind != health.KindStalePeer || !strings.HasPrefix(f.Fix, want) {
 			t.Fatalf("finding %+v; want a stale peer fixed by %q", f, want)
 		}
+		if release := "kubectl exec altibase-sts-" + strconv.Itoa(f.Server) + " -- aku -p release --peer 2"; !strings.Contains(f.Fix, release) {
+			t.Errorf("fix %q does not offer %q", f.Fix, release)
+		}
 		m.mustSQL(t, f.Server, "ALTER REPLICATION "+f.Replication+" STOP", "ALTER REPLICATION "+f.Replication+" RESET")
 	}
 	if r := m.status(t, 0, false); len(r.Findings) != 0 || r.Health != health.Healthy {
