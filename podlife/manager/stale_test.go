@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/aku-project/aku/podlife"
 	"github.com/aku-project/aku/podlife/health"
 	"github.com/aku-project/aku/replication"
@@ -18,7 +20,8 @@ import (
 // longer resolves) while pod 0's pair toward it is started. Pod 0's aku
 // run exports how long the name has not resolved and, past the TTL,
 // releases its pairs toward pod 1 (a lifecycle run with ActionRelease and
-// Release [1]), logs a WARNING and counts it.
+// Release [1], podlife's own release), logs a WARNING and counts it; the
+// pair is then stopped and reset on pod 0.
 func TestStalePeerRelease(t *testing.T) {
 	ms := newMesh(t, 2)
 	ms.boot(t, 0)
@@ -32,7 +35,6 @@ func TestStalePeerRelease(t *testing.T) {
 			mu.Lock()
 			releases = append(releases, slices.Clone(rel))
 			mu.Unlock()
-			return nil
 		}
 		return real(ctx, a, d, rel)
 	}
@@ -63,10 +65,16 @@ func TestStalePeerRelease(t *testing.T) {
 		t.Errorf("released toward %v, want [1]", releases[0])
 	}
 	mu.Unlock()
-	fams := scrape(t, r0)
-	if got := value(fams, "aku_peer_released_total", "peer", "altibase-sts-1"); got < 1 {
-		t.Errorf("aku_peer_released_total{altibase-sts-1} = %v, want at least 1", got)
-	}
+	var fams map[string]*dto.MetricFamily
+	waitFor(t, "the release counted", func() bool {
+		fams = scrape(t, r0)
+		return value(fams, "aku_peer_released_total", "peer", "altibase-sts-1") == 1
+	})
+	// The pair is released on pod 0: stopped, no restart point.
+	waitFor(t, "pod 0's side of AKU_REP_01 released", func() bool {
+		return value(scrape(t, r0), "altibase_replication_restart_xsn", "replication", "AKU_REP_01") == -1 &&
+			value(scrape(t, r0), "altibase_replication_started", "replication", "AKU_REP_01") == 0
+	})
 	if got := value(fams, "aku_peer_unresolved_seconds", "peer", "altibase-sts-1"); got < cfg.StalePeerTTL.Seconds() {
 		t.Errorf("aku_peer_unresolved_seconds{altibase-sts-1} = %v, want past the TTL", got)
 	}
