@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -154,11 +155,11 @@ var ErrNotRoot = errors.New("the e2e harness needs root (network namespaces, vet
 // readSpec takes the controller's parameters from the StatefulSet.
 func (c *Cluster) readSpec() error {
 	p := c.container.StartupProbe
-	if p == nil || p.Exec == nil {
-		return fmt.Errorf("StatefulSet %q: no exec startupProbe", c.sts.Name)
+	if p == nil || p.Exec == nil && p.HTTPGet == nil {
+		return fmt.Errorf("StatefulSet %q: no exec or httpGet startupProbe", c.sts.Name)
 	}
-	if r := c.container.ReadinessProbe; r == nil || r.Exec == nil {
-		return fmt.Errorf("StatefulSet %q: no exec readinessProbe", c.sts.Name)
+	if r := c.container.ReadinessProbe; r == nil || r.Exec == nil && r.HTTPGet == nil {
+		return fmt.Errorf("StatefulSet %q: no exec or httpGet readinessProbe", c.sts.Name)
 	}
 	c.probePeriod = time.Duration(p.PeriodSeconds) * time.Second
 	if c.probePeriod == 0 {
@@ -502,7 +503,7 @@ func (c *Cluster) runProbe(ctx context.Context, p *Pod, probe *corev1.Probe) Exe
 	if timeout == 0 {
 		timeout = time.Second
 	}
-	return p.inContainer(ctx, timeout, probe.Exec.Command...)
+	return p.probe(ctx, timeout, probe)
 }
 
 // Termination is how a pod's deletion went.
@@ -730,8 +731,26 @@ func (c *Cluster) Close() {
 }
 
 // containerCommand is the container's command and args, paths translated.
+// For aku run, the test-tuned timings apply to it too: its check runs
+// every probe period, and its grace period is GracePeriod.
 func (c *Cluster) containerCommand() []string {
-	return c.translateAll(append(append([]string{}, c.container.Command...), c.container.Args...))
+	argv := append(append([]string{}, c.container.Command...), c.container.Args...)
+	if manifest.RunsAku(c.container) {
+		// After the manifest's flags (the last one wins), before "--".
+		n := slices.Index(argv, "--")
+		if n < 0 {
+			n = len(argv)
+		}
+		var tuned []string
+		if c.opts.ProbePeriod != 0 {
+			tuned = append(tuned, "--check-interval="+c.opts.ProbePeriod.String())
+		}
+		if c.opts.GracePeriod != 0 {
+			tuned = append(tuned, "--grace-period="+c.opts.GracePeriod.String(), "--stop-reserve="+(c.opts.GracePeriod/4).String())
+		}
+		argv = slices.Insert(argv, n, tuned...)
+	}
+	return c.translateAll(argv)
 }
 
 func (c *Cluster) postStart() []string {
