@@ -136,6 +136,7 @@ func runManager(ctx context.Context, o *options, f runFlags, command []string) e
 		ServerWait:    f.serverWait,
 		StalePeerTTL:  in.Config.StalePeerTTL,
 		Version:       version,
+		Synced:        o.syncedPublisher(in.Config, in.Identity),
 	}
 	if o.console.json {
 		// stdout carries JSON records only (docs/json.md).

@@ -70,6 +70,12 @@ func (m *mesh) boot(t testing.TB, q int) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	m.mustSQL(t, q, "CREATE TABLE SYS.T1 (I1 INTEGER PRIMARY KEY, V VARCHAR(20))")
+}
+
+// mustSQL runs stmt on pod q's server as SYSDBA.
+func (m *mesh) mustSQL(t testing.TB, q int, stmt string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s, err := m.dialer(true).Connect(ctx, m.host(q))
@@ -77,8 +83,8 @@ func (m *mesh) boot(t testing.TB, q int) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.Exec(ctx, "CREATE TABLE SYS.T1 (I1 INTEGER PRIMARY KEY, V VARCHAR(20))"); err != nil {
-		t.Fatal(err)
+	if err := s.Exec(ctx, stmt); err != nil {
+		t.Fatalf("pod %d: %s: %v", q, stmt, err)
 	}
 }
 

@@ -34,6 +34,10 @@ const (
 	maxRetryPause   = time.Minute
 )
 
+// publishTimeout bounds one publication of the synced label (the
+// Kubernetes client bounds each request more tightly).
+const publishTimeout = 10 * time.Second
+
 // killMargin is how long before the end of the grace period a server that
 // has not stopped is killed, so that aku run exits before the kubelet's
 // SIGKILL.
@@ -75,6 +79,12 @@ type Config struct {
 	StalePeerTTL time.Duration
 	// Version is aku's version, for aku_build_info.
 	Version string
+	// Synced, when not nil, publishes whether this pod is synced (its
+	// start completed and /readyz passes): the aku/synced label of
+	// docs/behaviour.md, "Kubernetes". aku run calls it after a check
+	// whose verdict differs from the last one published, and again after
+	// a failure.
+	Synced func(ctx context.Context, synced bool) error
 }
 
 // Exit codes of aku run's own outcomes, given by cmd/aku.
@@ -112,6 +122,13 @@ type Manager struct {
 	daemon    bool   // the server command daemonized
 	starting  bool   // a start lifecycle runs in aku run
 	completed bool   // aku run's start completed
+	ending    bool   // SIGTERM came: the end runs or ran
+
+	// published is the synced verdict Config.Synced last published
+	// (nil: none yet, or the last try failed); publishFailed: a failure
+	// was logged as a warning since the last success.
+	published     *bool
+	publishFailed bool
 }
 
 // New checks cfg and returns its Manager.
@@ -346,6 +363,9 @@ func (m *Manager) runLifecycle(ctx context.Context, action podlife.Action, deadl
 // the exit: the end's code when it failed, else the stop's.
 func (m *Manager) terminate(answered bool) error {
 	sigterm := time.Now()
+	m.mu.Lock()
+	m.ending = true // the end labels the pod not synced; no check relabels it
+	m.mu.Unlock()
 	deadline := sigterm.Add(m.cfg.GracePeriod - m.cfg.StopReserve)
 	var endErr error
 	if answered {
@@ -415,17 +435,44 @@ func (m *Manager) serverDied() error {
 	return &ExitError{Code: m.codes.ServerFailed, Err: fmt.Errorf("the server command %s while aku run served", why)}
 }
 
-// afterCheck follows each check: the stale peers.
+// afterCheck follows each check: the synced label and the stale peers.
 func (m *Manager) afterCheck(s *snapshot) {
 	m.mu.Lock()
-	ok := m.completed && !m.starting
+	ok := m.completed && !m.starting && !m.ending
 	m.mu.Unlock()
+	if ok {
+		m.publishSynced(health.ReadyOf(m.cfg.Health, s.obs, -1).OK)
+	}
 	if peers := m.stale.observe(s.obs, ok); len(peers) > 0 {
 		select {
 		case m.release <- peers:
 		default: // one release at a time
 		}
 	}
+}
+
+// publishSynced publishes synced through Config.Synced when it differs
+// from what was last published. The label is not the pod's only signal
+// (its readiness probe is), so a failure is a warning once, DEBUG after,
+// until a try succeeds.
+func (m *Manager) publishSynced(synced bool) {
+	if m.cfg.Synced == nil || (m.published != nil && *m.published == synced) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	defer cancel()
+	if err := m.cfg.Synced(ctx, synced); err != nil {
+		m.published = nil
+		msg := fmt.Sprintf("aku run: publishing aku/synced=%t on this pod: %v", synced, err)
+		if m.publishFailed {
+			m.log.Debug(msg)
+		} else {
+			m.publishFailed = true
+			m.log.Warn(msg)
+		}
+		return
+	}
+	m.published, m.publishFailed = &synced, false
 }
 
 // releasePeers runs the release of the pairs toward stale peers.

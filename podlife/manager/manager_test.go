@@ -3,9 +3,11 @@ package manager
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -203,4 +205,61 @@ func value(fams map[string]*dto.MetricFamily, name string, pairs ...string) floa
 		return m.Counter.GetValue()
 	}
 	return -1
+}
+
+// TestSyncedPublished follows the aku/synced verdict aku run publishes:
+// true once pod 1's start completed and it replicates, false when its
+// peer stops replicating with it, nothing more while nothing changes, and
+// a failed publication tried again at the next check.
+func TestSyncedPublished(t *testing.T) {
+	ms := newMesh(t, 2)
+	ms.boot(t, 0)
+	r0 := run(t, ms.config(t, 0))
+	r0.waitStatus(t, "/readyz", http.StatusOK)
+	ms.boot(t, 1)
+	cfg := ms.config(t, 1)
+	var mu sync.Mutex
+	var calls []bool
+	fail := true
+	cfg.Synced = func(_ context.Context, synced bool) error {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, synced)
+		if fail {
+			fail = false
+			return errors.New("the API server answered 503")
+		}
+		return nil
+	}
+	published := func() []bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]bool(nil), calls...)
+	}
+	r1 := run(t, cfg)
+	r1.waitStatus(t, "/readyz", http.StatusOK)
+	waitFor(t, "synced=true published after one failure", func() bool {
+		c := published()
+		return len(c) == 2 && c[0] && c[1]
+	})
+	if n := strings.Count(r1.log.String(), "publishing aku/synced=true"); n != 1 {
+		t.Errorf("the failure is logged %d times, want once:\n%s", n, r1.log)
+	}
+	time.Sleep(5 * cfg.CheckInterval)
+	if c := published(); len(c) != 2 {
+		t.Fatalf("published %v with nothing changed, want [true true]", c)
+	}
+	// Pod 1's side stops: it no longer replicates.
+	ms.mustSQL(t, 1, "ALTER REPLICATION AKU_REP_01 STOP")
+	r1.waitStatus(t, "/readyz", http.StatusServiceUnavailable)
+	waitFor(t, "synced=false published", func() bool {
+		c := published()
+		return len(c) == 3 && !c[2]
+	})
+	if err := r1.stop(t); err != nil {
+		t.Fatalf("aku run of pod 1 after SIGTERM: %v\n%s", err, r1.log)
+	}
+	if c := published(); len(c) != 3 {
+		t.Errorf("published %v through the end, want nothing after SIGTERM", c)
+	}
 }
