@@ -20,6 +20,7 @@ import (
 	"github.com/aku-project/aku/altisim/pgwire"
 	"github.com/aku-project/aku/e2e/manifest"
 	"github.com/aku-project/aku/e2e/owner"
+	"github.com/aku-project/aku/podlife"
 )
 
 // Options configure a Cluster. Everything not here comes from the
@@ -173,10 +174,7 @@ func (c *Cluster) readSpec() error {
 		c.probeThreshold = 3
 	}
 	c.startTimeout = time.Duration(c.probeThreshold) * c.probePeriod
-	c.grace = 30 * time.Second // the Kubernetes default
-	if g := c.sts.Spec.Template.Spec.TerminationGracePeriodSeconds; g != nil {
-		c.grace = time.Duration(*g) * time.Second
-	}
+	c.grace = c.manifestGrace()
 	if c.opts.GracePeriod != 0 {
 		c.grace = c.opts.GracePeriod
 	}
@@ -333,6 +331,15 @@ func (c *Cluster) Password() string { return c.password }
 
 // StatefulSet is the (copied) StatefulSet the cluster runs.
 func (c *Cluster) StatefulSet() *appsv1.StatefulSet { return c.sts }
+
+// manifestGrace is the manifest's terminationGracePeriodSeconds (30 s,
+// Kubernetes' default, when not set), before Options.GracePeriod.
+func (c *Cluster) manifestGrace() time.Duration {
+	if g := c.sts.Spec.Template.Spec.TerminationGracePeriodSeconds; g != nil {
+		return time.Duration(*g) * time.Second
+	}
+	return 30 * time.Second
+}
 
 // Grace is the pods' terminationGracePeriodSeconds.
 func (c *Cluster) Grace() time.Duration { return c.grace }
@@ -822,6 +829,15 @@ func (c *Cluster) podEnv(p *Pod) ([]string, error) {
 	}
 	for _, e := range c.container.Env {
 		switch {
+		case e.Name == manifest.EndDeadlineEnv && e.ValueFrom == nil && c.opts.GracePeriod != 0:
+			// The test's grace period, as for aku run's --grace-period:
+			// the same share of it as in the manifest.
+			d, err := podlife.ParseDeadline(e.Value)
+			if err != nil {
+				return nil, fmt.Errorf("env %s %q: %w", e.Name, e.Value, err)
+			}
+			share := c.opts.GracePeriod * d / c.manifestGrace()
+			env = append(env, fmt.Sprintf("%s=%d", e.Name, max(int64(share/time.Second), 1)))
 		case e.ValueFrom == nil:
 			env = append(env, e.Name+"="+c.translate(e.Value, p.Name))
 		case e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.name":

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aku-project/aku/podlife"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -65,6 +66,9 @@ const MetricsPortName = "metrics"
 
 // DefaultListenPort is the port of aku run's default --listen, :8008.
 const DefaultListenPort = 8008
+
+// EndDeadlineEnv is the environment variable of aku -p end's deadline.
+const EndDeadlineEnv = "AKU_END_DEADLINE"
 
 // RunsAku reports whether c's entry point is aku run.
 func RunsAku(c *corev1.Container) bool {
@@ -220,6 +224,15 @@ func (s *Set) checkStatefulSet(sts *appsv1.StatefulSet, serverCount, port, replP
 	c, err := Container(sts)
 	if err != nil {
 		return append(errs, err)
+	}
+	if v, ok := EnvValue(c, EndDeadlineEnv); ok && grace != nil {
+		d, err := podlife.ParseDeadline(v)
+		switch {
+		case err != nil:
+			fail("%s %q: %v", EndDeadlineEnv, v, err)
+		case d >= time.Duration(*grace)*time.Second:
+			fail("%s %s is not below terminationGracePeriodSeconds %d: the server's stop needs time after the end (docs/behaviour.md, \"The deadline\")", EndDeadlineEnv, v, *grace)
+		}
 	}
 	if RunsAku(c) {
 		errs = append(errs, s.checkRun(c, tmpl, grace)...)
