@@ -48,6 +48,10 @@ type Options struct {
 	// GracePeriod replaces terminationGracePeriodSeconds when not zero (to
 	// see what happens when end overruns it without waiting 120 s).
 	GracePeriod time.Duration
+	// Env replaces the value of the container's environment variables
+	// named, or removes one whose new value is empty (e.g. to run an end
+	// without AKU_END_DEADLINE, as the original's manifests do).
+	Env map[string]string
 	// ReplicationLag is altisim's --replication-lag (default 100ms).
 	ReplicationLag time.Duration
 	// Logf receives the harness's narration (pod created, probe passed,
@@ -828,6 +832,12 @@ func (c *Cluster) podEnv(p *Pod) ([]string, error) {
 		"AKU_MONITOR_CONNECTION_STRING=" + normalTemplate,
 	}
 	for _, e := range c.container.Env {
+		if v, ok := c.opts.Env[e.Name]; ok {
+			if v != "" {
+				env = append(env, e.Name+"="+v)
+			}
+			continue
+		}
 		switch {
 		case e.Name == manifest.EndDeadlineEnv && e.ValueFrom == nil && c.opts.GracePeriod != 0:
 			// The test's grace period, as for aku run's --grace-period:
@@ -836,8 +846,8 @@ func (c *Cluster) podEnv(p *Pod) ([]string, error) {
 			if err != nil {
 				return nil, fmt.Errorf("env %s %q: %w", e.Name, e.Value, err)
 			}
-			share := c.opts.GracePeriod * d / c.manifestGrace()
-			env = append(env, fmt.Sprintf("%s=%d", e.Name, max(int64(share/time.Second), 1)))
+			share := float64(c.opts.GracePeriod) * float64(d) / float64(c.manifestGrace())
+			env = append(env, fmt.Sprintf("%s=%dms", e.Name, max(int64(share/float64(time.Millisecond)), 1)))
 		case e.ValueFrom == nil:
 			env = append(env, e.Name+"="+c.translate(e.Value, p.Name))
 		case e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.name":

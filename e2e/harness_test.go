@@ -107,10 +107,22 @@ func TestPodEnvironment(t *testing.T) {
 		"ALTIBASE_REPLICATION_PORT_NO=20301",
 		"ALTIBASE_ADMIN_MODE=1",
 		"ALTIBASE_REMOTE_SYSDBA_ENABLE=1",
+		"AKU_END_DEADLINE=110",
 		"AKU_SYS_PASSWORD_FILE=/w/secret/sys-password",
 	}
 	if !reflect.DeepEqual(env, want) {
 		t.Errorf("pod environment:\n got %q\nwant %q", env, want)
+	}
+	// A test's grace period scales the end's deadline (110 of 120 s), and
+	// Options.Env replaces or, empty, removes a variable.
+	c = specCluster(t, "statefulset-entrypoint", Options{GracePeriod: 12 * time.Second, Env: map[string]string{"ALTIBASE_ADMIN_MODE": "0", "AKU_SYS_PASSWORD_FILE": ""}})
+	if env, err = c.podEnv(&Pod{Ordinal: 1, Name: "altibase-sts-1", IP: "10.1.2.11"}); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want[:len(want)-2:len(want)-2], "AKU_END_DEADLINE=11000ms")
+	want[len(want)-3] = "ALTIBASE_ADMIN_MODE=0"
+	if !reflect.DeepEqual(env, want) {
+		t.Errorf("pod environment with a 12 s grace period and Env:\n got %q\nwant %q", env, want)
 	}
 }
 

@@ -115,6 +115,10 @@ func TestPartitionDuringEnd(t *testing.T) {
 func TestEndPastGracePeriod(t *testing.T) {
 	o := testOptions("statefulset-entrypoint")
 	o.GracePeriod = 3 * time.Second
+	// Without AKU_END_DEADLINE, as the original's manifests: the end does
+	// not know the grace period (TestEndCutByItsDeadline is the same end
+	// with it).
+	o.Env = map[string]string{"AKU_END_DEADLINE": ""}
 	c := newCluster(t, o)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -144,6 +148,47 @@ func TestEndPastGracePeriod(t *testing.T) {
 	// The master's object towards pod 2 was never stopped: stale
 	// (docs/behaviour.md, "Stale replications").
 	checkReplications(t, ctx, c, 0, meshState(0, 4, map[int]bool{0: true, 1: true, 2: true}))
+
+	insertRows(t, ctx, c, 0, "T1", 11, 20)
+	mustScale(t, ctx, c, 3)
+	log := startedLog(t, ctx, c, 2)
+	checkExits(t, "restart of pod 2", log, "start=0")
+	waitKeys(t, ctx, c, "T1", span(1, 20))
+	checkMesh(t, ctx, c)
+}
+
+// TestEndCutByItsDeadline is TestEndPastGracePeriod with the example's
+// AKU_END_DEADLINE (110 of 120 s, here of the test's 3 s grace period):
+// the end plans within its deadline, which leaves no time to FLUSH (its
+// restart points are kept), gives up the master's STOP that hangs when the
+// deadline comes, removes the marker and exits 16 before the kubelet's
+// SIGKILL; the pod's next start rejoins and nothing is lost.
+func TestEndCutByItsDeadline(t *testing.T) {
+	o := testOptions("statefulset-entrypoint")
+	o.GracePeriod = 3 * time.Second
+	c := newCluster(t, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	mustScale(t, ctx, c, 3)
+	insertRows(t, ctx, c, 0, "T1", 1, 10)
+	waitKeys(t, ctx, c, "T1", span(1, 10))
+
+	mustFault(t, ctx, c, 0, "add", "--pattern", "AKU_REP_02 STOP", "--action", "delay", "--delay", "30s")
+	term, err := c.DeletePod(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !term.Graceful {
+		t.Errorf("end with a deadline: killed after %v, want it over within the grace period %v", term.Duration, c.Grace())
+	}
+	i := strings.Index(term.Log, "AKU started with END option.")
+	if i < 0 {
+		t.Fatalf("end of pod 2 did not run; log:\n%s", term.Log)
+	}
+	checkLog(t, "end of pod 2", term.Log[i:], "restart points kept", "Deadline in ", "Optional step failed", "aku -p end exited with 16")
+	checkNoLog(t, "end of pod 2", term.Log[i:], "AKU_REP_02 STOP: statement timed out: context deadline exceeded\n[AKU]", "Replication reset.")
+	waitStatementDone(t, ctx, c, 0, "AKU_REP_02 STOP", 10*time.Second)
+	mustFault(t, ctx, c, 0, "clear")
 
 	insertRows(t, ctx, c, 0, "T1", 11, 20)
 	mustScale(t, ctx, c, 3)

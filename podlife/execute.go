@@ -125,8 +125,22 @@ func (x *executor) step(ctx context.Context, s *Step) {
 		return
 	}
 	if err := ctx.Err(); err != nil {
-		x.fail(fmt.Errorf("before step %d: %w", s.ID, err))
-		return
+		switch {
+		case !errors.Is(err, context.DeadlineExceeded):
+			x.fail(fmt.Errorf("before step %d: %w", s.ID, err))
+			return
+		case s.Kind != StepRemoveMarker:
+			// The end's deadline (Input.Deadline) passed: what is left
+			// of the plan does not run; the next run finishes it.
+			what := string(s.Kind)
+			if s.Kind == StepSQL {
+				what = s.Statement + " on " + s.Host
+			}
+			x.fail(fmt.Errorf("%w: the end's deadline passed before step %d (%s)", replication.ErrTimeout, s.ID, what))
+			return
+		}
+		// The marker goes whatever the deadline: it is a local file, and
+		// the replications it vouched for are stopped.
 	}
 	for _, id := range s.IfOK {
 		if !x.ok[id].Load() {
@@ -162,8 +176,11 @@ func (x *executor) step(ctx context.Context, s *Step) {
 		x.endPhase(s.Phase)
 		return
 	case err != nil && s.Optional:
+		// Not done: no success line, and steps that need it (IfOK) see
+		// that.
 		x.log.Warn("Optional step failed; continuing: "+err.Error(), x.attrs(s)...)
-		err = nil
+		x.endPhase(s.Phase)
+		return
 	}
 	if err != nil {
 		x.fail(err)

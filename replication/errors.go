@@ -16,7 +16,8 @@ var (
 	ErrRefused = errors.New("server refused the session")
 	// ErrStatement: the server rejected a statement, after any retries.
 	ErrStatement = errors.New("statement failed")
-	// ErrTimeout: a statement ran past AKU_QUERY_TIMEOUT and was cancelled.
+	// ErrTimeout: a statement ran past AKU_QUERY_TIMEOUT and was cancelled
+	// (podlife also wraps it when an end's deadline passed).
 	ErrTimeout = errors.New("statement timed out")
 	// ErrDriver: the ODBC driver manager could not use the driver (its
 	// library is missing or not an ODBC driver, a data source is not

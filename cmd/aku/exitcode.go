@@ -48,7 +48,7 @@ const (
 	exitUnreachable    = 7  // a server aku cannot do without did not answer
 	exitSysdbaBusy     = 8  // another SYSDBA session is open on a server (ERR-41041)
 	exitStatement      = 9  // the server rejected a statement, after retries
-	exitTimeout        = 10 // a statement ran past AKU_QUERY_TIMEOUT
+	exitTimeout        = 10 // a statement ran past AKU_QUERY_TIMEOUT, or an end past its deadline
 	exitMasterFailure  = 11 // the master lost its replication state (docs/behaviour.md, "Master failure")
 	exitSlaveFailure   = 12 // a slave lost its replication state (docs/behaviour.md, "Slave failure")
 	exitUnsafe         = 13 // aku refused a step that could lose data
