@@ -29,7 +29,7 @@ import (
 
 // Options configure a control plane.
 type Options struct {
-	// BinDir holds etcd, kube-apiserver and statefulset-controller
+	// BinDir holds etcd, kube-apiserver and kube-controllers
 	// (BinDir finds it).
 	BinDir string
 	// Address is the IP the API server listens on and advertises: one the
@@ -189,7 +189,7 @@ func (cp *ControlPlane) start(ctx context.Context) error {
 	if err := cp.WriteKubeconfig(kubeconfig); err != nil {
 		return err
 	}
-	return cp.run("statefulset-controller", "--kubeconfig="+kubeconfig, "--v=1")
+	return cp.run("kube-controllers", "--kubeconfig="+kubeconfig, "--v=1")
 }
 
 // waitReady polls the API server's /readyz until it answers ok.
