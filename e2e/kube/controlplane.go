@@ -72,8 +72,8 @@ type ControlPlane struct {
 const stateGlob = "/var/tmp/aku-kube-*"
 
 // Start sweeps what killed runs left behind, then starts etcd, the API
-// server and the StatefulSet controller and waits until the API server is
-// ready. Close undoes everything; callers register it at once (with
+// server and the controllers (StatefulSet and EndpointSlice) and waits
+// until the API server is ready. Close undoes everything; callers register it at once (with
 // t.Cleanup) so that a failing test cleans up too. On error nothing is left
 // running.
 func Start(ctx context.Context, o Options) (*ControlPlane, error) {
@@ -261,7 +261,7 @@ func (cp *ControlPlane) Logs() string {
 	return b.String()
 }
 
-// Close stops the StatefulSet controller, the API server and etcd, in that
+// Close stops the controllers, the API server and etcd, in that
 // order (SIGTERM to each process group, SIGKILL after 10 s), and removes
 // the state directory unless Options.KeepDir. It is safe to call more than
 // once.
