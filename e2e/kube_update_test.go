@@ -14,7 +14,7 @@ import (
 
 // TestKubeRollingUpdate changes the StatefulSet's pod template through the
 // API (kubectl rollout restart) on the real control plane, with the
-// example's update strategy (RollingUpdate, the default) and aku.conf
+// example's update strategy (RollingUpdate) and aku.conf
 // (AKU_REPLICATION_RESET_AT_END = 2): the controller deletes and recreates
 // the pods one at a time from the highest ordinal down, each after the
 // previous one is ready again. Every end keeps its restart points (the pod
