@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/aku-project/aku/altisim/pgwire"
 	"github.com/aku-project/aku/e2e/manifest"
 	"github.com/aku-project/aku/e2e/owner"
+	"github.com/aku-project/aku/podlife"
 )
 
 // Options configure a Cluster. Everything not here comes from the
@@ -154,11 +156,11 @@ var ErrNotRoot = errors.New("the e2e harness needs root (network namespaces, vet
 // readSpec takes the controller's parameters from the StatefulSet.
 func (c *Cluster) readSpec() error {
 	p := c.container.StartupProbe
-	if p == nil || p.Exec == nil {
-		return fmt.Errorf("StatefulSet %q: no exec startupProbe", c.sts.Name)
+	if p == nil || p.Exec == nil && p.HTTPGet == nil {
+		return fmt.Errorf("StatefulSet %q: no exec or httpGet startupProbe", c.sts.Name)
 	}
-	if r := c.container.ReadinessProbe; r == nil || r.Exec == nil {
-		return fmt.Errorf("StatefulSet %q: no exec readinessProbe", c.sts.Name)
+	if r := c.container.ReadinessProbe; r == nil || r.Exec == nil && r.HTTPGet == nil {
+		return fmt.Errorf("StatefulSet %q: no exec or httpGet readinessProbe", c.sts.Name)
 	}
 	c.probePeriod = time.Duration(p.PeriodSeconds) * time.Second
 	if c.probePeriod == 0 {
@@ -172,10 +174,7 @@ func (c *Cluster) readSpec() error {
 		c.probeThreshold = 3
 	}
 	c.startTimeout = time.Duration(c.probeThreshold) * c.probePeriod
-	c.grace = 30 * time.Second // the Kubernetes default
-	if g := c.sts.Spec.Template.Spec.TerminationGracePeriodSeconds; g != nil {
-		c.grace = time.Duration(*g) * time.Second
-	}
+	c.grace = c.manifestGrace()
 	if c.opts.GracePeriod != 0 {
 		c.grace = c.opts.GracePeriod
 	}
@@ -332,6 +331,15 @@ func (c *Cluster) Password() string { return c.password }
 
 // StatefulSet is the (copied) StatefulSet the cluster runs.
 func (c *Cluster) StatefulSet() *appsv1.StatefulSet { return c.sts }
+
+// manifestGrace is the manifest's terminationGracePeriodSeconds (30 s,
+// Kubernetes' default, when not set), before Options.GracePeriod.
+func (c *Cluster) manifestGrace() time.Duration {
+	if g := c.sts.Spec.Template.Spec.TerminationGracePeriodSeconds; g != nil {
+		return time.Duration(*g) * time.Second
+	}
+	return 30 * time.Second
+}
 
 // Grace is the pods' terminationGracePeriodSeconds.
 func (c *Cluster) Grace() time.Duration { return c.grace }
@@ -502,7 +510,7 @@ func (c *Cluster) runProbe(ctx context.Context, p *Pod, probe *corev1.Probe) Exe
 	if timeout == 0 {
 		timeout = time.Second
 	}
-	return p.inContainer(ctx, timeout, probe.Exec.Command...)
+	return p.probe(ctx, timeout, probe)
 }
 
 // Termination is how a pod's deletion went.
@@ -730,8 +738,26 @@ func (c *Cluster) Close() {
 }
 
 // containerCommand is the container's command and args, paths translated.
+// For aku run, the test-tuned timings apply to it too: its check runs
+// every probe period, and its grace period is GracePeriod.
 func (c *Cluster) containerCommand() []string {
-	return c.translateAll(append(append([]string{}, c.container.Command...), c.container.Args...))
+	argv := append(append([]string{}, c.container.Command...), c.container.Args...)
+	if manifest.RunsAku(c.container) {
+		// After the manifest's flags (the last one wins), before "--".
+		n := slices.Index(argv, "--")
+		if n < 0 {
+			n = len(argv)
+		}
+		var tuned []string
+		if c.opts.ProbePeriod != 0 {
+			tuned = append(tuned, "--check-interval="+c.opts.ProbePeriod.String())
+		}
+		if c.opts.GracePeriod != 0 {
+			tuned = append(tuned, "--grace-period="+c.opts.GracePeriod.String(), "--stop-reserve="+(c.opts.GracePeriod/4).String())
+		}
+		argv = slices.Insert(argv, n, tuned...)
+	}
+	return c.translateAll(argv)
 }
 
 func (c *Cluster) postStart() []string {
@@ -803,6 +829,15 @@ func (c *Cluster) podEnv(p *Pod) ([]string, error) {
 	}
 	for _, e := range c.container.Env {
 		switch {
+		case e.Name == manifest.EndDeadlineEnv && e.ValueFrom == nil && c.opts.GracePeriod != 0:
+			// The test's grace period, as for aku run's --grace-period:
+			// the same share of it as in the manifest.
+			d, err := podlife.ParseDeadline(e.Value)
+			if err != nil {
+				return nil, fmt.Errorf("env %s %q: %w", e.Name, e.Value, err)
+			}
+			share := c.opts.GracePeriod * d / c.manifestGrace()
+			env = append(env, fmt.Sprintf("%s=%d", e.Name, max(int64(share/time.Second), 1)))
 		case e.ValueFrom == nil:
 			env = append(env, e.Name+"="+c.translate(e.Value, p.Name))
 		case e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.name":

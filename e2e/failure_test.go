@@ -14,11 +14,11 @@ const masterFailed = "The MASTER server is detected to have failed. Check and pe
 // state (XSN = -1 on the master) while a slave still has its own: the
 // master's start reports the original's exact words with exit code 11 and
 // leaves the pod unstarted but its server up (docs/behaviour.md, "Master
-// failure"), in both variants (a failing postStart hook would have the
+// failure"), in the three variants (a failing postStart hook would have the
 // container killed). The documented manual recovery then brings the slave's
 // data back to the master, and start succeeds.
 func TestMasterFailure(t *testing.T) {
-	for _, variant := range []string{"statefulset-entrypoint", "statefulset-hooks"} {
+	for _, variant := range []string{"statefulset-entrypoint", "statefulset-hooks", "statefulset-run"} {
 		t.Run(variant, func(t *testing.T) { testMasterFailure(t, variant) })
 	}
 }
@@ -41,8 +41,8 @@ func testMasterFailure(t *testing.T, variant string) {
 	if err := c.RestartContainer(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	waitLog(t, ctx, c, 0, "entrypoint: aku -p start exited with", 30*time.Second)
-	log := c.Pod(0).Logs()
+	waitLog(t, ctx, c, 0, "AKU started with START option.", 30*time.Second)
+	log := startedLog(t, ctx, c, 0)
 	checkLog(t, "master start", log, "AKU started with START option.", "Start as MASTER Pod.", masterFailed, "AKU failed to run.")
 	checkExits(t, "master start", log, "start=11")
 	if markerExists(t, ctx, c, 0) {

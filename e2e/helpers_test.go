@@ -175,12 +175,12 @@ func checkMeshOf(t *testing.T, ctx context.Context, c *Cluster, serverCount int)
 	}
 }
 
-var exitLine = regexp.MustCompile(`(?m)^(?:entrypoint: aku -p (start|end) exited with|harness: (preStop) hook exited with) (-?\d+)$`)
+var exitLine = regexp.MustCompile(`(?m)(?:(?:^entrypoint|\] aku run): aku -p (start|end) exited with|^harness: (preStop) hook exited with) (-?\d+)(?: \(.*)?$`)
 
 // akuExits lists the exit codes of aku -p start and end found in a pod's
 // log, in order, as "start=0", "end=0": the entry point reports them (also
-// for the postStart hook, which runs aku through it), and the harness
-// reports the preStop hook's, which is aku -p end itself.
+// for the postStart hook, which runs aku through it), as does aku run, and
+// the harness reports the preStop hook's, which is aku -p end itself.
 func akuExits(log string) []string {
 	var out []string
 	for _, m := range exitLine.FindAllStringSubmatch(log, -1) {
@@ -194,14 +194,21 @@ func akuExits(log string) []string {
 }
 
 // startedLog is the log of a pod whose start the startup probe saw
-// complete, once its entry point has also logged how aku -p start exited:
+// complete, once its entry point (or aku run) has also logged how aku -p
+// start exited:
 // aku writes the marker and only then prints its last banner and exits, so
 // the probe can pass before those lines are in the log.
 func startedLog(t *testing.T, ctx context.Context, c *Cluster, ordinal int) string {
 	t.Helper()
 	done := func() (bool, error) {
 		log := c.Pod(ordinal).Logs()
-		return strings.Count(log, "AKU started with START option.") <= strings.Count(log, "entrypoint: aku -p start exited with"), nil
+		starts := 0
+		for _, e := range akuExits(log) {
+			if strings.HasPrefix(e, "start=") {
+				starts++
+			}
+		}
+		return strings.Count(log, "AKU started with START option.") <= starts, nil
 	}
 	if err := waitFor(ctx, 10*time.Second, done); err != nil {
 		t.Fatalf("pod %d: waiting for its entry point to log aku -p start's exit: %v; log:\n%s", ordinal, err, c.Pod(ordinal).Logs())

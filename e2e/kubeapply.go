@@ -22,7 +22,8 @@ import (
 // apply creates the objects of every manifest file in the namespace, as
 // kubectl create -f would, whatever their kinds (a ServiceAccount, Role or
 // RoleBinding the manifests gain needs nothing here), with the API
-// server's strict field validation. Only what the harness must translate
+// server's strict field validation, but for the Prometheus Operator's
+// kinds, which this control plane does not know. Only what the harness must translate
 // is changed: StatefulSet files other than the chosen variant are left
 // out, the StatefulSet starts with replicas 0 (Scale sets them), and the
 // ConfigMap carries the data the pods see (Options.Conf and ConfigMap
@@ -48,6 +49,13 @@ func (kc *KubeCluster) apply(ctx context.Context) error {
 		for _, obj := range objs {
 			gvk := obj.GroupVersionKind()
 			m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+			if meta.IsNoMatchError(err) && gvk.Group == prometheusOperatorGroup {
+				// alerts.yaml is optional: a cluster without the
+				// Prometheus Operator has no PrometheusRule, nor has
+				// this control plane.
+				c.logf("not applied: %s %s (%s: no Prometheus Operator here)", gvk.Kind, obj.GetName(), filepath.Base(f))
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("applying %s: %w", filepath.Base(f), err)
 			}
@@ -64,6 +72,10 @@ func (kc *KubeCluster) apply(ctx context.Context) error {
 	c.logf("applied to namespace %s: %s", kc.Namespace, strings.Join(applied, ", "))
 	return nil
 }
+
+// prometheusOperatorGroup is the API group of the Prometheus Operator's
+// kinds (the PrometheusRule of alerts.yaml).
+const prometheusOperatorGroup = "monitoring.coreos.com"
 
 // translate decodes the objects of one manifest file (each of its
 // documents: rbac.yaml holds three) and makes the harness's changes to

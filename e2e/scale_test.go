@@ -12,11 +12,11 @@ import (
 )
 
 // TestScaleUpFromZero scales 0 -> 4 one pod at a time, writing to the master
-// pod between steps, in both StatefulSet variants: after every step every
+// pod between steps, in the three StatefulSet variants: after every step every
 // pod holds every row once, and the live pods replicate in a full mesh
 // (docs/behaviour.md, "Master start" and "Fresh slave start").
 func TestScaleUpFromZero(t *testing.T) {
-	for _, variant := range []string{"statefulset-entrypoint", "statefulset-hooks"} {
+	for _, variant := range []string{"statefulset-entrypoint", "statefulset-hooks", "statefulset-run"} {
 		t.Run(variant, func(t *testing.T) {
 			c := newCluster(t, testOptions(variant))
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

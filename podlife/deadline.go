@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -205,4 +206,23 @@ func (x *executor) checkGaps(ctx context.Context, s *Step) error {
 func (e *cutError) add(name, entry string) {
 	e.names = append(e.names, name)
 	e.entries = append(e.entries, entry)
+}
+
+// ParseDeadline reads the time aku -p end has (docs/behaviour.md, "The
+// deadline"): a Go duration ("25s", "1m30s") or whole seconds ("25"),
+// more than 0. The error says what is wanted, not the value.
+func ParseDeadline(value string) (time.Duration, error) {
+	v := strings.TrimSpace(value)
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		secs, serr := strconv.ParseInt(v, 10, 64)
+		if serr != nil || secs > int64(time.Duration(1<<63-1)/time.Second) {
+			return 0, errors.New("want a duration such as 25s or 1m30s, or whole seconds such as 25")
+		}
+		d = time.Duration(secs) * time.Second
+	}
+	if d <= 0 {
+		return 0, errors.New("want a time of more than 0")
+	}
+	return d, nil
 }

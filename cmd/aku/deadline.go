@@ -2,28 +2,17 @@ package main
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aku-project/aku/podlife"
 )
 
-// parseDeadline reads the time aku -p end has (docs/behaviour.md, "The
-// deadline"): a Go duration ("25s", "1m30s") or whole seconds ("25"),
-// more than 0. what names where the value came from, for the usage error.
+// parseDeadline reads the time aku -p end has (podlife.ParseDeadline);
+// what names where the value came from, for the usage error.
 func parseDeadline(what, value string) (time.Duration, error) {
-	v := strings.TrimSpace(value)
-	d, err := time.ParseDuration(v)
+	d, err := podlife.ParseDeadline(value)
 	if err != nil {
-		secs, serr := strconv.ParseInt(v, 10, 64)
-		if serr != nil || secs > int64(time.Duration(1<<63-1)/time.Second) {
-			return 0, fmt.Errorf("%w: %s %q: want a duration such as 25s or 1m30s, or whole seconds such as 25", errUsage, what, value)
-		}
-		d = time.Duration(secs) * time.Second
-	}
-	if d <= 0 {
-		return 0, fmt.Errorf("%w: %s %q: want a time of more than 0", errUsage, what, value)
+		return 0, fmt.Errorf("%w: %s %q: %v", errUsage, what, value, err)
 	}
 	return d, nil
 }

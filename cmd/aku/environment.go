@@ -39,6 +39,11 @@ type environment struct {
 	// in-cluster credentials (docs/behaviour.md, "Kubernetes").
 	KubernetesHost, KubernetesPort string
 	ServiceAccountDir              string
+
+	// Listen and GracePeriod are AKU_LISTEN and AKU_GRACE_PERIOD, the
+	// defaults of aku run's --listen and --grace-period (docs/run.md).
+	Listen, GracePeriod       string
+	ListenSet, GracePeriodSet bool
 }
 
 // defaultMarkerPath is the file the startupProbe watches (docs/behaviour.md,
@@ -58,6 +63,8 @@ func lookupEnvironment(lookup func(string) (string, bool), hostname func() (stri
 	env.ConnectionString, env.ConnectionStringOK = lookup("AKU_CONNECTION_STRING")
 	env.MonitorConnectionString, env.MonitorConnectionStringOK = lookup("AKU_MONITOR_CONNECTION_STRING")
 	env.EndDeadline, env.EndDeadlineSet = lookup("AKU_END_DEADLINE")
+	env.Listen, env.ListenSet = lookup("AKU_LISTEN")
+	env.GracePeriod, env.GracePeriodSet = lookup("AKU_GRACE_PERIOD")
 	env.MarkerPath = defaultMarkerPath
 	if p, ok := lookup("AKU_MARKER_PATH"); ok && p != "" {
 		env.MarkerPath = p

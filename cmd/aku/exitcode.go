@@ -6,8 +6,34 @@ import (
 
 	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/podlife"
+	"github.com/aku-project/aku/podlife/manager"
 	"github.com/aku-project/aku/replication"
 )
+
+// startRetry is what comes after aku -p start exits with a code, for aku
+// run and the example entry point alike (examples/kubernetes'
+// entrypoint.sh has the same list, TestStartRetryTable keeps them in
+// step): done, try again after a growing pause (a peer busy or
+// unreachable, a statement that failed or timed out, a signal, a refused
+// session, an incomplete start), or wait for an operator (every other
+// code: aku.conf, the environment, a master or slave failure, a refused
+// unsafe step, an untrusted file, a bug).
+var startRetry = map[int]manager.Retry{
+	exitOK: manager.RetryDone, exitDuplicateStart: manager.RetryDone,
+	exitLocked: manager.RetryBackoff, exitUnreachable: manager.RetryBackoff, exitSysdbaBusy: manager.RetryBackoff,
+	exitStatement: manager.RetryBackoff, exitTimeout: manager.RetryBackoff, exitInterrupted: manager.RetryBackoff,
+	exitRefused: manager.RetryBackoff, exitIncomplete: manager.RetryBackoff,
+}
+
+// outcome classifies a lifecycle run's error for aku run.
+func outcome(err error) manager.Outcome {
+	code := exitCode(err)
+	retry, ok := startRetry[code]
+	if !ok {
+		retry = manager.RetryOperator
+	}
+	return manager.Outcome{Code: code, Name: exitName(code), Retry: retry}
+}
 
 // Exit codes of aku. This is the one place where errors become exit codes;
 // the README lists the same table.
@@ -33,6 +59,8 @@ const (
 	exitUntrustedFile  = 18 // at the path of the marker, run lock or saved REPLICATION_DDL_ENABLE is something aku did not write
 	exitDegraded       = 19 // status: findings, each with its fix
 	exitCannotTell     = 20 // status: this pod's own server could not be read
+	exitServerFailed   = 21 // run: the server command failed, or the server it started died while aku run served
+	exitServerStuck    = 22 // run: the server did not stop within the grace period (killed), or --stop-command failed
 
 	// exitProbeFailed is every failure of aku probe: Kubernetes reads 0 as
 	// pass and anything else as fail, and the probe's line says why.
@@ -40,7 +68,9 @@ const (
 )
 
 // exitNames are the exit codes' names, for the Events of a failed run
-// (docs/behaviour.md, "Kubernetes").
+// (docs/behaviour.md, "Kubernetes"), and the outcome label of aku run's
+// aku_lifecycle_runs_total and the word of its log lines
+// (docs/metrics.md).
 var exitNames = map[int]string{
 	exitOK: "ok", exitInternal: "internal", exitUsage: "usage", exitConfig: "configuration",
 	exitEnvironment: "environment", exitLocked: "locked", exitDuplicateStart: "duplicate start",
@@ -49,6 +79,7 @@ var exitNames = map[int]string{
 	exitUnsafe: "unsafe", exitInterrupted: "interrupted", exitRefused: "refused",
 	exitRestartKept: "end incomplete: restart points kept", exitIncomplete: "start incomplete",
 	exitUntrustedFile: "untrusted file", exitDegraded: "degraded", exitCannotTell: "cannot tell",
+	exitServerFailed: "server failed", exitServerStuck: "server not stopped",
 }
 
 // exitName is the name of an exit code of aku -p.
@@ -74,9 +105,12 @@ func (e *probeError) Error() string { return e.line }
 // "unreachable" in spirit, but has its own code and advice.
 func exitCode(err error) int {
 	var probe *probeError
+	var runExit *manager.ExitError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &runExit):
+		return runExit.Code
 	case errors.As(err, &probe):
 		return exitProbeFailed
 	case errors.Is(err, errDegraded):

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/podlife"
 	"github.com/aku-project/aku/podlife/health"
 	"github.com/aku-project/aku/podlife/kube"
@@ -51,9 +52,7 @@ func (o *options) kubeFor(in podlife.Input) *kubeRun {
 	if k.log == nil {
 		k.log = slog.New(slog.DiscardHandler)
 	}
-	k.client, k.noClient = kube.New(kube.Config{
-		Host: o.env.KubernetesHost, Port: o.env.KubernetesPort, SecretDir: o.env.ServiceAccountDir, PodName: in.Identity.PodName,
-	})
+	k.client, k.noClient = o.kubeClient(in.Identity)
 	k.ready = func(ctx context.Context) health.Verdict {
 		hin := health.Input{Config: cfg, Identity: in.Identity, MarkerPath: in.MarkerPath, Resolver: o.resolver}
 		d, err := o.monitorDialer(cfg)
@@ -64,6 +63,32 @@ func (o *options) kubeFor(in podlife.Input) *kubeRun {
 		return health.Ready(ctx, hin, -1)
 	}
 	return k
+}
+
+// kubeClient is the client of the in-cluster credentials for this pod;
+// kube.ErrNoCredentials without them. It sends nothing.
+func (o *options) kubeClient(id podlife.Identity) (*kube.Client, error) {
+	return kube.New(kube.Config{
+		Host: o.env.KubernetesHost, Port: o.env.KubernetesPort, SecretDir: o.env.ServiceAccountDir, PodName: id.PodName,
+	})
+}
+
+// syncedPublisher is aku run's Synced hook with AKU_KUBERNETES_PUBLISH =
+// 1: it labels this pod (aku/role and aku/synced) through one client
+// for the whole run, asking again an API server that did not answer
+// before (kube.Client.Reset); nil without the property.
+func (o *options) syncedPublisher(cfg *conf.Config, id podlife.Identity) func(context.Context, bool) error {
+	if !cfg.KubernetesPublish {
+		return nil
+	}
+	client, err := o.kubeClient(id)
+	return func(ctx context.Context, synced bool) error {
+		if err != nil {
+			return err
+		}
+		client.Reset()
+		return client.Label(ctx, kube.RoleOf(id), synced)
+	}
 }
 
 // leaving is the verdict the run's end decides its reset on.

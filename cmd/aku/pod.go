@@ -21,12 +21,19 @@ func runPod(ctx context.Context, o *options, action podlife.Action) error {
 	if err != nil {
 		return err
 	}
-	k := o.kubeFor(in)
-	in.Leaving = k.leaving(ctx)
+	in, k := o.kubeInput(ctx, in)
 	if o.commit != nil && !o.commit() {
 		return ctx.Err() // a signal came while reading the configuration
 	}
 	return podRun(ctx, o.console, in, o.dryRun, k)
+}
+
+// kubeInput adds to in what Kubernetes says of this pod (whether it is
+// leaving the set) and returns what the run publishes to it.
+func (o *options) kubeInput(ctx context.Context, in podlife.Input) (podlife.Input, *kubeRun) {
+	k := o.kubeFor(in)
+	in.Leaving = k.leaving(ctx)
+	return in, k
 }
 
 // podRun wraps podlife.Run in the original's banners (docs/behaviour.md,

@@ -116,7 +116,7 @@ func newRootCommand(o *options) *cobra.Command {
 	_ = cmd.RegisterFlagCompletionFunc("pod", cobra.FixedCompletions(actions, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
-	cmd.AddCommand(newStatusCommand(o), newProbeCommand(o))
+	cmd.AddCommand(newStatusCommand(o), newProbeCommand(o), newRunCommand(o))
 
 	cmd.SetHelpFunc(func(c *cobra.Command, _ []string) { printHelp(c.OutOrStdout()) })
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -281,6 +281,10 @@ func printHelp(w io.Writer) {
                               every pod and pair, and what is wrong (read-only)
     probe startup|live|ready|role ROLE
                               Kubernetes probes: one line, exit 0 or 1
+    run [--listen ADDR] [--grace-period D] [--stop-command CMD] [-- SERVER...]
+                              the pod's entry point: start the server, aku -p
+                              start (retried), serve probes and metrics on
+                              HTTP, aku -p end at SIGTERM (docs/run.md)
     completion SHELL          completion script for bash, zsh, fish, powershell
 
   environment:
@@ -298,6 +302,8 @@ func printHelp(w io.Writer) {
                               AKU_KUBERNETES_PUBLISH = 1)
     AKU_MARKER_PATH           the completion marker (default `+defaultMarkerPath+`)
     AKU_END_DEADLINE          -p end's --deadline, when the option is not given
+    AKU_LISTEN                aku run's HTTP address (default :8008)
+    AKU_GRACE_PERIOD          aku run's grace period, as terminationGracePeriodSeconds
 
   exit codes: 0 success, 2 command line, 3 aku.conf, 4 environment, 5 and up
     a failed run: the table "Exit codes" of aku's README says each one

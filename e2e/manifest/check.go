@@ -3,12 +3,16 @@ package manifest
 import (
 	"errors"
 	"fmt"
+	"net"
 	"path"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/aku-project/aku/podlife"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -44,6 +48,67 @@ var (
 	LivenessProbe  = []string{"aku", "probe", "live"}
 	ReadinessProbe = []string{"aku", "probe", "ready"}
 )
+
+// RunCommand starts the container command of the aku run variant
+// (docs/run.md); its probes are aku run's HTTP endpoints.
+var RunCommand = []string{"aku", "run"}
+
+// The paths of aku run's endpoints the probes use (docs/run.md,
+// "Endpoints").
+const (
+	StartupPath   = "/startupz"
+	LivenessPath  = "/livez"
+	ReadinessPath = "/readyz"
+)
+
+// MetricsPortName is the name of aku run's port (--listen).
+const MetricsPortName = "metrics"
+
+// DefaultListenPort is the port of aku run's default --listen, :8008.
+const DefaultListenPort = 8008
+
+// EndDeadlineEnv is the environment variable of aku -p end's deadline.
+const EndDeadlineEnv = "AKU_END_DEADLINE"
+
+// RunsAku reports whether c's entry point is aku run.
+func RunsAku(c *corev1.Container) bool {
+	return len(c.Command) >= len(RunCommand) && reflect.DeepEqual(c.Command[:len(RunCommand)], RunCommand)
+}
+
+// RunFlag is the value of aku run's flag name (--name VALUE or
+// --name=VALUE) in c's command, before its "--".
+func RunFlag(c *corev1.Container, name string) (string, bool) {
+	args := append(append([]string{}, c.Command...), c.Args...)
+	for i, a := range args {
+		switch {
+		case a == "--":
+			return "", false
+		case a == "--"+name && i+1 < len(args):
+			return args[i+1], true
+		case strings.HasPrefix(a, "--"+name+"="):
+			return strings.TrimPrefix(a, "--"+name+"="), true
+		}
+	}
+	return "", false
+}
+
+// ListenPort is the port of aku run's --listen in c (DefaultListenPort
+// without the flag).
+func ListenPort(c *corev1.Container) (int, error) {
+	l, ok := RunFlag(c, "listen")
+	if !ok {
+		return DefaultListenPort, nil
+	}
+	_, p, err := net.SplitHostPort(l)
+	if err != nil {
+		return 0, fmt.Errorf("aku run's --listen %q: %w", l, err)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		return 0, fmt.Errorf("aku run's --listen %q has no port number", l)
+	}
+	return n, nil
+}
 
 // ReadinessTimeoutSeconds is the least timeoutSeconds of the readiness
 // probe: aku probe ready may wait one connect timeout of the default
@@ -160,24 +225,19 @@ func (s *Set) checkStatefulSet(sts *appsv1.StatefulSet, serverCount, port, replP
 	if err != nil {
 		return append(errs, err)
 	}
-	// The probes of docs/status.md: the readiness probe needs the marker,
-	// so OrderedReady keeps starts from overlapping; the startup and
-	// liveness probes never kill a start that makes progress.
-	for _, p := range []struct {
-		name  string
-		probe *corev1.Probe
-		cmd   []string
-	}{
-		{"startupProbe", c.StartupProbe, StartupProbe},
-		{"livenessProbe", c.LivenessProbe, LivenessProbe},
-		{"readinessProbe", c.ReadinessProbe, ReadinessProbe},
-	} {
-		if p.probe == nil || p.probe.Exec == nil || len(p.probe.Exec.Command) < len(p.cmd) || !reflect.DeepEqual(p.probe.Exec.Command[:len(p.cmd)], p.cmd) {
-			fail("container %q: the %s must run %s (docs/status.md)", c.Name, p.name, strings.Join(p.cmd, " "))
+	if v, ok := EnvValue(c, EndDeadlineEnv); ok && grace != nil {
+		d, err := podlife.ParseDeadline(v)
+		switch {
+		case err != nil:
+			fail("%s %q: %v", EndDeadlineEnv, v, err)
+		case d >= time.Duration(*grace)*time.Second:
+			fail("%s %s is not below terminationGracePeriodSeconds %d: the server's stop needs time after the end (docs/behaviour.md, \"The deadline\")", EndDeadlineEnv, v, *grace)
 		}
 	}
-	if p := c.ReadinessProbe; p != nil && p.TimeoutSeconds < ReadinessTimeoutSeconds {
-		fail("container %q: the readinessProbe's timeoutSeconds %d is below %d: aku probe ready may wait a connect timeout (3 s) for a peer", c.Name, p.TimeoutSeconds, ReadinessTimeoutSeconds)
+	if RunsAku(c) {
+		errs = append(errs, s.checkRun(c, tmpl, grace)...)
+	} else {
+		errs = append(errs, checkExecProbes(c)...)
 	}
 	for _, p := range []int{port, replPort} {
 		found := false
@@ -252,6 +312,78 @@ func (s *Set) checkStatefulSet(sts *appsv1.StatefulSet, serverCount, port, replP
 	return errs
 }
 
+// checkExecProbes checks the exec probes of docs/status.md: the readiness
+// probe needs the marker, so OrderedReady keeps starts from overlapping;
+// the startup and liveness probes never kill a start that makes progress.
+func checkExecProbes(c *corev1.Container) []error {
+	var errs []error
+	for _, p := range []struct {
+		name  string
+		probe *corev1.Probe
+		cmd   []string
+	}{
+		{"startupProbe", c.StartupProbe, StartupProbe},
+		{"livenessProbe", c.LivenessProbe, LivenessProbe},
+		{"readinessProbe", c.ReadinessProbe, ReadinessProbe},
+	} {
+		if p.probe == nil || p.probe.Exec == nil || len(p.probe.Exec.Command) < len(p.cmd) || !reflect.DeepEqual(p.probe.Exec.Command[:len(p.cmd)], p.cmd) {
+			errs = append(errs, fmt.Errorf("container %q: the %s must run %s (docs/status.md)", c.Name, p.name, strings.Join(p.cmd, " ")))
+		}
+	}
+	if p := c.ReadinessProbe; p != nil && p.TimeoutSeconds < ReadinessTimeoutSeconds {
+		errs = append(errs, fmt.Errorf("container %q: the readinessProbe's timeoutSeconds %d is below %d: aku probe ready may wait a connect timeout (3 s) for a peer", c.Name, p.TimeoutSeconds, ReadinessTimeoutSeconds))
+	}
+	return errs
+}
+
+// checkRun checks the aku run variant (docs/run.md): --grace-period is
+// terminationGracePeriodSeconds, the probes are HTTP GETs of aku run's
+// endpoints on the port named metrics, which is --listen's, and the scrape
+// annotations name that port.
+func (s *Set) checkRun(c *corev1.Container, tmpl *corev1.PodTemplateSpec, grace *int64) []error {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	gp, ok := RunFlag(c, "grace-period")
+	if !ok {
+		gp, ok = EnvValue(c, "AKU_GRACE_PERIOD")
+	}
+	if d, err := time.ParseDuration(gp); !ok || err != nil || grace == nil || d != time.Duration(*grace)*time.Second {
+		fail("container %q: aku run's --grace-period (or AKU_GRACE_PERIOD) %q must be terminationGracePeriodSeconds (docs/run.md, \"Command line\")", c.Name, gp)
+	}
+	listen, err := ListenPort(c)
+	if err != nil {
+		fail("container %q: %v", c.Name, err)
+	}
+	metrics := -1
+	for _, cp := range c.Ports {
+		if cp.Name == MetricsPortName {
+			metrics = int(cp.ContainerPort)
+		}
+	}
+	if metrics != listen {
+		fail("container %q: want a port named %s with containerPort %d, aku run's --listen", c.Name, MetricsPortName, listen)
+	}
+	for _, p := range []struct {
+		name  string
+		probe *corev1.Probe
+		path  string
+	}{
+		{"startupProbe", c.StartupProbe, StartupPath},
+		{"livenessProbe", c.LivenessProbe, LivenessPath},
+		{"readinessProbe", c.ReadinessProbe, ReadinessPath},
+	} {
+		if p.probe == nil || p.probe.HTTPGet == nil || p.probe.HTTPGet.Path != p.path ||
+			(p.probe.HTTPGet.Port.String() != MetricsPortName && p.probe.HTTPGet.Port.IntValue() != listen) {
+			fail("container %q: the %s must GET %s on the port %s (docs/run.md, \"Endpoints\")", c.Name, p.name, p.path, MetricsPortName)
+		}
+	}
+	a := tmpl.Annotations
+	if a["prometheus.io/scrape"] != "true" || a["prometheus.io/port"] != strconv.Itoa(listen) {
+		fail("the pod template's annotations prometheus.io/scrape and prometheus.io/port must be \"true\" and %d", listen)
+	}
+	return errs
+}
+
 // key is the ConfigMap or Secret key a resolved path names.
 func key(m Mount) string {
 	if m.SubPath != "" {
@@ -273,9 +405,10 @@ func labelsMatch(selector, labels map[string]string) bool {
 }
 
 // checkVariants requires the StatefulSet variants to differ only in how aku
-// is run: the entry point's command and the lifecycle hooks. Exactly one
-// variant runs aku from its entry point (no hooks), and every other one from
-// postStart and preStop.
+// is run: the entry point's command, the lifecycle hooks and the probes
+// (stripRunner). At least one variant runs aku from its entry point script
+// (no hooks), at least one from postStart and preStop; an aku run variant
+// has no hooks.
 func (s *Set) checkVariants(names []string) []error {
 	var errs []error
 	var first *appsv1.StatefulSet
@@ -287,9 +420,14 @@ func (s *Set) checkVariants(names []string) []error {
 			continue // reported per StatefulSet
 		}
 		l := c.Lifecycle
-		if l == nil {
+		switch {
+		case RunsAku(c):
+			if l != nil {
+				errs = append(errs, fmt.Errorf("%s: aku run runs aku itself: no lifecycle hooks", n))
+			}
+		case l == nil:
 			entry++
-		} else {
+		default:
 			hooks++
 		}
 		switch {
@@ -315,12 +453,16 @@ func (s *Set) checkVariants(names []string) []error {
 }
 
 // stripRunner returns a copy of sts without the parts that say how aku is
-// run.
+// run: the entry point, the hooks, the probes, aku run's port and the
+// scrape annotations (checked per variant).
 func stripRunner(sts *appsv1.StatefulSet) *appsv1.StatefulSet {
 	c := sts.DeepCopy()
+	c.Spec.Template.Annotations = nil
 	for i := range c.Spec.Template.Spec.Containers {
 		ct := &c.Spec.Template.Spec.Containers[i]
 		ct.Command, ct.Args, ct.Lifecycle = nil, nil, nil
+		ct.StartupProbe, ct.LivenessProbe, ct.ReadinessProbe = nil, nil, nil
+		ct.Ports = slices.DeleteFunc(ct.Ports, func(p corev1.ContainerPort) bool { return p.Name == MetricsPortName })
 	}
 	return c
 }

@@ -50,14 +50,40 @@ type Set struct {
 	// Config is that aku.conf validated by aku's own conf package, with the
 	// Secret's password.
 	Config *akuconf.Config
+	// Rules is the PrometheusRule of the alerts on aku run's metrics
+	// (alerts.yaml); nil when there is none.
+	Rules *PrometheusRule
+}
+
+// PrometheusRule is the part of the Prometheus Operator's PrometheusRule
+// the examples use: groups of alerting rules.
+type PrometheusRule struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name   string            `json:"name"`
+		Labels map[string]string `json:"labels,omitempty"`
+	} `json:"metadata"`
+	Spec struct {
+		Groups []struct {
+			Name  string `json:"name"`
+			Rules []struct {
+				Alert       string            `json:"alert"`
+				Expr        string            `json:"expr"`
+				For         string            `json:"for,omitempty"`
+				Labels      map[string]string `json:"labels,omitempty"`
+				Annotations map[string]string `json:"annotations,omitempty"`
+			} `json:"rules"`
+		} `json:"groups"`
+	} `json:"spec"`
 }
 
 // Load decodes every *.yaml file of dir strictly, each of its documents
 // (separated by "---" lines) with DecodeStrict, and sorts the objects by
 // kind. A kind other than Service, ConfigMap, Secret, StatefulSet,
-// ServiceAccount, Role and RoleBinding, or a second one of a kind other
-// than StatefulSet and Service, or a second Service that does not select
-// on aku's labels, is an error.
+// ServiceAccount, Role, RoleBinding and PrometheusRule, or a second one of
+// a kind other than StatefulSet and Service, or a second Service that does
+// not select on aku's labels, is an error.
 func Load(dir string) (*Set, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil {
@@ -166,6 +192,12 @@ func (s *Set) add(file string, data []byte) error {
 		}
 		s.StatefulSets[strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))] = sts
 		return nil
+	case meta.APIVersion == "monitoring.coreos.com/v1" && meta.Kind == "PrometheusRule":
+		if s.Rules != nil {
+			return dup()
+		}
+		s.Rules = &PrometheusRule{}
+		return yaml.UnmarshalStrict(data, s.Rules)
 	default:
 		return fmt.Errorf("unexpected object %s %s", meta.APIVersion, meta.Kind)
 	}

@@ -32,8 +32,11 @@ func TestExamplesHoldTheInvariants(t *testing.T) {
 	for n := range s.StatefulSets {
 		got = append(got, n)
 	}
-	if len(got) != 2 || s.StatefulSets["statefulset-entrypoint"] == nil || s.StatefulSets["statefulset-hooks"] == nil {
-		t.Errorf("StatefulSet variants = %v, want statefulset-entrypoint and statefulset-hooks", got)
+	if len(got) != 3 || s.StatefulSets["statefulset-entrypoint"] == nil || s.StatefulSets["statefulset-hooks"] == nil || s.StatefulSets["statefulset-run"] == nil {
+		t.Errorf("StatefulSet variants = %v, want statefulset-entrypoint, statefulset-hooks and statefulset-run", got)
+	}
+	if s.Rules == nil || len(s.Rules.Spec.Groups) == 0 {
+		t.Error("no alerting rules (alerts.yaml)")
 	}
 	if s.Conf["AKU_STS_NAME"] != "altibase-sts" || s.Conf["AKU_SVC_NAME"] != "altibase-svc" || s.Conf["AKU_SERVER_COUNT"] != "4" {
 		t.Errorf("aku.conf properties = %v", s.Conf)
@@ -98,6 +101,7 @@ func TestDecodeStrictRejects(t *testing.T) {
 func TestCheckFindsBrokenInvariants(t *testing.T) {
 	hooks := func(s *Set) *appsv1.StatefulSet { return s.StatefulSets["statefulset-hooks"] }
 	entry := func(s *Set) *appsv1.StatefulSet { return s.StatefulSets["statefulset-entrypoint"] }
+	runv := func(s *Set) *appsv1.StatefulSet { return s.StatefulSets["statefulset-run"] }
 	container := func(sts *appsv1.StatefulSet) *corev1.Container { return &sts.Spec.Template.Spec.Containers[0] }
 	setEnv := func(c *corev1.Container, name, value string) {
 		for i := range c.Env {
@@ -143,12 +147,32 @@ func TestCheckFindsBrokenInvariants(t *testing.T) {
 		{"pod name not from downward api", func(s *Set) { container(entry(s)).Env[0].ValueFrom = nil }, "POD_NAME must come from the Downward API"},
 		{"variants drift", func(s *Set) { container(hooks(s)).Image = "altibase/altibase:7.1" },
 			"statefulset-hooks: differs from statefulset-entrypoint in more than the entry point and the lifecycle hooks"},
+		{"end deadline past the grace period", func(s *Set) { setEnv(container(hooks(s)), "AKU_END_DEADLINE", "2m") },
+			`statefulset-hooks: AKU_END_DEADLINE 2m is not below terminationGracePeriodSeconds 120`},
+		{"end deadline not a time", func(s *Set) { setEnv(container(hooks(s)), "AKU_END_DEADLINE", "soon") },
+			`AKU_END_DEADLINE "soon": want a duration`},
 		{"no preStop aku end", func(s *Set) { container(hooks(s)).Lifecycle.PreStop.Exec.Command = []string{"true"} }, "the preStop hook must run aku -p end"},
 		{"password in aku.conf", func(s *Set) { s.Conf["AKU_SYS_PASSWORD"] = "manager" }, "aku.conf holds AKU_SYS_PASSWORD"},
 		{"missing script", func(s *Set) { delete(s.ConfigMap.Data, "entrypoint.sh") }, `/aku/config/entrypoint.sh is not a key of ConfigMap "altibase-aku"`},
 		{"aku.conf not mounted", func(s *Set) { setEnv(container(entry(s)), "ALTIBASE_HOME", "/opt/altibase") }, "$ALTIBASE_HOME/conf/aku.conf is not the aku.conf"},
 		{"service port", func(s *Set) { s.Service.Spec.Ports = s.Service.Spec.Ports[:1] }, "no port 20301"},
 		{"one variant only", func(s *Set) { delete(s.StatefulSets, "statefulset-hooks") }, "want both variants"},
+		{"aku run's grace period differs", func(s *Set) { g := int64(180); runv(s).Spec.Template.Spec.TerminationGracePeriodSeconds = &g },
+			`statefulset-run: container "altibase": aku run's --grace-period (or AKU_GRACE_PERIOD) "120s" must be terminationGracePeriodSeconds`},
+		{"aku run without a grace period", func(s *Set) { container(runv(s)).Command = []string{"aku", "run", "--", "server", "start"} },
+			`aku run's --grace-period (or AKU_GRACE_PERIOD) "" must be terminationGracePeriodSeconds`},
+		{"aku run's port", func(s *Set) {
+			container(runv(s)).Command = append([]string{"aku", "run", "--listen", ":9000"}, container(runv(s)).Command[2:]...)
+		},
+			"want a port named metrics with containerPort 9000"},
+		{"aku run's probe path", func(s *Set) { container(runv(s)).ReadinessProbe.HTTPGet.Path = "/healthz" },
+			`statefulset-run: container "altibase": the readinessProbe must GET /readyz on the port metrics`},
+		{"aku run with exec probes", func(s *Set) { container(runv(s)).LivenessProbe = container(entry(s)).LivenessProbe },
+			"the livenessProbe must GET /livez"},
+		{"no scrape annotation", func(s *Set) { delete(runv(s).Spec.Template.Annotations, "prometheus.io/scrape") },
+			"annotations prometheus.io/scrape and prometheus.io/port"},
+		{"aku run variant drifts", func(s *Set) { container(runv(s)).Image = "altibase/altibase:7.1" },
+			"statefulset-run: differs from statefulset-entrypoint"},
 		{"default service account", func(s *Set) { entry(s).Spec.Template.Spec.ServiceAccountName = "" },
 			`statefulset-entrypoint: serviceAccountName "" is not the ServiceAccount "altibase-aku"`},
 		{"no token mounted", func(s *Set) { f := false; hooks(s).Spec.Template.Spec.AutomountServiceAccountToken = &f },

@@ -139,7 +139,7 @@ func Observe(ctx context.Context, in Input) Observation {
 			observeServer(ctx, in, v)
 		}(&obs.Servers[q])
 	}
-	obs.Self = observeSelf(in)
+	obs.Self = readSelf(in.MarkerPath, obs.At)
 	wg.Wait()
 	if me := in.Identity.Ordinal; me >= 0 && me < len(obs.Servers) {
 		if v := &obs.Servers[me]; v.State == StateNotOpen && obs.Self.Start.Running() {
@@ -149,11 +149,11 @@ func Observe(ctx context.Context, in Input) Observation {
 	return obs
 }
 
-// observeSelf reads this pod's marker and progress file.
-func observeSelf(in Input) SelfView {
+// readSelf reads this pod's marker and progress file, as of now.
+func readSelf(markerPath string, now time.Time) SelfView {
 	var self SelfView
-	self.Marker, self.MarkerErr = podlife.Marker{Path: in.MarkerPath}.Exists()
-	self.Start = ReadProgress(ProgressPath(in.MarkerPath), in.now())
+	self.Marker, self.MarkerErr = podlife.Marker{Path: markerPath}.Exists()
+	self.Start = ReadProgress(ProgressPath(markerPath), now)
 	return self
 }
 
@@ -261,4 +261,22 @@ func read(ctx context.Context, s *replication.Session, v *ServerView, wait time.
 	if admin != 0 {
 		v.State = StateAdminMode
 	}
+}
+
+// ServerState is what a connect to the server of pod ordinal says of it
+// (resolve, then an ordinary session): open, or why not. aku run waits
+// with it for the server it started to answer.
+func ServerState(ctx context.Context, in Input, ordinal int) State {
+	return peerState(ctx, in, podlife.PeerHost(in.Config, ordinal))
+}
+
+// Answers reports a state in which the server answered on its port: open,
+// or refusing the session for a reason of its own (ADMIN_MODE = 1, a
+// rejected password).
+func (s State) Answers() bool {
+	switch s {
+	case StateOpen, StateNotOpen, StateAdminMode, StateStarting, StateRejected:
+		return true
+	}
+	return false
 }

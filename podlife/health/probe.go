@@ -3,10 +3,12 @@ package health
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/podlife"
 	"github.com/aku-project/aku/replication"
 )
@@ -27,15 +29,18 @@ func fail(format string, args ...any) Verdict { return Verdict{false, fmt.Sprint
 // there is no marker and no start runs, or the start stalled. It reads two
 // files and needs no server.
 func Startup(markerPath string, now time.Time) Verdict {
-	ok, err := podlife.Marker{Path: markerPath}.Exists()
+	return StartupOf(readSelf(markerPath, now), markerPath, now)
+}
+
+// StartupOf is Startup's verdict on what the files said (SelfView, read
+// at now): aku run answers /startupz with it from its cached check.
+func StartupOf(self SelfView, markerPath string, now time.Time) Verdict {
+	p := self.Start
 	switch {
-	case err != nil:
-		return fail("not started: %v", err)
-	case ok:
+	case self.MarkerErr != nil:
+		return fail("not started: %v", self.MarkerErr)
+	case self.Marker:
 		return pass("started: aku -p start completed (%s)", markerPath)
-	}
-	p := ReadProgress(ProgressPath(markerPath), now)
-	switch {
 	case p.Err != nil:
 		return fail("not started: %v", p.Err)
 	case p.Running():
@@ -51,7 +56,11 @@ func Startup(markerPath string, now time.Time) Verdict {
 // the container. A server whose start failed and ended stays alive for an
 // operator to act on. It reads one file and needs no server.
 func Live(markerPath string, now time.Time) Verdict {
-	p := ReadProgress(ProgressPath(markerPath), now)
+	return LiveOf(ReadProgress(ProgressPath(markerPath), now), now)
+}
+
+// LiveOf is Live's verdict on a progress file read at now.
+func LiveOf(p StartProgress, now time.Time) Verdict {
 	switch {
 	case p.Err != nil:
 		return fail("not alive: %v", p.Err)
@@ -81,13 +90,56 @@ func Ready(ctx context.Context, in Input, maxGap int64) Verdict {
 	if !v.OK {
 		return v
 	}
+	return readyVerdict(in.Config, self, maxGap, func(ordinals []int) map[int]State {
+		// A peer is looked at once, however many groups it has pairs
+		// in, and all of them in parallel.
+		peers := make(map[int]State, len(ordinals))
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for _, q := range ordinals {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				st := peerState(ctx, in, podlife.PeerHost(in.Config, q))
+				mu.Lock()
+				peers[q] = st
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		return peers
+	})
+}
+
+// ReadyOf is Ready's verdict on an observation (Observe with in) instead
+// of reads of its own: the same conditions, the peers' states as
+// observed. aku run answers /readyz with it from its cached check.
+func ReadyOf(in Input, obs Observation, maxGap int64) Verdict {
+	v, self := selfOf(in, obs)
+	if !v.OK {
+		return v
+	}
+	return readyVerdict(in.Config, self, maxGap, func(ordinals []int) map[int]State {
+		peers := make(map[int]State, len(ordinals))
+		for _, q := range ordinals {
+			if q >= 0 && q < len(obs.Servers) {
+				peers[q] = obs.Servers[q].State
+			}
+		}
+		return peers
+	})
+}
+
+// readyVerdict is Ready's decision on this pod's server as read (self),
+// asking peerStates about the peers of the pairs that do not replicate.
+func readyVerdict(cfg *conf.Config, self ServerView, maxGap int64, peerStates func(ordinals []int) map[int]State) Verdict {
 	type suspect struct {
 		name, why string
 		peer      int
 	}
 	var suspects []suspect
 	var notReady []string
-	for _, o := range replication.Objects(in.Config, self.Ordinal) {
+	for _, o := range replication.Objects(cfg, self.Ordinal) {
 		why := notReplicating(self, o.Name)
 		if why == "" && maxGap >= 0 {
 			gap, ok := self.Monitor.Gaps[o.Name]
@@ -102,32 +154,19 @@ func Ready(ctx context.Context, in Input, maxGap int64) Verdict {
 			suspects = append(suspects, suspect{o.Name, why, o.Peer})
 		}
 	}
-	// A peer is looked at once, however many groups it has pairs in, and
-	// all of them in parallel.
-	peers := map[int]State{}
 	var ordinals []int
 	for _, s := range suspects {
-		if _, ok := peers[s.peer]; !ok {
-			peers[s.peer] = ""
+		if !slices.Contains(ordinals, s.peer) {
 			ordinals = append(ordinals, s.peer)
 		}
 	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, q := range ordinals {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			st := peerState(ctx, in, podlife.PeerHost(in.Config, q))
-			mu.Lock()
-			peers[q] = st
-			mu.Unlock()
-		}()
+	var peers map[int]State
+	if len(ordinals) > 0 {
+		peers = peerStates(ordinals)
 	}
-	wg.Wait()
 	for _, s := range suspects {
 		if peers[s.peer] == StateOpen {
-			notReady = append(notReady, fmt.Sprintf("%s toward %s, which runs, %s", s.name, podlife.PeerHost(in.Config, s.peer), s.why))
+			notReady = append(notReady, fmt.Sprintf("%s toward %s, which runs, %s", s.name, podlife.PeerHost(cfg, s.peer), s.why))
 		}
 	}
 	if len(notReady) > 0 {
@@ -161,17 +200,33 @@ func notReplicating(self ServerView, name string) string {
 // the server is open to users; "writable" is Ready (every pod that is open
 // and replicating takes writes: the mesh is active-active).
 func Role(ctx context.Context, in Input, role string, maxGap int64) Verdict {
-	me := in.Identity.Ordinal
+	return roleVerdict(in.Identity, role, func() Verdict { return Ready(ctx, in, maxGap) }, func() Verdict {
+		v, _ := openSelf(ctx, in, false)
+		return v
+	})
+}
+
+// RoleOf is Role's verdict on an observation, as ReadyOf is Ready's.
+func RoleOf(in Input, obs Observation, role string, maxGap int64) Verdict {
+	return roleVerdict(in.Identity, role, func() Verdict { return ReadyOf(in, obs, maxGap) }, func() Verdict {
+		v, _ := selfOf(in, obs)
+		return v
+	})
+}
+
+// roleVerdict is Role's decision, with ready (writable) and open (this
+// pod's marker and server) giving the verdicts it builds on.
+func roleVerdict(id podlife.Identity, role string, ready, open func() Verdict) Verdict {
+	me := id.Ordinal
 	switch role {
 	case "writable":
-		v := Ready(ctx, in, maxGap)
+		v := ready()
 		return Verdict{v.OK, "writable: " + v.Line}
 	case "master", "slave":
 		if (me == 0) != (role == "master") {
 			return fail("not %s: this pod is ordinal %d, the %s", role, me, map[bool]string{true: "master", false: "slave"}[me == 0])
 		}
-		v, _ := openSelf(ctx, in, false)
-		if !v.OK {
+		if v := open(); !v.OK {
 			return v
 		}
 		return pass("%s: open to users", role)
@@ -187,15 +242,13 @@ func Role(ctx context.Context, in Input, role string, maxGap int64) Verdict {
 func openSelf(ctx context.Context, in Input, read bool) (Verdict, ServerView) {
 	me := in.Identity.Ordinal
 	v := ServerView{Ordinal: me, Host: podlife.PeerHost(in.Config, me), AdminMode: -1}
-	if ok, err := (podlife.Marker{Path: in.MarkerPath}).Exists(); err != nil || !ok {
-		if err != nil {
-			return fail("not ready: %v", err), v
-		}
-		return fail("not ready: no marker %s: aku -p start has not completed", in.MarkerPath), v
+	exists, err := podlife.Marker{Path: in.MarkerPath}.Exists()
+	if verdict := markerVerdict(in.MarkerPath, exists, err); !verdict.OK {
+		return verdict, v
 	}
 	s, err := connect(ctx, in.Dialer, v.Host, in.readWait())
 	if err != nil {
-		return fail("not ready: this pod's server is %s: %v", connectState(err, in.Dialer), err), v
+		return notOpen(connectState(err, in.Dialer), err), v
 	}
 	defer s.Close()
 	v.State = StateOpen
@@ -205,6 +258,39 @@ func openSelf(ctx context.Context, in Input, read bool) (Verdict, ServerView) {
 		}
 	}
 	return pass("open"), v
+}
+
+// selfOf is openSelf on an observation: the marker as observed, and this
+// pod's server as it was read.
+func selfOf(in Input, obs Observation) (Verdict, ServerView) {
+	me := in.Identity.Ordinal
+	v := ServerView{Ordinal: me, Host: podlife.PeerHost(in.Config, me), AdminMode: -1}
+	if me >= 0 && me < len(obs.Servers) {
+		v = obs.Servers[me]
+	}
+	if verdict := markerVerdict(in.MarkerPath, obs.Self.Marker, obs.Self.MarkerErr); !verdict.OK {
+		return verdict, v
+	}
+	if v.State != StateOpen {
+		return notOpen(v.State, v.Err), v
+	}
+	return pass("open"), v
+}
+
+// markerVerdict fails a pod without the marker: its start has not completed.
+func markerVerdict(markerPath string, exists bool, err error) Verdict {
+	switch {
+	case err != nil:
+		return fail("not ready: %v", err)
+	case !exists:
+		return fail("not ready: no marker %s: aku -p start has not completed", markerPath)
+	}
+	return pass("started")
+}
+
+// notOpen is the verdict on this pod's server when it is not open.
+func notOpen(st State, err error) Verdict {
+	return fail("not ready: this pod's server is %s: %v", st, err)
 }
 
 // readSending reads into v the server's objects and senders, within wait.

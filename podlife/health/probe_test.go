@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/podlife/health"
 )
 
@@ -46,11 +47,16 @@ func TestStartupAndLive(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			self := health.Observe(context.Background(), health.Input{Config: &conf.Config{}, MarkerPath: marker, Now: func() time.Time { return now }}).Self
 			for _, c := range []struct {
 				probe string
 				v     health.Verdict
 				want  string
-			}{{"startup", health.Startup(marker, now), tt.startup}, {"live", health.Live(marker, now), tt.live}} {
+			}{
+				{"startup", health.Startup(marker, now), tt.startup}, {"live", health.Live(marker, now), tt.live},
+				// aku run's /startupz and /livez, from an observation.
+				{"startup of an observation", health.StartupOf(self, marker, now), tt.startup}, {"live of an observation", health.LiveOf(self.Start, now), tt.live},
+			} {
 				ok := strings.HasPrefix(c.want, "started") || strings.HasPrefix(c.want, "starting") || strings.HasPrefix(c.want, "alive")
 				if c.v.OK != ok || !strings.HasPrefix(c.v.Line, c.want) || strings.Contains(c.v.Line, "\n") {
 					t.Errorf("%s: %v %q; want %v %q...", c.probe, c.v.OK, c.v.Line, ok, c.want)
@@ -193,9 +199,14 @@ func TestReady(t *testing.T) {
 			tt.setup(t, m)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			v := health.Ready(ctx, m.input(t, tt.pod, false), tt.maxGap)
+			in := m.input(t, tt.pod, false)
+			v := health.Ready(ctx, in, tt.maxGap)
 			if v.OK != strings.HasPrefix(tt.want, "ready") || !strings.HasPrefix(v.Line, tt.want) {
 				t.Fatalf("ready on pod %d: %v %q; want %q", tt.pod, v.OK, v.Line, tt.want)
+			}
+			// aku run's /readyz: the same verdict from one observation.
+			if of := health.ReadyOf(in, health.Observe(ctx, in), tt.maxGap); of != v {
+				t.Errorf("ReadyOf on pod %d: %+v; Ready says %+v", tt.pod, of, v)
 			}
 		})
 	}
@@ -219,10 +230,14 @@ func TestRole(t *testing.T) {
 		{1, "primary", `unknown role "primary": want master, slave or writable`},
 	}
 	for _, tt := range tests {
-		v := health.Role(context.Background(), m.input(t, tt.pod, false), tt.role, -1)
+		in := m.input(t, tt.pod, false)
+		v := health.Role(context.Background(), in, tt.role, -1)
 		ok := !strings.HasPrefix(tt.want, "not ") && !strings.HasPrefix(tt.want, "unknown")
 		if v.OK != ok || v.Line != tt.want && !strings.HasPrefix(v.Line, tt.want) {
 			t.Errorf("role %s on pod %d: %v %q; want %v %q", tt.role, tt.pod, v.OK, v.Line, ok, tt.want)
+		}
+		if of := health.RoleOf(in, health.Observe(context.Background(), in), tt.role, -1); of != v {
+			t.Errorf("RoleOf %s on pod %d: %+v; Role says %+v", tt.role, tt.pod, of, v)
 		}
 	}
 	m.mustSQL(t, 1, "ALTER SYSTEM SET ADMIN_MODE = 1")

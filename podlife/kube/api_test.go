@@ -2,6 +2,8 @@ package kube_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +113,85 @@ func TestAgainstAPIServer(t *testing.T) {
 			}
 		}
 	})
+	// The token is read from its file for each request, as the kubelet
+	// rotates a bound token in place: the same client is refused with one
+	// ServiceAccount's token, let in with the pod's, and refused again.
+	t.Run("token rotated", func(t *testing.T) {
+		ns := "aku-token"
+		kubetest.Namespace(t, cp, ns, 2)
+		cfg := kubetest.Credentials(t, cp, ns, "altibase-sts-1", "no-rbac")
+		refused := readToken(t, cfg)
+		granted := readToken(t, kubetest.Credentials(t, cp, ns, "altibase-sts-1", ""))
+		c := client(t, cfg)
+		ctx := context.Background()
+		for i, tt := range []struct {
+			token   string
+			allowed bool
+		}{{refused, false}, {granted, true}, {refused, false}} {
+			rotateToken(t, cfg, tt.token)
+			err := c.Label(ctx, kube.RoleSlave, true)
+			if tt.allowed && err != nil {
+				t.Errorf("request %d, with the pod's token: %v", i+1, err)
+			}
+			if !tt.allowed && (err == nil || !strings.Contains(err.Error(), `User "system:serviceaccount:aku-token:no-rbac" cannot patch resource "pods"`)) {
+				t.Errorf("request %d, with ServiceAccount no-rbac's token: %v, want 403 naming no-rbac", i+1, err)
+			}
+		}
+		if got := kubetest.Pod(t, cp, ns, "altibase-sts-1").Labels["aku/role"]; got != "slave" {
+			t.Errorf("label aku/role = %q after the request with the pod's token, want slave", got)
+		}
+	})
+
+	// A refusal is worded from the Status object the API server answers
+	// with: its code, reason and message. A 404 concerns one request; a
+	// 401 stops the client asking for the run.
+	t.Run("status errors", func(t *testing.T) {
+		ns := "aku-status"
+		kubetest.Namespace(t, cp, ns, 2)
+		cfg := kubetest.Credentials(t, cp, ns, "altibase-sts-7", "altibase-aku")
+		c := client(t, cfg)
+		ctx := context.Background()
+		const notFound = `reading pod altibase-sts-7: the API server answered 404 NotFound: pods "altibase-sts-7" not found`
+		if l := c.Leaving(ctx, 7); l.Verdict != podlife.VerdictUnknown || l.Why != notFound {
+			t.Errorf("Leaving of a pod that does not exist = %v %q, want unknown %q", l.Verdict, l.Why, notFound)
+		}
+		if err := c.Event(ctx, kube.Event{Action: "Start", Reason: "Started", Note: "n"}); err == nil || !strings.Contains(err.Error(), notFound) {
+			t.Errorf("Event after a 404: %v, want the API server asked again: %s", err, notFound)
+		}
+		good := readToken(t, cfg)
+		rotateToken(t, cfg, "not-a-token")
+		const unauthorized = "labelling pod altibase-sts-7: the Kubernetes API cannot be used: the API server refused the service account's token (401 Unauthorized): Unauthorized"
+		if err := c.Label(ctx, kube.RoleSlave, true); err == nil || err.Error() != unauthorized {
+			t.Errorf("Label with a token the API server does not know: %v, want %q", err, unauthorized)
+		}
+		rotateToken(t, cfg, good)
+		if err := c.Label(ctx, kube.RoleSlave, true); err == nil || err.Error() != unauthorized {
+			t.Errorf("Label after a 401: %v, want the same error without asking again", err)
+		}
+	})
+}
+
+// readToken is the token of the in-cluster credentials of cfg.
+func readToken(t *testing.T, cfg kube.Config) string {
+	t.Helper()
+	token, err := os.ReadFile(filepath.Join(cfg.SecretDir, "token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(token)
+}
+
+// rotateToken replaces the token of the in-cluster credentials of cfg, as
+// the kubelet does: a new file renamed over the old.
+func rotateToken(t *testing.T, cfg kube.Config, token string) {
+	t.Helper()
+	tmp := filepath.Join(cfg.SecretDir, ".token.new")
+	if err := os.WriteFile(tmp, []byte(token), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(cfg.SecretDir, "token")); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func client(t *testing.T, cfg kube.Config) *kube.Client {

@@ -2,23 +2,17 @@ package kube
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
-
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	eventsv1 "k8s.io/api/events/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
-	"k8s.io/client-go/rest"
 )
 
 // DefaultSecretDir is where Kubernetes mounts a pod's service account
@@ -55,9 +49,10 @@ type Client struct {
 	pod       string
 	namespace string
 	timeout   time.Duration
-	// core, apps and events reach core/v1, apps/v1 and
-	// events.k8s.io/v1.
-	core, apps, events *rest.RESTClient
+	// base is the API server's URL; tokenFile the service account's
+	// token, read again for each request (bound tokens rotate).
+	base, tokenFile string
+	http            *http.Client
 
 	mu sync.Mutex
 	// down is the first answer saying the API server cannot be used (no
@@ -66,20 +61,6 @@ type Client struct {
 	// uid is this pod's UID once read, for the Events that refer to it.
 	uid string
 }
-
-// scheme knows the three groups aku uses, and no other: client-go's typed
-// clients would link its scheme of every group, whose registration costs
-// every run of aku (aku -i, the probes) milliseconds at process start.
-// It is built on first use, by the runs that ask the API.
-var scheme = sync.OnceValue(func() *runtime.Scheme {
-	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, eventsv1.AddToScheme} {
-		if err := add(s); err != nil {
-			panic(fmt.Sprintf("registering the Kubernetes types aku uses: %v", err))
-		}
-	}
-	return s
-})
 
 // New builds a client from in-cluster credentials. It sends nothing; it
 // fails, wrapping ErrNoCredentials, when the address is not set or the
@@ -95,10 +76,8 @@ func New(cfg Config) (*Client, error) {
 	if dir == "" {
 		dir = DefaultSecretDir
 	}
-	for _, f := range []string{"token", "ca.crt"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			return nil, fmt.Errorf("%w: reading the service account's %s: %w", ErrNoCredentials, f, err)
-		}
+	if _, err := os.Stat(filepath.Join(dir, "token")); err != nil {
+		return nil, fmt.Errorf("%w: reading the service account's token: %w", ErrNoCredentials, err)
 	}
 	ns, err := os.ReadFile(filepath.Join(dir, "namespace"))
 	if err != nil {
@@ -108,34 +87,19 @@ func New(cfg Config) (*Client, error) {
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
-	rc := &rest.Config{
-		Host:            "https://" + net.JoinHostPort(cfg.Host, cfg.Port),
-		TLSClientConfig: rest.TLSClientConfig{CAFile: filepath.Join(dir, "ca.crt")},
-		// The file, not its contents: client-go re-reads a rotated token.
-		BearerTokenFile: filepath.Join(dir, "token"),
-		Timeout:         c.timeout,
-		UserAgent:       "aku",
-	}
-	hc, err := rest.HTTPClientFor(rc)
+	ca, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
 	if err != nil {
-		return nil, fmt.Errorf("%w: building the API client: %w", ErrNoCredentials, err)
+		return nil, fmt.Errorf("%w: reading the service account's ca.crt: %w", ErrNoCredentials, err)
 	}
-	codecs := serializer.NewCodecFactory(scheme()).WithoutConversion()
-	for _, g := range []struct {
-		client  **rest.RESTClient
-		gv      schema.GroupVersion
-		apiPath string
-	}{
-		{&c.core, corev1.SchemeGroupVersion, "/api"},
-		{&c.apps, appsv1.SchemeGroupVersion, "/apis"},
-		{&c.events, eventsv1.SchemeGroupVersion, "/apis"},
-	} {
-		gc := *rc
-		gc.GroupVersion, gc.APIPath, gc.NegotiatedSerializer = &g.gv, g.apiPath, codecs
-		if *g.client, err = rest.RESTClientForConfigAndClient(&gc, hc); err != nil {
-			return nil, fmt.Errorf("building the %s client: %w", g.gv, err)
-		}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("%w: the service account's ca.crt holds no PEM certificate", ErrNoCredentials)
 	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	c.base = "https://" + net.JoinHostPort(cfg.Host, cfg.Port)
+	c.tokenFile = filepath.Join(dir, "token")
+	c.http = &http.Client{Transport: tr}
 	return c, nil
 }
 
@@ -155,10 +119,11 @@ func (c *Client) Reset() {
 	c.mu.Unlock()
 }
 
-// call runs one request within the client's timeout, unless the API server
-// already proved unusable. An answer that proves it (no answer in time,
-// no connection, a refused token) is kept for the calls that follow.
-func (c *Client) call(ctx context.Context, what string, do func(context.Context) error) error {
+// call sends r within the client's timeout and decodes the answer into
+// out (nil: the answer is not needed), unless the API server already proved
+// unusable. An answer that proves it (no answer in time, no connection, a
+// refused token) is kept for the calls that follow.
+func (c *Client) call(ctx context.Context, what string, r request, out any) error {
 	c.mu.Lock()
 	down := c.down
 	c.mu.Unlock()
@@ -167,7 +132,7 @@ func (c *Client) call(ctx context.Context, what string, do func(context.Context)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	err := do(ctx)
+	err := c.send(ctx, r, out)
 	if err == nil {
 		return nil
 	}
@@ -180,43 +145,4 @@ func (c *Client) call(ctx context.Context, what string, do func(context.Context)
 		c.mu.Unlock()
 	}
 	return err
-}
-
-// errDown marks an error after which the client asks nothing more.
-var errDown = errors.New("the Kubernetes API cannot be used")
-
-// describe words an API error for a log line: what the server answered,
-// or that it did not answer in time.
-func describe(err error, timeout time.Duration) error {
-	var status apierrors.APIStatus
-	switch {
-	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		return fmt.Errorf("%w: the API server did not answer within %s", errDown, timeout)
-	case apierrors.IsUnauthorized(err):
-		return fmt.Errorf("%w: the API server refused the service account's token (401 Unauthorized): %s", errDown, reason(err))
-	case apierrors.IsForbidden(err):
-		return fmt.Errorf("the service account may not do it (403 Forbidden): %s: grant it the Role of examples/kubernetes/rbac.yaml", reason(err))
-	case errors.As(err, &status):
-		return fmt.Errorf("the API server answered %d %s: %s", status.Status().Code, status.Status().Reason, reason(err))
-	}
-	var netErr *net.OpError
-	if errors.As(err, &netErr) {
-		return fmt.Errorf("%w: the API server cannot be reached: %v", errDown, netErr)
-	}
-	return err
-}
-
-func unusable(err error) bool { return errors.Is(err, errDown) }
-
-func isTimeout(err error) bool {
-	var t interface{ Timeout() bool }
-	return errors.As(err, &t) && t.Timeout()
-}
-
-// reason is the API server's message without client-go's prefix.
-func reason(err error) string {
-	if s, ok := err.(apierrors.APIStatus); ok && s.Status().Message != "" {
-		return s.Status().Message
-	}
-	return err.Error()
 }

@@ -2,14 +2,10 @@ package kube
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
-
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/aku-project/aku/podlife"
 )
@@ -18,7 +14,6 @@ import (
 // the verdict end decides its reset on (docs/behaviour.md, "end").
 func TestDecide(t *testing.T) {
 	sts := func(replicas int32) Set { return Set{Name: "altibase-sts", Replicas: replicas, PodDeleting: true} }
-	pods := schema.GroupResource{Resource: "pods"}
 	tests := []struct {
 		name    string
 		ordinal int
@@ -38,7 +33,7 @@ func TestDecide(t *testing.T) {
 		{"end by hand", 2, Set{Name: "altibase-sts", Replicas: 4}, nil, podlife.VerdictNotDeleted, "no deletionTimestamp"},
 		{"end by hand beyond the replicas", 3, Set{Name: "altibase-sts", Replicas: 3}, nil, podlife.VerdictLeaving, "a scale-down"},
 		{"no credentials", 1, Set{}, fmt.Errorf("%w: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not both set", ErrNoCredentials), podlife.VerdictUnknown, "no in-cluster credentials"},
-		{"forbidden", 1, Set{}, fmt.Errorf("reading pod altibase-sts-1: %w", describe(apierrors.NewForbidden(pods, "altibase-sts-1", errors.New("no RBAC")), time.Second)), podlife.VerdictUnknown, "403 Forbidden"},
+		{"forbidden", 1, Set{}, fmt.Errorf("reading pod altibase-sts-1: %w", describe(&statusError{Code: 403, Reason: "Forbidden", Message: "no RBAC"}, time.Second)), podlife.VerdictUnknown, "403 Forbidden"},
 		{"no answer", 1, Set{}, describe(context.DeadlineExceeded, 3*time.Second), podlife.VerdictUnknown, "did not answer within 3s"},
 	}
 	for _, tt := range tests {
@@ -55,16 +50,15 @@ func TestDecide(t *testing.T) {
 // token) stops the client asking; a 403 concerns one permission and does
 // not.
 func TestDescribeUnusable(t *testing.T) {
-	pods := schema.GroupResource{Resource: "pods"}
 	for _, tt := range []struct {
 		err      error
 		unusable bool
 		says     string
 	}{
 		{context.DeadlineExceeded, true, "did not answer within 2s"},
-		{apierrors.NewUnauthorized("token expired"), true, "(401 Unauthorized): token expired"},
-		{apierrors.NewForbidden(pods, "p", errors.New("denied")), false, "403 Forbidden"},
-		{apierrors.NewNotFound(pods, "p"), false, "404 NotFound"},
+		{&statusError{Code: 401, Reason: "Unauthorized", Message: "token expired"}, true, "(401 Unauthorized): token expired"},
+		{&statusError{Code: 403, Reason: "Forbidden", Message: "denied"}, false, "403 Forbidden"},
+		{&statusError{Code: 404, Reason: "NotFound", Message: `pods "p" not found`}, false, `404 NotFound: pods "p" not found`},
 	} {
 		got := describe(tt.err, 2*time.Second)
 		if unusable(got) != tt.unusable || !strings.Contains(got.Error(), tt.says) {

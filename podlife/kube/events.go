@@ -2,14 +2,11 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"time"
 	"unicode/utf8"
-
-	corev1 "k8s.io/api/core/v1"
-	eventsv1 "k8s.io/api/events/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 )
 
 // Event is one outcome aku records on its pod, which kubectl describe pod
@@ -40,22 +37,23 @@ func (c *Client) Event(ctx context.Context, e Event) error {
 	uid := c.uid
 	c.mu.Unlock()
 	if uid == "" {
-		pod, err := c.getPod(ctx)
+		p, err := c.getPod(ctx)
 		if err != nil {
 			return fmt.Errorf("recording event %s: %w", e.Reason, err)
 		}
-		uid = string(pod.UID)
+		uid = p.Metadata.UID
 	}
-	typ := corev1.EventTypeNormal
+	typ := "Normal"
 	if e.Warning {
-		typ = corev1.EventTypeWarning
+		typ = "Warning"
 	}
 	now := time.Now()
-	ev := &eventsv1.Event{
-		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", c.pod, now.UnixNano()), Namespace: c.namespace},
-		EventTime:  metav1.NewMicroTime(now),
-		Regarding: corev1.ObjectReference{
-			Kind: "Pod", APIVersion: "v1", Namespace: c.namespace, Name: c.pod, UID: types.UID(uid),
+	body, err := json.Marshal(event{
+		APIVersion: "events.k8s.io/v1", Kind: "Event",
+		Metadata:  objectMeta{Name: fmt.Sprintf("%s.%x", c.pod, now.UnixNano()), Namespace: c.namespace},
+		EventTime: now.UTC().Format(microTime),
+		Regarding: objectReference{
+			Kind: "Pod", APIVersion: "v1", Namespace: c.namespace, Name: c.pod, UID: uid,
 		},
 		Type:                typ,
 		Action:              e.Action,
@@ -63,11 +61,14 @@ func (c *Client) Event(ctx context.Context, e Event) error {
 		Note:                cut(e.Note, noteLimit),
 		ReportingController: reportingController,
 		ReportingInstance:   c.pod,
-	}
-	return c.call(ctx, "recording event "+e.Reason+" on pod "+c.pod, func(ctx context.Context) error {
-		return c.events.Post().Namespace(c.namespace).Resource("events").
-			Param("fieldManager", fieldManager).Body(ev).Do(ctx).Into(&eventsv1.Event{})
 	})
+	if err != nil {
+		return fmt.Errorf("recording event %s: %w", e.Reason, err)
+	}
+	return c.call(ctx, "recording event "+e.Reason+" on pod "+c.pod, request{
+		method: http.MethodPost, path: c.path(eventsV1, "events", ""), query: "fieldManager=" + fieldManager,
+		contentType: "application/json", body: body,
+	}, nil)
 }
 
 // cut shortens s to at most n bytes, on a character boundary, marking the

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strconv"
-
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/aku-project/aku/podlife"
 )
@@ -45,44 +43,39 @@ func (c *Client) Label(ctx context.Context, role string, synced bool) error {
 	if role != RoleMaster && role != RoleSlave {
 		return fmt.Errorf("labelling pod %s: role %q is neither %s nor %s", c.pod, role, RoleMaster, RoleSlave)
 	}
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": map[string]string{
+	patch, err := json.Marshal(pod{Metadata: objectMeta{Labels: map[string]string{
 		LabelRole:   role,
 		LabelSynced: strconv.FormatBool(synced),
 	}}})
 	if err != nil {
 		return fmt.Errorf("labelling pod %s: %w", c.pod, err)
 	}
-	return c.call(ctx, "labelling pod "+c.pod, func(ctx context.Context) error {
-		pod := &corev1.Pod{}
-		err := c.core.Patch(types.MergePatchType).Namespace(c.namespace).Resource("pods").Name(c.pod).
-			Param("fieldManager", fieldManager).Body(patch).Do(ctx).Into(pod)
-		if err == nil {
-			c.remember(pod)
-		}
+	var p pod
+	err = c.call(ctx, "labelling pod "+c.pod, request{
+		method: http.MethodPatch, path: c.path(coreV1, "pods", c.pod), query: "fieldManager=" + fieldManager,
+		contentType: "application/merge-patch+json", body: patch,
+	}, &p)
+	if err != nil {
 		return err
-	})
+	}
+	c.remember(&p)
+	return nil
 }
 
-// fieldManager names aku as the writer of what it patches.
-const fieldManager = "aku"
-
 // getPod reads this pod.
-func (c *Client) getPod(ctx context.Context) (*corev1.Pod, error) {
-	var pod *corev1.Pod
-	err := c.call(ctx, "reading pod "+c.pod, func(ctx context.Context) (err error) {
-		pod = &corev1.Pod{}
-		return c.core.Get().Namespace(c.namespace).Resource("pods").Name(c.pod).Do(ctx).Into(pod)
-	})
+func (c *Client) getPod(ctx context.Context) (*pod, error) {
+	p := &pod{}
+	err := c.call(ctx, "reading pod "+c.pod, request{method: http.MethodGet, path: c.path(coreV1, "pods", c.pod)}, p)
 	if err != nil {
 		return nil, err
 	}
-	c.remember(pod)
-	return pod, nil
+	c.remember(p)
+	return p, nil
 }
 
 // remember keeps the pod's UID for the Events that refer to it.
-func (c *Client) remember(pod *corev1.Pod) {
+func (c *Client) remember(p *pod) {
 	c.mu.Lock()
-	c.uid = string(pod.UID)
+	c.uid = p.Metadata.UID
 	c.mu.Unlock()
 }

@@ -3,8 +3,7 @@ package kube
 import (
 	"context"
 	"fmt"
-
-	appsv1 "k8s.io/api/apps/v1"
+	"net/http"
 
 	"github.com/aku-project/aku/podlife"
 )
@@ -59,13 +58,13 @@ func (c *Client) Leaving(ctx context.Context, ordinal int) podlife.Leaving {
 
 // statefulSet reads this pod's StatefulSet.
 func (c *Client) statefulSet(ctx context.Context) (Set, error) {
-	pod, err := c.getPod(ctx)
+	p, err := c.getPod(ctx)
 	if err != nil {
 		return Set{}, err
 	}
 	owner := ""
-	for _, ref := range pod.OwnerReferences {
-		if ref.Kind == "StatefulSet" && ref.APIVersion == appsv1.SchemeGroupVersion.String() {
+	for _, ref := range p.Metadata.OwnerReferences {
+		if ref.Kind == "StatefulSet" && ref.APIVersion == "apps/v1" {
 			owner = ref.Name
 			break
 		}
@@ -73,15 +72,12 @@ func (c *Client) statefulSet(ctx context.Context) (Set, error) {
 	if owner == "" {
 		return Set{}, fmt.Errorf("pod %s in namespace %s has no StatefulSet among its ownerReferences", c.pod, c.namespace)
 	}
-	var sts *appsv1.StatefulSet
-	err = c.call(ctx, "reading StatefulSet "+owner, func(ctx context.Context) (err error) {
-		sts = &appsv1.StatefulSet{}
-		return c.apps.Get().Namespace(c.namespace).Resource("statefulsets").Name(owner).Do(ctx).Into(sts)
-	})
+	var sts statefulSet
+	err = c.call(ctx, "reading StatefulSet "+owner, request{method: http.MethodGet, path: c.path(appsV1, "statefulsets", owner)}, &sts)
 	if err != nil {
 		return Set{}, err
 	}
-	set := Set{Name: sts.Name, Replicas: 1, Deleting: sts.DeletionTimestamp != nil, PodDeleting: pod.DeletionTimestamp != nil}
+	set := Set{Name: sts.Metadata.Name, Replicas: 1, Deleting: sts.Metadata.DeletionTimestamp != nil, PodDeleting: p.Metadata.DeletionTimestamp != nil}
 	if sts.Spec.Replicas != nil {
 		set.Replicas = *sts.Spec.Replicas
 	}
