@@ -32,7 +32,7 @@ build: ## build bin/aku and bin/altisim (-trimpath: no path of the build machine
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/altisim ./cmd/altisim
 
 .PHONY: kube-deps
-kube-deps: ## build the kube tier's control plane (etcd, kube-apiserver, StatefulSet controller) into the machine's cache: once, 15-30 min cold, seconds warm
+kube-deps: ## build the kube tier's control plane (etcd, kube-apiserver, the StatefulSet and EndpointSlice controllers) into the machine's cache: once, 15-30 min cold, seconds warm
 	@scripts/kube-build
 
 .PHONY: test

@@ -23,24 +23,13 @@ func TestKubeRestartVsScaleDown(t *testing.T) {
 	c := kc.Cluster
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	api, ns := kc.ControlPlane.Client, kc.Namespace
 	mustScaleKube(t, ctx, kc, 3)
 	insertRows(t, ctx, c, 0, "T1", 1, 10)
 	insertRows(t, ctx, c, 2, "T1", 11, 20)
 	waitKeys(t, ctx, c, "T1", span(1, 20))
 	checkLabels(t, ctx, kc, map[int]string{0: "master/true", 1: "slave/true", 2: "slave/true"})
 
-	// kubectl delete pod altibase-sts-2: the set creates it again.
-	before := len(kc.history())
-	if err := api.CoreV1().Pods(ns).Delete(ctx, kc.PodName(2), metav1.DeleteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"deleting " + kc.PodName(2), "gone " + kc.PodName(2), "created " + kc.PodName(2), "ready " + kc.PodName(2)}
-	if err := waitFor(ctx, 2*time.Minute, func() (bool, error) {
-		return slices.Equal(kc.history()[before:], want), nil
-	}); err != nil {
-		t.Fatalf("deleting pod 2 by hand, the kubelet saw %v, want %v: %v", kc.history()[before:], want, err)
-	}
+	deleteByHand(t, ctx, kc, 2)
 	end := lastTermination(t, kc, 2)
 	checkLog(t, "end of pod 2 deleted by hand", end, "AKU started with END option.", "this pod comes back (the pod is being deleted and ordinal 2 is below StatefulSet altibase-sts's spec.replicas 3", "AKU run successfully.")
 	checkNoLog(t, "end of pod 2 deleted by hand", end, "Reset replications.", "WARNING")
@@ -62,6 +51,24 @@ func TestKubeRestartVsScaleDown(t *testing.T) {
 	checkMesh(t, ctx, c)
 	insertRows(t, ctx, c, 1, "T1", 31, 40)
 	waitKeys(t, ctx, c, "T1", span(1, 40))
+}
+
+// deleteByHand deletes pod ordinal through the API (kubectl delete pod)
+// and waits until the kubelet has ended it and the StatefulSet's new pod of
+// that name is ready, with nothing else between.
+func deleteByHand(t *testing.T, ctx context.Context, kc *KubeCluster, ordinal int) {
+	t.Helper()
+	name := kc.PodName(ordinal)
+	before := len(kc.history())
+	if err := kc.ControlPlane.Client.CoreV1().Pods(kc.Namespace).Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"deleting " + name, "gone " + name, "created " + name, "ready " + name}
+	if err := waitFor(ctx, 2*time.Minute, func() (bool, error) {
+		return slices.Equal(kc.history()[before:], want), nil
+	}); err != nil {
+		t.Fatalf("deleting pod %d by hand, the kubelet saw %v, want %v: %v", ordinal, kc.history()[before:], want, err)
+	}
 }
 
 // lastTermination is the log of pod ordinal's last deletion, which must

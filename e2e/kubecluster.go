@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/aku-project/aku/e2e/kube"
 	akuretry "github.com/aku-project/aku/internal/retry"
@@ -141,6 +142,21 @@ func (kc *KubeCluster) Scale(ctx context.Context, replicas int) error {
 		}
 	}
 	kc.logf("StatefulSet %s: %d replicas ready", name, replicas)
+	return nil
+}
+
+// RolloutRestart changes the StatefulSet's pod template as kubectl
+// rollout restart does (the annotation kubectl.kubernetes.io/restartedAt,
+// by a merge patch) and returns: the controller then replaces the pods by
+// the update strategy, RollingUpdate by default, from the highest ordinal
+// down. The caller waits for the rollout.
+func (kc *KubeCluster) RolloutRestart(ctx context.Context) error {
+	name := kc.sts.Name
+	kc.logf("rollout restart of StatefulSet %s (API)", name)
+	patch := fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":%q}}}}}`, time.Now().Format(time.RFC3339))
+	if _, err := kc.ControlPlane.Client.AppsV1().StatefulSets(kc.Namespace).Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("restarting the pods of StatefulSet %s: %w", name, err)
+	}
 	return nil
 }
 

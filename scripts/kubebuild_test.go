@@ -33,7 +33,7 @@ while [[ $# -gt 0 ]]; do
 	if [[ $1 == -o ]]; then out=$2; shift; fi
 	shift
 done
-for b in etcd kube-apiserver statefulset-controller; do printf '#!/bin/sh\n' > "$out/$b"; chmod +x "$out/$b"; done
+for b in etcd kube-apiserver kube-controllers; do printf '#!/bin/sh\n' > "$out/$b"; chmod +x "$out/$b"; done
 `, 0o755)
 	s.write("e2e/kube/controlplane/go.mod", "module example.com/cp\n\nrequire (\n\tgo.etcd.io/etcd/server/v3 v3.7.0\n\tk8s.io/kubernetes v1.37.2\n)\n", 0o644)
 	s.write("e2e/kube/controlplane/go.sum", "one\n", 0o644)
@@ -87,7 +87,7 @@ func TestKubeBuild(t *testing.T) {
 	if !ok || !strings.HasPrefix(dir, filepath.Join(s.cache, "kubernetes-v1.37.2-etcd-v3.7.0-")) || filepath.Base(dir) != "bin" {
 		t.Fatalf("--dir after the build: %q (ok=%v), want %s/kubernetes-v1.37.2-etcd-v3.7.0-<hash>/bin", dir, ok, s.cache)
 	}
-	for _, b := range []string{"etcd", "kube-apiserver", "statefulset-controller"} {
+	for _, b := range []string{"etcd", "kube-apiserver", "kube-controllers"} {
 		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
 			t.Errorf("after the build: %v", err)
 		}

@@ -10,7 +10,7 @@ import (
 )
 
 // Binaries are the commands a control plane runs, all in one directory.
-var Binaries = []string{"etcd", "kube-apiserver", "statefulset-controller"}
+var Binaries = []string{"etcd", "kube-apiserver", "kube-controllers"}
 
 // BinDir is the directory of the control plane's binaries: $AKU_KUBE_BIN
 // when set, else what `scripts/kube-build --dir` of the module at root

@@ -29,7 +29,7 @@ import (
 
 // Options configure a control plane.
 type Options struct {
-	// BinDir holds etcd, kube-apiserver and statefulset-controller
+	// BinDir holds etcd, kube-apiserver and kube-controllers
 	// (BinDir finds it).
 	BinDir string
 	// Address is the IP the API server listens on and advertises: one the
@@ -72,8 +72,8 @@ type ControlPlane struct {
 const stateGlob = "/var/tmp/aku-kube-*"
 
 // Start sweeps what killed runs left behind, then starts etcd, the API
-// server and the StatefulSet controller and waits until the API server is
-// ready. Close undoes everything; callers register it at once (with
+// server and the controllers (StatefulSet and EndpointSlice) and waits
+// until the API server is ready. Close undoes everything; callers register it at once (with
 // t.Cleanup) so that a failing test cleans up too. On error nothing is left
 // running.
 func Start(ctx context.Context, o Options) (*ControlPlane, error) {
@@ -189,7 +189,7 @@ func (cp *ControlPlane) start(ctx context.Context) error {
 	if err := cp.WriteKubeconfig(kubeconfig); err != nil {
 		return err
 	}
-	return cp.run("statefulset-controller", "--kubeconfig="+kubeconfig, "--v=1")
+	return cp.run("kube-controllers", "--kubeconfig="+kubeconfig, "--v=1")
 }
 
 // waitReady polls the API server's /readyz until it answers ok.
@@ -261,7 +261,7 @@ func (cp *ControlPlane) Logs() string {
 	return b.String()
 }
 
-// Close stops the StatefulSet controller, the API server and etcd, in that
+// Close stops the controllers, the API server and etcd, in that
 // order (SIGTERM to each process group, SIGKILL after 10 s), and removes
 // the state directory unless Options.KeepDir. It is safe to call more than
 // once.

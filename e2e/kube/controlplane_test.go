@@ -22,7 +22,8 @@ import (
 )
 
 // TestControlPlane starts the control plane and uses what it offers: the
-// real StatefulSet controller creates a StatefulSet's pods, a pod's
+// real StatefulSet controller creates a StatefulSet's pods, the
+// EndpointSlice controller publishes one in its Service's slices, a pod's
 // ServiceAccount token authenticates and RBAC denies it what no Role
 // grants, and Close leaves no process and no state directory.
 func TestControlPlane(t *testing.T) {
@@ -76,6 +77,7 @@ func TestControlPlane(t *testing.T) {
 	if len(pod.OwnerReferences) != 1 || pod.OwnerReferences[0].Kind != "StatefulSet" {
 		t.Errorf("web-0's owner references: %+v, want the StatefulSet", pod.OwnerReferences)
 	}
+	checkEndpointSlices(t, ctx, cp, ns, pod, labels)
 
 	token, err := cp.ServiceAccountToken(ctx, pod, time.Hour)
 	if err != nil {
@@ -123,6 +125,43 @@ func TestControlPlane(t *testing.T) {
 	if _, err := os.Stat(stateDir); !os.IsNotExist(err) {
 		t.Errorf("state directory %s after Close: %v, want it removed", stateDir, err)
 	}
+}
+
+// checkEndpointSlices has the EndpointSlice controller publish a pod of
+// the set: a Service selecting the set's pods, and the pod's status given
+// an IP (no kubelet runs here: the test writes the status, and the Service
+// publishes not-ready addresses, since the pod is bound to no Node), must
+// get an EndpointSlice listing the pod at that address.
+func checkEndpointSlices(t *testing.T, ctx context.Context, cp *ControlPlane, ns string, pod *corev1.Pod, selector map[string]string) {
+	t.Helper()
+	c := cp.Client
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "web"},
+		Spec: corev1.ServiceSpec{Selector: selector, ClusterIP: corev1.ClusterIPNone, PublishNotReadyAddresses: true,
+			Ports: []corev1.ServicePort{{Name: "http", Port: 80}}},
+	}
+	if _, err := c.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod.Status.PodIP, pod.Status.PodIPs = "10.0.0.7", []corev1.PodIP{{IP: "10.0.0.7"}}
+	pod.Status.Phase = corev1.PodRunning
+	if _, err := c.CoreV1().Pods(ns).UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, ctx, "an EndpointSlice of Service web listing web-0 at 10.0.0.7", func() (bool, error) {
+		slices, err := c.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=web"})
+		if err != nil {
+			return false, err
+		}
+		for _, s := range slices.Items {
+			for _, e := range s.Endpoints {
+				if e.TargetRef != nil && e.TargetRef.Name == pod.Name && len(e.Addresses) == 1 && e.Addresses[0] == "10.0.0.7" {
+					return true, nil
+				}
+			}
+		}
+		return false, nil
+	})
 }
 
 // TestSweep plants the state directory of a killed run, whose owner is gone

@@ -1,7 +1,8 @@
 // Package kube runs a real Kubernetes control plane for the end-to-end
-// tests: etcd, kube-apiserver and the StatefulSet controller, built once per
-// machine by scripts/kube-build (module e2e/kube/controlplane) and started
-// here as processes of the test, each in its own process group.
+// tests: etcd, kube-apiserver and the StatefulSet and EndpointSlice
+// controllers (one process, kube-controllers), built once per machine by
+// scripts/kube-build (module e2e/kube/controlplane) and started here as
+// processes of the test, each in its own process group.
 //
 // Start brings them up on free ports (etcd on loopback, the API server on
 // Options.Address, which the pods' network namespaces reach), with a

@@ -1,7 +1,9 @@
-// Command statefulset-controller runs Kubernetes' StatefulSet controller
-// (k8s.io/kubernetes/pkg/controller/statefulset), and nothing else, against
-// the API server that --kubeconfig names: what kube-controller-manager
-// --controllers=statefulset runs, in a smaller binary.
+// Command kube-controllers runs two of Kubernetes' controllers, and nothing
+// else, against the API server that --kubeconfig names: the StatefulSet
+// controller (k8s.io/kubernetes/pkg/controller/statefulset) and the
+// EndpointSlice controller (k8s.io/kubernetes/pkg/controller/endpointslice),
+// what kube-controller-manager --controllers=statefulset,endpointslice runs,
+// in a smaller binary. Both share one informer factory.
 package main
 
 import (
@@ -10,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -17,16 +20,21 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
+	"k8s.io/kubernetes/pkg/controller/endpointslice"
 	"k8s.io/kubernetes/pkg/controller/statefulset"
 )
 
+// maxEndpointsPerSlice is kube-controller-manager's default
+// (--max-endpoints-per-slice).
+const maxEndpointsPerSlice = 100
+
 func main() {
 	kubeconfig := flag.String("kubeconfig", "", "kubeconfig file of the API server")
-	workers := flag.Int("workers", 5, "StatefulSets synced at once")
+	workers := flag.Int("workers", 5, "StatefulSets, and Services, synced at once")
 	klog.InitFlags(flag.CommandLine)
 	flag.Parse()
 	if err := run(*kubeconfig, *workers); err != nil {
-		fmt.Fprintln(os.Stderr, "statefulset-controller:", err)
+		fmt.Fprintln(os.Stderr, "kube-controllers:", err)
 		os.Exit(1)
 	}
 }
@@ -36,7 +44,7 @@ func run(kubeconfig string, workers int) error {
 	if err != nil {
 		return fmt.Errorf("reading kubeconfig %s: %w", kubeconfig, err)
 	}
-	cfg.UserAgent = "statefulset-controller"
+	cfg.UserAgent = "kube-controllers"
 	cfg.QPS, cfg.Burst = 100, 200
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -51,8 +59,21 @@ func run(kubeconfig string, workers int) error {
 		factory.Core().V1().PersistentVolumeClaims(),
 		factory.Apps().V1().ControllerRevisions(),
 		client)
+	// A batch period of 0 writes each change of a Service's endpoints at
+	// once, as kube-controller-manager's default does.
+	esc := endpointslice.NewController(ctx,
+		factory.Core().V1().Pods(),
+		factory.Core().V1().Services(),
+		factory.Core().V1().Nodes(),
+		factory.Discovery().V1().EndpointSlices(),
+		maxEndpointsPerSlice,
+		client,
+		0)
 	factory.Start(ctx.Done())
-	ssc.Run(ctx, workers)
+	var wg sync.WaitGroup
+	wg.Go(func() { ssc.Run(ctx, workers) })
+	wg.Go(func() { esc.Run(ctx, workers) })
+	wg.Wait()
 	factory.Shutdown()
 	return nil
 }
