@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aku-project/aku/altisim"
+	"github.com/aku-project/aku/replication"
 )
 
 // planSQL is the statements of a plan on each host, and its other steps,
@@ -367,5 +368,33 @@ func TestEndGapsUnread(t *testing.T) {
 	}
 	if logs := tc.logs.String(); !strings.Contains(logs, `msg="Could not check the gaps after the FLUSH; no replication will be reset`) || strings.Contains(logs, "Replication reset.") {
 		t.Errorf("logs:\n%s", logs)
+	}
+}
+
+// TestEndPastItsDeadline: the master's STOP hangs until the deadline, so
+// the RESETs planned after it do not run. The run fails as a timeout
+// naming the first step it did not run, and this pod keeps its restart
+// point: its next start rejoins.
+func TestEndPastItsDeadline(t *testing.T) {
+	withReserve(t, 250*time.Millisecond)
+	tc := newTestCluster(t, flowConfig(2))
+	tc.startAll(t, 2)
+	mustFault(t, tc, 0, altisim.Fault{Pattern: "AKU_REP_01 STOP", Action: altisim.FaultHang})
+	in := tc.input(t, 1, ActionEnd)
+	in.Clock = nil
+	in.Deadline = time.Now().Add(3 * time.Second) // a FLUSH window of 2 s
+	tc.logs.Reset()
+	_, err := Run(context.Background(), in)
+	if !errors.Is(err, replication.ErrTimeout) || !strings.Contains(err.Error(), "the end's deadline passed before step") || !strings.Contains(err.Error(), "RESET on altibase-sts-") {
+		t.Fatalf("end past its deadline: %v, want a timeout before a RESET\nlogs:\n%s", err, tc.logs.String())
+	}
+	if strings.Contains(tc.logs.String(), "Replication reset.") {
+		t.Errorf("a RESET ran after the deadline:\n%s", tc.logs.String())
+	}
+	tc.c.Server(tc.host(0)).Faults().Clear()
+	for _, o := range tc.state(t, 1).Objects {
+		if !o.HasXSN {
+			t.Errorf("pod 1: %s lost its restart point", o.Name)
+		}
 	}
 }

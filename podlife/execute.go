@@ -139,8 +139,10 @@ func (x *executor) step(ctx context.Context, s *Step) {
 			x.fail(fmt.Errorf("%w: the end's deadline passed before step %d (%s)", replication.ErrTimeout, s.ID, what))
 			return
 		}
-		// The marker goes whatever the deadline: it is a local file, and
-		// the replications it vouched for are stopped.
+		// The marker goes whatever the deadline when every step before
+		// it ran (a failed one aborts the run, as without a deadline): it
+		// is a local file, and the replications it vouched for are
+		// stopped.
 	}
 	for _, id := range s.IfOK {
 		if !x.ok[id].Load() {
