@@ -111,34 +111,14 @@ func TestPartitionDuringEnd(t *testing.T) {
 // kubelet's SIGKILL ends the pod mid-end, without aku's success banner, and
 // the master keeps a stale replication towards it (docs/behaviour.md, "Stale
 // replications"). When the pod comes back, aku's start deals with the
-// leftovers and nothing is lost.
+// leftovers and nothing is lost. It runs without AKU_END_DEADLINE, as the
+// original's manifests do (TestEndCutByItsDeadline is the same end with it).
 func TestEndPastGracePeriod(t *testing.T) {
-	o := testOptions("statefulset-entrypoint")
-	o.GracePeriod = 3 * time.Second
-	// Without AKU_END_DEADLINE, as the original's manifests: the end does
-	// not know the grace period (TestEndCutByItsDeadline is the same end
-	// with it).
-	o.Env = map[string]string{"AKU_END_DEADLINE": ""}
-	c := newCluster(t, o)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	mustScale(t, ctx, c, 3)
-	insertRows(t, ctx, c, 0, "T1", 1, 10)
-	waitKeys(t, ctx, c, "T1", span(1, 10))
-
-	mustFault(t, ctx, c, 0, "add", "--pattern", "AKU_REP_02 STOP", "--action", "delay", "--delay", "30s")
-	term, err := c.DeletePod(ctx, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, ctx, term, endLog := hungEnd(t, map[string]string{"AKU_END_DEADLINE": ""})
 	if term.Graceful || term.Duration < c.Grace() || term.Duration > c.Grace()+3*time.Second {
 		t.Errorf("end past the grace period: graceful %v after %v, want a kill at %v", term.Graceful, term.Duration, c.Grace())
 	}
-	i := strings.Index(term.Log, "AKU started with END option.")
-	if i < 0 {
-		t.Fatalf("end of pod 2 did not run; log:\n%s", term.Log)
-	}
-	checkNoLog(t, "end of pod 2", term.Log[i:], "AKU run successfully.", "aku -p end exited with")
+	checkNoLog(t, "end of pod 2", endLog, "AKU run successfully.", "aku -p end exited with")
 	// The killed end's STOP on the master ends with its client, as on a
 	// real server whose client's pod died: its SYSDBA session must not
 	// outlive the pod, or the pod's next start finds the master busy
@@ -148,13 +128,7 @@ func TestEndPastGracePeriod(t *testing.T) {
 	// The master's object towards pod 2 was never stopped: stale
 	// (docs/behaviour.md, "Stale replications").
 	checkReplications(t, ctx, c, 0, meshState(0, 4, map[int]bool{0: true, 1: true, 2: true}))
-
-	insertRows(t, ctx, c, 0, "T1", 11, 20)
-	mustScale(t, ctx, c, 3)
-	log := startedLog(t, ctx, c, 2)
-	checkExits(t, "restart of pod 2", log, "start=0")
-	waitKeys(t, ctx, c, "T1", span(1, 20))
-	checkMesh(t, ctx, c)
+	rejoinAfterHungEnd(t, ctx, c)
 }
 
 // TestEndCutByItsDeadline is TestEndPastGracePeriod with the example's
@@ -164,11 +138,29 @@ func TestEndPastGracePeriod(t *testing.T) {
 // deadline comes, removes the marker and exits 16 before the kubelet's
 // SIGKILL; the pod's next start rejoins and nothing is lost.
 func TestEndCutByItsDeadline(t *testing.T) {
+	c, ctx, term, endLog := hungEnd(t, nil)
+	if !term.Graceful {
+		t.Errorf("end with a deadline: killed after %v, want it over within the grace period %v", term.Duration, c.Grace())
+	}
+	checkLog(t, "end of pod 2", endLog, "restart points kept", "Deadline in ", "Optional step failed", "aku -p end exited with 16")
+	checkNoLog(t, "end of pod 2", endLog, "AKU_REP_02 STOP: statement timed out: context deadline exceeded\n[AKU]", "Replication reset.")
+	waitStatementDone(t, ctx, c, 0, "AKU_REP_02 STOP", 10*time.Second)
+	mustFault(t, ctx, c, 0, "clear")
+	rejoinAfterHungEnd(t, ctx, c)
+}
+
+// hungEnd runs three pods with a grace period of 3 s and the environment
+// env (Options.Env), writes rows, makes the master's STOP toward pod 2 hang
+// for 30 s and deletes pod 2. It returns the pod's termination and its
+// log from the end's banner on.
+func hungEnd(t *testing.T, env map[string]string) (*Cluster, context.Context, Termination, string) {
+	t.Helper()
 	o := testOptions("statefulset-entrypoint")
 	o.GracePeriod = 3 * time.Second
+	o.Env = env
 	c := newCluster(t, o)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 	mustScale(t, ctx, c, 3)
 	insertRows(t, ctx, c, 0, "T1", 1, 10)
 	waitKeys(t, ctx, c, "T1", span(1, 10))
@@ -178,18 +170,17 @@ func TestEndCutByItsDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !term.Graceful {
-		t.Errorf("end with a deadline: killed after %v, want it over within the grace period %v", term.Duration, c.Grace())
-	}
 	i := strings.Index(term.Log, "AKU started with END option.")
 	if i < 0 {
 		t.Fatalf("end of pod 2 did not run; log:\n%s", term.Log)
 	}
-	checkLog(t, "end of pod 2", term.Log[i:], "restart points kept", "Deadline in ", "Optional step failed", "aku -p end exited with 16")
-	checkNoLog(t, "end of pod 2", term.Log[i:], "AKU_REP_02 STOP: statement timed out: context deadline exceeded\n[AKU]", "Replication reset.")
-	waitStatementDone(t, ctx, c, 0, "AKU_REP_02 STOP", 10*time.Second)
-	mustFault(t, ctx, c, 0, "clear")
+	return c, ctx, term, term.Log[i:]
+}
 
+// rejoinAfterHungEnd brings pod 2 back after hungEnd, with rows written
+// meanwhile: its start succeeds and every pod holds every row.
+func rejoinAfterHungEnd(t *testing.T, ctx context.Context, c *Cluster) {
+	t.Helper()
 	insertRows(t, ctx, c, 0, "T1", 11, 20)
 	mustScale(t, ctx, c, 3)
 	log := startedLog(t, ctx, c, 2)
