@@ -44,7 +44,9 @@ type kubeRun struct {
 func (o *options) kubeFor(in podlife.Input) *kubeRun {
 	cfg := in.Config
 	ask := in.Action == podlife.ActionEnd && !in.Identity.IsMaster() && cfg.ResetOnlyWhenLeaving
-	publish := cfg.KubernetesPublish && !in.DryRun && in.Action != podlife.ActionClean
+	// Labels and Events are about starts and ends (docs/behaviour.md,
+	// "Events"): a clean or a release publishes nothing.
+	publish := cfg.KubernetesPublish && !in.DryRun && (in.Action == podlife.ActionStart || in.Action == podlife.ActionEnd)
 	if !ask && !publish {
 		return nil
 	}

@@ -196,6 +196,13 @@ func TestStartRetries(t *testing.T) {
 			}
 			return real(ctx, a, d, rel)
 		}
+		var synced atomic.Int64 // publications of synced=true
+		cfg.Synced = func(_ context.Context, ok bool) error {
+			if ok {
+				synced.Add(1)
+			}
+			return nil
+		}
 		r := run(t, cfg)
 		waitFor(t, "the failed start's log line", func() bool { return strings.Contains(r.log.String(), "which another try cannot cure") })
 		r.waitStatus(t, "/startupz", http.StatusServiceUnavailable)
@@ -209,5 +216,7 @@ func TestStartRetries(t *testing.T) {
 		}
 		r.waitStatus(t, "/startupz", http.StatusOK)
 		r.waitStatus(t, "/readyz", http.StatusOK)
+		// aku run labels the pod from then on, as after its own start.
+		waitFor(t, "synced=true published after the operator's start", func() bool { return synced.Load() == 1 })
 	})
 }

@@ -121,8 +121,13 @@ type Manager struct {
 	dead      string // why the manager is not alive (the server died)
 	daemon    bool   // the server command daemonized
 	starting  bool   // a start lifecycle runs in aku run
-	completed bool   // aku run's start completed
-	ending    bool   // SIGTERM came: the end runs or ran
+	completed bool      // aku run's start completed
+	ending    bool      // SIGTERM came: the end runs or ran
+	sigterm   time.Time // when SIGTERM came (ctx ended)
+
+	// publishMu is held across a publication of the synced label, so that
+	// the end's own label (not synced) comes after any in flight.
+	publishMu sync.Mutex
 
 	// published is the synced verdict Config.Synced last published
 	// (nil: none yet, or the last try failed); publishFailed: a failure
@@ -187,6 +192,14 @@ func (m *Manager) Run(ctx context.Context) error {
 	if srv != nil {
 		defer srv.Close()
 	}
+	// The grace period runs from the signal, not from when the start or
+	// release it cancelled has wound down.
+	stopWatch := context.AfterFunc(ctx, func() {
+		m.mu.Lock()
+		m.sigterm, m.ending = time.Now(), true
+		m.mu.Unlock()
+	})
+	defer stopWatch()
 	go m.check.run(bg)
 	if len(m.cfg.Command) > 0 {
 		m.log.Info("aku run: starting the server: " + strings.Join(m.cfg.Command, " "))
@@ -229,7 +242,9 @@ func (m *Manager) Run(ctx context.Context) error {
 			<-started
 			return m.serverDied()
 		case peers := <-m.release:
-			m.releasePeers(ctx, peers)
+			if ctx.Err() == nil { // not after SIGTERM, even when both are ready
+				m.releasePeers(ctx, peers)
+			}
 		}
 	}
 }
@@ -362,10 +377,17 @@ func (m *Manager) runLifecycle(ctx context.Context, action podlife.Action, deadl
 // grace period less the stop reserve, then stops the server, and returns
 // the exit: the end's code when it failed, else the stop's.
 func (m *Manager) terminate(answered bool) error {
-	sigterm := time.Now()
+	// The end labels the pod not synced, and no check relabels it: a
+	// publication in flight lands first (publishMu), none starts after.
+	m.publishMu.Lock()
 	m.mu.Lock()
-	m.ending = true // the end labels the pod not synced; no check relabels it
+	m.ending = true
+	sigterm := m.sigterm
 	m.mu.Unlock()
+	m.publishMu.Unlock()
+	if sigterm.IsZero() {
+		sigterm = time.Now()
+	}
 	deadline := sigterm.Add(m.cfg.GracePeriod - m.cfg.StopReserve)
 	var endErr error
 	if answered {
@@ -382,6 +404,10 @@ func (m *Manager) terminate(answered bool) error {
 	stopErr := m.stopServer(sigterm.Add(m.cfg.GracePeriod - killMargin))
 	switch {
 	case endErr != nil:
+		if stopErr != nil {
+			// The end's failure is the exit's reason; the stop's is logged.
+			m.log.Error("aku run: " + stopErr.Error())
+		}
 		o := m.cfg.Classify(endErr)
 		return &ExitError{Code: o.Code, Err: fmt.Errorf("aku -p end at SIGTERM: %w", endErr)}
 	case stopErr != nil:
@@ -437,8 +463,10 @@ func (m *Manager) serverDied() error {
 
 // afterCheck follows each check: the synced label and the stale peers.
 func (m *Manager) afterCheck(s *snapshot) {
+	// A start completed here, or by an operator's aku -p start after one
+	// that needed them (its marker).
 	m.mu.Lock()
-	ok := m.completed && !m.starting && !m.ending
+	ok := (m.completed || s.obs.Self.Marker) && !m.starting && !m.ending
 	m.mu.Unlock()
 	if ok {
 		m.publishSynced(health.ReadyOf(m.cfg.Health, s.obs, -1).OK)
@@ -456,7 +484,12 @@ func (m *Manager) afterCheck(s *snapshot) {
 // (its readiness probe is), so a failure is a warning once, DEBUG after,
 // until a try succeeds.
 func (m *Manager) publishSynced(synced bool) {
-	if m.cfg.Synced == nil || (m.published != nil && *m.published == synced) {
+	m.publishMu.Lock()
+	defer m.publishMu.Unlock()
+	m.mu.Lock()
+	ending := m.ending
+	m.mu.Unlock()
+	if ending || m.cfg.Synced == nil || (m.published != nil && *m.published == synced) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
