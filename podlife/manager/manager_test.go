@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/aku-project/aku/podlife"
 	"github.com/aku-project/aku/podlife/health"
 )
 
@@ -261,5 +262,38 @@ func TestSyncedPublished(t *testing.T) {
 	}
 	if c := published(); len(c) != 3 {
 		t.Errorf("published %v through the end, want nothing after SIGTERM", c)
+	}
+}
+
+// TestDeadlineFromTheSignal: a SIGTERM that cancels a start whose wind-down
+// takes a while (its restore guards) still gives the end the deadline
+// counted from the signal: grace period less stop reserve.
+func TestDeadlineFromTheSignal(t *testing.T) {
+	ms := newMesh(t, 2)
+	ms.boot(t, 0)
+	cfg := ms.config(t, 0)
+	const windDown = 1500 * time.Millisecond
+	starting := make(chan struct{})
+	ends := make(chan time.Time, 1)
+	cfg.Lifecycle = func(ctx context.Context, a podlife.Action, deadline time.Time, _ []int) error {
+		switch a {
+		case podlife.ActionStart:
+			close(starting)
+			<-ctx.Done()
+			time.Sleep(windDown)
+			return ctx.Err()
+		case podlife.ActionEnd:
+			ends <- deadline
+		}
+		return nil
+	}
+	r := run(t, cfg)
+	<-starting
+	signal := time.Now()
+	_ = r.stop(t)
+	deadline := <-ends
+	want := signal.Add(cfg.GracePeriod - cfg.StopReserve)
+	if d := deadline.Sub(want); d < 0 || d > windDown/2 {
+		t.Errorf("the end's deadline is %v after signal + grace − reserve, want it within %v of the signal's (the start's wind-down took %v)", d, windDown/2, windDown)
 	}
 }
