@@ -118,9 +118,9 @@ type Manager struct {
 	firstPause time.Duration
 
 	mu        sync.Mutex
-	dead      string // why the manager is not alive (the server died)
-	daemon    bool   // the server command daemonized
-	starting  bool   // a start lifecycle runs in aku run
+	dead      string    // why the manager is not alive (the server died)
+	daemon    bool      // the server command daemonized
+	starting  bool      // a start lifecycle runs in aku run
 	completed bool      // aku run's start completed
 	ending    bool      // SIGTERM came: the end runs or ran
 	sigterm   time.Time // when SIGTERM came (ctx ended)
