@@ -10,7 +10,7 @@ import (
 
 // restartRows is how many rows each replicated table holds when the slave
 // restarts in BenchmarkSlaveRestart (the figure of docs/behaviour.md,
-// "Kubernetes").
+// "Leaving for good or restarting").
 const restartRows = 300_000
 
 // BenchmarkSlaveRestart is the restart of a slave (pod 1 of 2) whose
