@@ -40,7 +40,7 @@ func TestEndCutAtTheDeadline(t *testing.T) {
 	if r.ExitCode != 16 || r.Duration > deadline {
 		t.Fatalf("end with a deadline: want exit 16 within %s, got %s", deadline, r)
 	}
-	checkHas(t, "end of pod 1", r.Output, "reserved for 4 closing statements", "FLUSH WAIT",
+	checkHas(t, "end of pod 1", r.Output, "reserved for 4 closing statements", "FLUSH ALL WAIT",
 		"Flush cut at the deadline: not everything was handed over", "peer="+c.Host(0), "bytesLeft=",
 		"AKU_REP_01 to "+c.Host(0)+" (cut at the deadline: ")
 	checkNoLog(t, "end of pod 1", r.Output, "Replication reset.")

@@ -61,8 +61,8 @@ func TestEndBudgetPlan(t *testing.T) {
 		left      time.Duration
 		wantFlush string // "" when no FLUSH is planned
 	}{
-		{"a minute", time.Minute, "FLUSH WAIT 44"},
-		{"a second and a half for the FLUSHes", chain*2*time.Second + 1500*time.Millisecond, "FLUSH WAIT 1"},
+		{"a minute", time.Minute, "FLUSH ALL WAIT 44"},
+		{"a second and a half for the FLUSHes", chain*2*time.Second + 1500*time.Millisecond, "FLUSH ALL WAIT 1"},
 		{"less than a second for the FLUSHes", chain*2*time.Second + 900*time.Millisecond, ""},
 		{"less than the reserve", 5 * time.Second, ""},
 	}
@@ -242,7 +242,7 @@ func TestEndCutAtTheDeadline(t *testing.T) {
 	}
 	logs := tc.logs.String()
 	for _, want := range []string{
-		"FLUSH WAIT 1",
+		"FLUSH ALL WAIT 1",
 		`msg="Flush cut at the deadline: not everything was handed over; no replication will be reset, and the next aku -p start on this pod rejoins and flushes the rest." pod=altibase-sts-1 replication=AKU_REP_01 peer=` + tc.host(0) + " bytesLeft=",
 		`msg="Restart point kept (not reset): a FLUSH of this run failed."`,
 	} {
@@ -331,7 +331,7 @@ func TestEndFlushWindowShared(t *testing.T) {
 		t.Fatalf("end: %v, want ErrRestartPointsKept\nlogs:\n%s", err, tc.logs.String())
 	}
 	logs := tc.logs.String()
-	if !regexp.MustCompile(`sql="ALTER REPLICATION AKU_REP_02 FLUSH WAIT [12]"`).MatchString(logs) {
+	if !regexp.MustCompile(`sql="ALTER REPLICATION AKU_REP_02 FLUSH ALL WAIT [12]"`).MatchString(logs) {
 		t.Errorf("no FLUSH WAIT of AKU_REP_02 for the window:\n%s", logs)
 	}
 	for _, want := range []string{

@@ -90,12 +90,12 @@ func (b *planner) endFlush(pairs []pair, reset bool, first int, window time.Dura
 				after = []int{b.sql(b.me, PhaseFlush, "stopped with its restart point: start it, so what it has not sent is flushed before the reset", after, b.must(replication.StartStmt(pr.name)))}
 				flushes = append(flushes, after[0])
 			}
-			why, wait := "hand over what this pod has not sent yet (AKU_FLUSH_AT_END = 1)", time.Duration(0)
+			why, flush := "hand over what this pod has not sent yet (AKU_FLUSH_AT_END = 1)", b.must(replication.FlushStmt(pr.name, 0))
 			if limited {
 				why = "hand over what this pod has not sent yet (AKU_FLUSH_AT_END = 1), for what is left of the FLUSH window when its turn comes: the deadline"
-				wait = window.Truncate(time.Second)
+				flush = b.must(replication.FlushAllWaitStmt(pr.name, window.Truncate(time.Second)))
 			}
-			flushes = append(flushes, b.sql(b.me, PhaseFlush, why, after, b.must(replication.FlushStmt(pr.name, wait))))
+			flushes = append(flushes, b.sql(b.me, PhaseFlush, why, after, flush))
 		case b.peerGone(pr.peer):
 			b.note("%s not flushed: its peer %s is gone (%v); a pod above this one is removed first when the set scales down", pr.name, peer.Host, peer.Err)
 		default:

@@ -69,6 +69,7 @@ type executor struct {
 	errs       []error
 	kept       []string // the FLUSHes that failed (KeepsOnFailure), as "REPL on HOST (...)"
 	keptRepl   map[string]bool
+	drained    map[string]bool // replications whose FLUSH ALL WAIT returned before its time was up
 	phaseLeft  map[Phase]int
 	phaseBegun map[Phase]bool
 }
@@ -151,14 +152,18 @@ func (x *executor) step(ctx context.Context, s *Step) {
 		}
 	}
 	x.beginPhase(s.Phase)
-	s, err := x.timed(s)
+	s, wait, err := x.timed(s)
 	if err == nil {
 		done := x.progress.Step(ctx, *s)
 		sctx, cancel := ctx, context.CancelFunc(func() {})
 		if s.Kind == StepSQL && s.Phase == PhaseFlush {
 			sctx, cancel = x.budget.until(ctx, x.flushEnd)
 		}
+		began := x.clock.Now()
 		err = x.exec(sctx, s)
+		if err == nil && wait > 0 && x.clock.Now().Sub(began) < wait-drainMargin {
+			x.markDrained(s.Replication)
+		}
 		cancel()
 		done()
 	}
@@ -205,19 +210,42 @@ func (x *executor) step(ctx context.Context, s *Step) {
 }
 
 // timed is s as it runs now: a FLUSH of an end with a deadline becomes a
-// FLUSH WAIT for what is left of the FLUSH window (errNoTimeToFlush when
-// less than a second is).
-func (x *executor) timed(s *Step) (*Step, error) {
+// FLUSH ALL WAIT for what is left of the FLUSH window, wait (errNoTimeToFlush
+// when less than a second is).
+func (x *executor) timed(s *Step) (_ *Step, wait time.Duration, _ error) {
 	if x.flushEnd.IsZero() || s.Kind != StepSQL || s.Verb != replication.VerbFlush {
-		return s, nil
+		return s, 0, nil
 	}
-	stmt, err := x.flushStatement(s)
+	stmt, wait, err := x.flushStatement(s)
 	if err != nil {
-		return s, err
+		return s, 0, err
 	}
 	t := *s
 	t.Statement = stmt
-	return &t, nil
+	return &t, wait, nil
+}
+
+// drainMargin: a FLUSH ALL WAIT that returned this much before its wait was
+// up did not give up (the server returns at the wait, silently, or when
+// it has sent everything).
+const drainMargin = 500 * time.Millisecond
+
+// markDrained records that the FLUSH ALL WAIT of replication name
+// returned before its time was up.
+func (x *executor) markDrained(name string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.drained == nil {
+		x.drained = map[string]bool{}
+	}
+	x.drained[name] = true
+}
+
+// drainedBy reports whether markDrained recorded name.
+func (x *executor) drainedBy(name string) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.drained[name]
 }
 
 // keptBy is the entry of the run's error and the start of the log line

@@ -190,6 +190,18 @@ func FlushStmt(name string, wait time.Duration) (Statement, error) {
 	return alter(VerbFlush, name, "FLUSH WAIT "+strconv.FormatInt(secs, 10))
 }
 
+// FlushAllWaitStmt is ALTER REPLICATION name FLUSH ALL WAIT <seconds>
+// (Altibase Replication Manual, "ALTER REPLICATION": FLUSH [ALL] [WAIT
+// n]): up to the latest log, as the FLUSH ALL of end, but for at most
+// wait, rounded up to whole seconds (at least 1): an end with a deadline.
+func FlushAllWaitStmt(name string, wait time.Duration) (Statement, error) {
+	if wait <= 0 {
+		return Statement{}, fmt.Errorf("flush wait %s of %s is not positive", wait, name)
+	}
+	secs := int64((wait + time.Second - 1) / time.Second)
+	return alter(VerbFlush, name, "FLUSH ALL WAIT "+strconv.FormatInt(secs, 10))
+}
+
 // DropStmt is DROP REPLICATION name (only while stopped, else ERR-610FE).
 func DropStmt(name string) (Statement, error) {
 	if err := checkIdent("replication name", name, maxReplicationName); err != nil {

@@ -111,7 +111,7 @@ func TestDeadlineDryRun(t *testing.T) {
 	}
 	for _, want := range []string{
 		"8s reserved for 4 closing statements (the gap check, STOP, RESET)",
-		"ALTER REPLICATION AKU_REP_01 FLUSH WAIT 2", // 21 or 22 s: 30 s less 8 less the observation
+		"ALTER REPLICATION AKU_REP_01 FLUSH ALL WAIT 2", // 21 or 22 s: 30 s less 8 less the observation
 		"[altibase-sts-1.altibase-svc] check the gaps",
 	} {
 		if !strings.Contains(out, want) {
