@@ -398,3 +398,45 @@ func TestEndPastItsDeadline(t *testing.T) {
 		}
 	}
 }
+
+// TestEndDrainedThenWritten: the FLUSH ALL WAIT of an end with a deadline
+// returns at once (nothing to send), and a user writes on this pod before
+// the gap check reads V$REPGAP, whose sender is held: the gap is not 0,
+// but the pair was handed over as a FLUSH ALL hands it over. The end
+// resets, as the original's would after its FLUSH ALL.
+func TestEndDrainedThenWritten(t *testing.T) {
+	withReserve(t, 250*time.Millisecond)
+	tc := newTestCluster(t, flowConfig(2))
+	tc.startAll(t, 2)
+	srv := tc.c.Server(tc.host(1))
+	in := tc.input(t, 1, ActionEnd)
+	in.Clock = nil
+	in.Deadline = time.Now().Add(6 * time.Second)
+	flushed := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			for _, e := range srv.StatementLog() {
+				if strings.Contains(e.SQL, "FLUSH ALL WAIT") {
+					return
+				}
+			}
+		}
+	}()
+	// The check's read of V$REPGAP waits, so that the write comes first.
+	mustFault(t, tc, 1, altisim.Fault{Pattern: `FROM V\$REPGAP`, Action: altisim.FaultDelay, Delay: 500 * time.Millisecond})
+	tc.logs.Reset()
+	done := make(chan error, 1)
+	go func() { _, err := Run(context.Background(), in); done <- err }()
+	<-flushed
+	release := srv.Faults().HoldSender("")
+	defer release()
+	tc.userInsert(t, 1, 500, 501)
+	if err := <-done; err != nil {
+		t.Fatalf("end: %v, want the pair handed over and reset\nlogs:\n%s", err, tc.logs.String())
+	}
+	logs := tc.logs.String()
+	if !strings.Contains(logs, "Replication handed over: nothing left to send.") || !strings.Contains(logs, "Replication reset has ended.") {
+		t.Errorf("the end did not hand over and reset:\n%s", logs)
+	}
+}
