@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/aku-project/aku/altisim"
-	_ "github.com/aku-project/aku/altisim/driver"
+	"github.com/aku-project/aku/altisim/driver"
 	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/replication"
 )
@@ -180,7 +180,7 @@ func (tc *testCluster) input(t testing.TB, q int, action Action) Input {
 		Identity: id,
 		Connector: DialerConnector{Dialer: &replication.Dialer{
 			Driver:   "altisim",
-			Template: "CLUSTER=" + tc.c.Name() + ";HOST={host};PORT={port};UID={user};PWD={password};PRIVILEGE=SYSDBA;CONNECT_TIMEOUT=0.2",
+			Template: driver.Template(tc.c.Name(), 200*time.Millisecond),
 			Port:     tc.cfg.PortNo,
 			User:     "SYS",
 			Password: "manager",

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/aku-project/aku/altisim"
-	_ "github.com/aku-project/aku/altisim/driver"
+	"github.com/aku-project/aku/altisim/driver"
 	"github.com/aku-project/aku/replication"
 )
 
@@ -52,7 +52,7 @@ func newCluster(t *testing.T, p replication.Policy) (*altisim.Cluster, *replicat
 	}
 	return c, &replication.Dialer{
 		Driver:   "altisim",
-		Template: "CLUSTER=" + name + ";HOST={host};PORT={port};UID={user};PWD={password};PRIVILEGE=SYSDBA;CONNECT_TIMEOUT=0.3",
+		Template: driver.Template(name, 300*time.Millisecond),
 		Port:     20300,
 		User:     "SYS",
 		Password: "manager",

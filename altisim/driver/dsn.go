@@ -150,3 +150,13 @@ func splitConnString(s string) ([][2]string, error) {
 	}
 	return pairs, nil
 }
+
+// Template is the connection-string template (with aku's {host}, {port},
+// {user} and {password} placeholders, docs/odbc.md) that reaches the
+// servers of the in-process cluster named cluster as SYSDBA through this
+// driver, each connect waiting at most connectTimeout. Tests give it to a
+// replication.Dialer or as AKU_CONNECTION_STRING.
+func Template(cluster string, connectTimeout time.Duration) string {
+	return "CLUSTER=" + cluster + ";HOST={host};PORT={port};UID={user};PWD={password};PRIVILEGE=SYSDBA;CONNECT_TIMEOUT=" +
+		strconv.FormatFloat(connectTimeout.Seconds(), 'f', -1, 64)
+}

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/aku-project/aku/altisim"
-	_ "github.com/aku-project/aku/altisim/driver"
+	"github.com/aku-project/aku/altisim/driver"
 	"github.com/aku-project/aku/podlife/kube"
 )
 
@@ -118,7 +118,7 @@ func (cc *cliCluster) aku(t *testing.T, q int, args ...string) (code int, stdout
 			AltibaseHome:       cc.home,
 			PodName:            fmt.Sprintf("altibase-sts-%d", q),
 			MarkerPath:         cc.markers[q],
-			ConnectionString:   "CLUSTER=" + cc.c.Name() + ";HOST={host};PORT={port};UID={user};PWD={password};PRIVILEGE=SYSDBA;CONNECT_TIMEOUT=1",
+			ConnectionString:   driver.Template(cc.c.Name(), time.Second),
 			ConnectionStringOK: true,
 		},
 		sqlDriver: "altisim",

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/aku-project/aku/altisim"
-	_ "github.com/aku-project/aku/altisim/driver"
+	"github.com/aku-project/aku/altisim/driver"
 	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/podlife"
 	"github.com/aku-project/aku/replication"
@@ -117,7 +117,7 @@ func TestPodBannersAndLogLines(t *testing.T) {
 		Identity: id,
 		Connector: podlife.DialerConnector{Dialer: &replication.Dialer{
 			Driver:   "altisim",
-			Template: "CLUSTER=" + c.Name() + ";HOST={host};PORT={port};UID={user};PWD={password};PRIVILEGE=SYSDBA;CONNECT_TIMEOUT=1",
+			Template: driver.Template(c.Name(), time.Second),
 			Port:     cfg.PortNo, User: cfg.SysUser, Password: cfg.SysPassword,
 			Policy: replication.Policy{QueryTimeout: 5 * time.Second},
 		}},

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aku-project/aku/altisim/driver"
 	"github.com/aku-project/aku/e2e/manifest"
 	"github.com/aku-project/aku/podlife/manager"
 )
@@ -100,7 +101,7 @@ func TestRunSignal(t *testing.T) {
 			var out, errb bytes.Buffer
 			o := &options{stdout: &out, stderr: &errb, sqlDriver: "altisim", resolver: m, env: environment{
 				AltibaseHome: m.home, PodName: "altibase-sts-0", MarkerPath: marker,
-				ConnectionString:   "CLUSTER=" + m.c.Name() + ";HOST={host};PORT={port};UID={user};PWD={password};PRIVILEGE=SYSDBA;CONNECT_TIMEOUT=0.3",
+				ConnectionString:   driver.Template(m.c.Name(), 300*time.Millisecond),
 				ConnectionStringOK: true,
 			}}
 			done := make(chan int, 1)

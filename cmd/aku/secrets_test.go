@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aku-project/aku/altisim"
+	"github.com/aku-project/aku/altisim/driver"
 	"github.com/aku-project/aku/altisim/pgwire"
 	"github.com/aku-project/aku/altisim/pgwire/pgwiretest"
 	"github.com/aku-project/aku/conf"
@@ -195,7 +196,7 @@ REPLICATIONS = ( REPLICATION_NAME_PREFIX = AKU_REP ( SYS.T1 ) )
 			Action: action, Config: cfg, Identity: id, DryRun: dryRun,
 			Connector: podlife.DialerConnector{Dialer: &replication.Dialer{
 				Driver:   "altisim",
-				Template: "CLUSTER=" + c.Name() + ";HOST={host};PORT={port};UID={user};PWD={password};PRIVILEGE=SYSDBA;CONNECT_TIMEOUT=1",
+				Template: driver.Template(c.Name(), time.Second),
 				Port:     cfg.PortNo, User: cfg.SysUser, Password: cfg.SysPassword,
 				Policy: replication.Policy{QueryTimeout: 5 * time.Second},
 			}},

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aku-project/aku/altisim"
+	"github.com/aku-project/aku/altisim/driver"
 	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/podlife"
 	"github.com/aku-project/aku/podlife/health"
@@ -70,7 +71,7 @@ func (m *cliMesh) run(t *testing.T, q int, args ...string) (code int, stdout, st
 	var out, errb bytes.Buffer
 	o := &options{stdout: &out, stderr: &errb, sqlDriver: "altisim", resolver: m, env: environment{
 		AltibaseHome: m.home, PodName: fmt.Sprintf("altibase-sts-%d", q), MarkerPath: filepath.Join(m.tmp[q], "aku_start_completed"),
-		ConnectionString:   "CLUSTER=" + m.c.Name() + ";HOST={host};PORT={port};UID={user};PWD={password};PRIVILEGE=SYSDBA;CONNECT_TIMEOUT=0.3",
+		ConnectionString:   driver.Template(m.c.Name(), 300*time.Millisecond),
 		ConnectionStringOK: true,
 	}}
 	code = runWith(o, args)

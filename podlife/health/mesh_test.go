@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/aku-project/aku/altisim"
-	_ "github.com/aku-project/aku/altisim/driver"
+	"github.com/aku-project/aku/altisim/driver"
 	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/podlife"
 	"github.com/aku-project/aku/podlife/health"
@@ -121,7 +121,7 @@ func (m *mesh) slowSync(t testing.TB, rows int, rowDelay time.Duration) {
 
 // dialer is a Dialer of the cluster, as SYSDBA or ordinary.
 func (m *mesh) dialer(sysdba bool) *replication.Dialer {
-	tmpl := "CLUSTER=" + m.c.Name() + ";HOST={host};PORT={port};UID={user};PWD={password};PRIVILEGE=SYSDBA;CONNECT_TIMEOUT=0.3"
+	tmpl := driver.Template(m.c.Name(), 300*time.Millisecond)
 	if !sysdba {
 		ordinary, err := replication.OrdinaryTemplate(tmpl)
 		if err != nil {

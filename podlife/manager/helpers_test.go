@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/aku-project/aku/altisim"
-	_ "github.com/aku-project/aku/altisim/driver"
+	"github.com/aku-project/aku/altisim/driver"
 	"github.com/aku-project/aku/conf"
 	"github.com/aku-project/aku/podlife"
 	"github.com/aku-project/aku/podlife/health"
@@ -90,7 +90,7 @@ func (m *mesh) mustSQL(t testing.TB, q int, stmt string) {
 
 // dialer opens sessions of the cluster, as SYSDBA or ordinary ones.
 func (m *mesh) dialer(sysdba bool) *replication.Dialer {
-	tmpl := "CLUSTER=" + m.c.Name() + ";HOST={host};PORT={port};UID={user};PWD={password};PRIVILEGE=SYSDBA;CONNECT_TIMEOUT=0.3"
+	tmpl := driver.Template(m.c.Name(), 300*time.Millisecond)
 	if !sysdba {
 		tmpl, _ = replication.OrdinaryTemplate(tmpl)
 	}
